@@ -1,0 +1,1 @@
+"""journeylens.analytics layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""The ``journeylens`` command line (Typer + Rich). Commands call library functions only."""

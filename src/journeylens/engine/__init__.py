@@ -1,0 +1,1 @@
+"""journeylens.engine layer (see ARCHITECTURE.md)."""

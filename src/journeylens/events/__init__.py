@@ -1,0 +1,1 @@
+"""journeylens.events layer (see ARCHITECTURE.md)."""

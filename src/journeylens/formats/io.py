@@ -1,0 +1,371 @@
+"""Load and save journey maps and personas as YAML or JSON — losslessly and canonically.
+
+*Lossless*: ``load(save(m)) == m`` for every valid object. *Canonical*: saving writes keys
+in the model's field order, leaves out values equal to their defaults, never wraps lines
+and always uses the same indentation, so a one-field change is a one-line diff.
+
+Errors name the file, the line and column, the path inside the document
+(``stages[2].steps[0].emotion.score``) and what was expected; all of them are reported at
+once (:class:`DocumentError`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.scalarstring import LiteralScalarString
+
+from journeylens.model import (
+    JOURNEYMAP_SCHEMA,
+    PERSONA_SCHEMA,
+    InvariantError,
+    JourneyMap,
+    Persona,
+    format_loc,
+)
+from journeylens.model.errors import Loc
+from journeylens.model.invariants import journey_invariants
+
+M = TypeVar("M", bound=BaseModel)
+
+#: Which model a ``schema:`` value stands for.
+SCHEMAS: dict[str, type[BaseModel]] = {JOURNEYMAP_SCHEMA: JourneyMap, PERSONA_SCHEMA: Persona}
+MAP_SUFFIXES = (".journey.yaml", ".journey.yml", ".journey.json")
+PERSONA_SUFFIXES = (".persona.yaml", ".persona.yml", ".persona.json")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in one document: where it is and what was expected."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}:{self.column or 1}"
+        return f"{where}: {self.path or '(document)'}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The issue as plain JSON-ready data."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class DocumentError(Exception):
+    """A document could not be loaded; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
+# -- reading ----------------------------------------------------------------------------
+
+Positions = dict[Loc, tuple[int, int]]
+
+
+def _plain(node: Any, loc: Loc, positions: Positions) -> Any:
+    """Convert ruamel's round-trip nodes to plain Python, recording 1-based positions."""
+    if isinstance(node, CommentedMap):
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            child = (*loc, str(key))
+            try:
+                line, col = node.lc.value(key)
+                if line is None:
+                    line, col = node.lc.key(key)
+            except (KeyError, TypeError, AttributeError):
+                line, col = node.lc.line, node.lc.col
+            positions[child] = (line + 1, col + 1)
+            out[str(key)] = _plain(value, child, positions)
+        return out
+    if isinstance(node, CommentedSeq):
+        items: list[Any] = []
+        for index, value in enumerate(node):
+            child = (*loc, index)
+            try:
+                line, col = node.lc.item(index)
+            except (KeyError, TypeError, AttributeError):
+                line, col = node.lc.line, node.lc.col
+            positions[child] = (line + 1, col + 1)
+            items.append(_plain(value, child, positions))
+        return items
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, datetime | date):
+        return node.isoformat()
+    return node
+
+
+def _parse(text: str, file: str) -> tuple[Any, Positions]:
+    """Parse YAML (JSON is YAML too) into plain data plus a position index."""
+    yaml = YAML(typ="rt")
+    try:
+        node = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        col = mark.column + 1 if mark is not None else None
+        problem = exc.problem or str(exc)
+        raise DocumentError([Issue(file, line, col, "", f"not valid YAML: {problem}")]) from None
+    positions: Positions = {(): (1, 1)}
+    return _plain(node, (), positions), positions
+
+
+def _locate(
+    data: Any, loc: tuple[Any, ...], positions: Positions
+) -> tuple[str, int | None, int | None]:
+    """Map a pydantic error location onto the document: (path, line, column).
+
+    Pydantic's locations contain union tags (``condition``, ``list[str]``) that are not part
+    of the document; they are dropped by walking the data. A missing field keeps its name
+    in the path and points at the enclosing mapping.
+    """
+    path: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        in_map = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_seq = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_seq:
+            node = node[part]
+            path.append(part)
+        elif index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+            path.append(part)
+    probe: Loc = tuple(path)
+    while probe not in positions and probe:
+        probe = probe[:-1]
+    line, col = positions.get(probe, (None, None))
+    return format_loc(tuple(path)), line, col
+
+
+def _issues_from(
+    exc: ValidationError, data: Any, positions: Positions, file: str, prefix: Loc = ()
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, InvariantError):
+            for sub_loc, message in cause.problems:
+                path, line, col = _locate(data, (*loc, *sub_loc), positions)
+                issues.append(Issue(file, line, col, path, message))
+            continue
+        path, line, col = _locate(data, loc, positions)
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
+            shown = err["input"]
+            if not isinstance(shown, dict | list):
+                message += f" (got {shown!r})"
+        if err["type"] == "extra_forbidden":
+            message = (
+                "unknown field (check the spelling; see the JSON Schema for the allowed fields)"
+            )
+        issues.append(Issue(file, line, col, path, message))
+    issues.sort(key=lambda i: (i.line or 0, i.column or 0))
+    return issues
+
+
+def parse_model(text: str, model: type[M], file: str = "<text>") -> M:
+    """Parse YAML or JSON text into ``model``, raising :class:`DocumentError` on any problem."""
+    data, positions = _parse(text, file)
+    if not isinstance(data, dict):
+        raise DocumentError(
+            [
+                Issue(
+                    file,
+                    1,
+                    1,
+                    "",
+                    f"expected a mapping at the top of the document, got {type(data).__name__}",
+                )
+            ]
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        issues = _issues_from(exc, data, positions, file)
+        if model is JourneyMap and not _has_invariant_error(exc):
+            # Field errors stop pydantic before the cross-object checks; run them on the
+            # raw data so every mistake in the file is reported in one go.
+            for loc, message in journey_invariants(data):
+                path, line, col = _locate(data, loc, positions)
+                issues.append(Issue(file, line, col, path, message))
+            issues.sort(key=lambda i: (i.line or 0, i.column or 0))
+        raise DocumentError(issues) from None
+
+
+def _has_invariant_error(exc: ValidationError) -> bool:
+    return any(
+        isinstance((err.get("ctx") or {}).get("error"), InvariantError) for err in exc.errors()
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DocumentError([Issue(str(path), None, None, "", "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise DocumentError(
+            [Issue(str(path), None, None, "", f"not UTF-8 text (byte {exc.start}: {exc.reason})")]
+        ) from None
+    except OSError as exc:
+        raise DocumentError(
+            [Issue(str(path), None, None, "", f"cannot read: {exc.strerror}")]
+        ) from None
+
+
+def kind_of(path: Path, text: str | None = None) -> type[BaseModel]:
+    """Which model a file holds: by its ``schema:`` key, else by its suffix (``.persona.yaml``)."""
+    name = path.name.lower()
+    if text is not None:
+        try:
+            data, _ = _parse(text, str(path))
+        except DocumentError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("schema"), str):
+            model = SCHEMAS.get(data["schema"])
+            if model is not None:
+                return model
+    if name.endswith(PERSONA_SUFFIXES):
+        return Persona
+    return JourneyMap
+
+
+def load_map(path: str | Path) -> JourneyMap:
+    """Load a ``*.journey.yaml`` (or ``.json``) file; :class:`DocumentError` lists every problem."""
+    p = Path(path)
+    return parse_model(_read(p), JourneyMap, str(p))
+
+
+def load_persona(path: str | Path) -> Persona:
+    """Load a ``*.persona.yaml`` (or ``.json``) file; :class:`DocumentError` lists every problem."""
+    p = Path(path)
+    return parse_model(_read(p), Persona, str(p))
+
+
+def load_any(path: str | Path) -> JourneyMap | Persona:
+    """Load a map or a persona file, deciding by its ``schema:`` key or its suffix."""
+    p = Path(path)
+    text = _read(p)
+    model = kind_of(p, text)
+    return cast(JourneyMap | Persona, parse_model(text, model, str(p)))
+
+
+def find_personas(directory: str | Path) -> dict[str, tuple[Path, Persona]]:
+    """All persona files in a folder (not recursive), by persona id."""
+    found: dict[str, tuple[Path, Persona]] = {}
+    d = Path(directory)
+    for suffix in PERSONA_SUFFIXES:
+        for p in sorted(d.glob(f"*{suffix}")):
+            persona = load_persona(p)
+            found[persona.id] = (p, persona)
+    return found
+
+
+def check_persona_refs(
+    journey: JourneyMap, path: str | Path, personas: dict[str, Any]
+) -> list[Issue]:
+    """Issues for persona ids the map names that are not among ``personas`` (by id).
+
+    Personas live in their own files; a map refers to them by id. The line of each bad
+    reference is looked up in the map file itself.
+    """
+    p = Path(path)
+    missing = [(i, pid) for i, pid in enumerate(journey.personas) if pid not in personas]
+    if not missing:
+        return []
+    try:
+        data, positions = _parse(_read(p), str(p))
+    except DocumentError:
+        data, positions = {}, {}
+    issues = []
+    for i, pid in missing:
+        where, line, col = _locate(data, ("personas", i), positions)
+        issues.append(
+            Issue(
+                str(p),
+                line,
+                col,
+                where,
+                f"persona '{pid}' not found (expected a {pid}.persona.yaml beside the map)",
+            )
+        )
+    return issues
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def to_data(obj: BaseModel) -> dict[str, Any]:
+    """The canonical plain-data form of a map or persona: field order, defaults left out.
+
+    The ``schema`` key is always written first so a file says what it is.
+    """
+    data = obj.model_dump(mode="json", exclude_defaults=True, by_alias=True)
+    schema = obj.model_dump(mode="json", include={"schema_"}, by_alias=True).get("schema")
+    out: dict[str, Any] = {}
+    if schema is not None:
+        out["schema"] = schema
+    out.update((k, v) for k, v in data.items() if k != "schema")
+    return out
+
+
+def _literal_multiline(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _literal_multiline(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_literal_multiline(v) for v in value]
+    if isinstance(value, str) and "\n" in value and not value.endswith((" ", "\t")):
+        return LiteralScalarString(value)
+    return value
+
+
+def dumps_yaml(obj: BaseModel) -> str:
+    """Canonical YAML text of a map or persona."""
+    yaml = YAML(typ="rt")
+    yaml.width = 1_000_000  # never wrap: a one-field change stays a one-line diff
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.allow_unicode = True
+    buf = io.StringIO()
+    yaml.dump(_literal_multiline(to_data(obj)), buf)
+    return buf.getvalue()
+
+
+def dumps_json(obj: BaseModel) -> str:
+    """Canonical JSON text of a map or persona (two-space indent, field order, UTF-8)."""
+    return json.dumps(to_data(obj), indent=2, ensure_ascii=False) + "\n"
+
+
+def save(obj: BaseModel, path: str | Path) -> Path:
+    """Write a map or persona canonically; JSON for ``.json`` files, YAML otherwise."""
+    p = Path(path)
+    text = dumps_json(obj) if p.suffix.lower() == ".json" else dumps_yaml(obj)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p

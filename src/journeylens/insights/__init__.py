@@ -1,0 +1,1 @@
+"""journeylens.insights layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""journeylens.render layer (see ARCHITECTURE.md)."""

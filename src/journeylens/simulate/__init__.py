@@ -1,0 +1,1 @@
+"""journeylens.simulate layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""journeylens.store layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""journeylens.web layer (see ARCHITECTURE.md)."""
