@@ -1,0 +1,418 @@
+"""The frame layer: every event source becomes one narwhals lazy frame of canonical columns.
+
+Analytics are written once against :class:`narwhals.LazyFrame`; this module is the one place
+that knows which engine sits underneath (DuckDB by default, Polars, or PySpark). It
+
+* turns a DuckDB relation, a Polars DataFrame / LazyFrame, a PySpark DataFrame, a file path
+  (CSV, Parquet, JSON lines) or a workspace / event store into a lazy frame
+  (:func:`to_lazy`);
+* renames a user file's columns to the canonical roles (:class:`ColumnRoles`):
+  ``customer_id``, ``session_id``, ``event_name``, ``occurred_at``, and derives ``seq``
+  (the tie-breaking ingestion order) from file row order when the file has none;
+* extracts JSON properties into columns natively per engine (:func:`extract_properties`),
+  because narwhals has no JSON functions;
+* materialises a frame once so several analytics reuse one sort (:func:`cache`).
+
+Example::
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> df = pl.DataFrame({"user_id": ["u1"], "event": ["signup"],
+    ...                    "timestamp": [datetime(2024, 1, 1)]})
+    >>> lf = to_lazy(df)
+    >>> sorted(lf.collect_schema().names())
+    ['customer_id', 'event_name', 'occurred_at', 'seq', 'user_id']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import narwhals as nw
+
+#: The engines journeylens runs analytics on.
+Engine = Literal["duckdb", "polars", "spark"]
+ENGINES: tuple[Engine, ...] = ("duckdb", "polars", "spark")
+
+#: Canonical names of the four column roles analytics need.
+CUSTOMER, SESSION, EVENT, TIME, SEQ = (
+    "customer_id",
+    "session_id",
+    "event_name",
+    "occurred_at",
+    "seq",
+)
+
+#: Prefix of the columns :func:`extract_properties` adds (``properties.plan`` → ``prop__plan``).
+PROP_PREFIX = "prop__"
+#: Prefix of the numeric twin of a property column (``TRY_CAST`` to double, null when not a number).
+PROP_NUM_PREFIX = "propnum__"
+
+
+class FrameError(ValueError):
+    """An event source cannot be turned into canonical events (names what is missing)."""
+
+
+@dataclass(frozen=True)
+class ColumnRoles:
+    """Which column of a user's file plays which role.
+
+    ``None`` means "use the default": customer = ``customer_id`` or else ``user_id``;
+    session = ``session_id``; event = ``event_name`` or else ``event``; time =
+    ``occurred_at`` or else ``timestamp``. The session column is optional (sessions can be
+    computed); the other three are required.
+    """
+
+    customer: str | None = None
+    session: str | None = None
+    event: str | None = None
+    time: str | None = None
+
+
+_DEFAULTS: dict[str, tuple[str, ...]] = {
+    CUSTOMER: ("customer_id", "user_id"),
+    SESSION: ("session_id",),
+    EVENT: ("event_name", "event"),
+    TIME: ("occurred_at", "timestamp"),
+}
+_OPTION = {
+    CUSTOMER: "--customer-col",
+    SESSION: "--session-col",
+    EVENT: "--event-col",
+    TIME: "--time-col",
+}
+
+
+def engine_of(lf: nw.LazyFrame[Any]) -> Engine:
+    """The engine a lazy frame runs on (``duckdb``, ``polars`` or ``spark``)."""
+    impl = lf.implementation
+    if impl.is_duckdb():
+        return "duckdb"
+    if impl.is_polars():
+        return "polars"
+    if impl.is_pyspark() or impl.is_pyspark_connect():
+        return "spark"
+    raise FrameError(f"unsupported engine {impl}; use DuckDB, Polars or PySpark")
+
+
+def _lazy(native: Any) -> nw.LazyFrame[Any]:
+    """A native lazy-capable frame as a narwhals LazyFrame (eager Polars frames become lazy)."""
+    frame = nw.from_native(native)
+    if isinstance(frame, nw.DataFrame):
+        return frame.lazy()
+    if not isinstance(frame, nw.LazyFrame):
+        raise FrameError(f"not a frame: {type(native).__name__}")
+    return frame
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _file_kind(path: Path) -> str:
+    name = path.name.lower()
+    for suffix in (".gz", ".zst", ".zstd"):
+        name = name.removesuffix(suffix)
+    if name.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    if name.endswith(".parquet") or name.endswith(".pq"):
+        return "parquet"
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    raise FrameError(f"{path}: unknown file type; expected .csv, .parquet or .jsonl")
+
+
+def _spark_session() -> Any:
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    return (
+        SparkSession.builder.master("local[2]")
+        .appName("journeylens")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+
+
+def _read_file(path: Path, engine: Engine) -> Any:
+    """Read a file natively, keeping file row order available as ``seq`` where missing."""
+    if not path.exists():
+        raise FrameError(f"{path}: no such file")
+    kind = _file_kind(path)
+    if engine == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        if kind == "csv":
+            return con.read_csv(str(path))
+        if kind == "parquet":
+            return con.read_parquet(str(path))
+        return con.read_json(str(path), format="newline_delimited")
+    if engine == "polars":
+        import polars as pl
+
+        if kind == "csv":
+            return pl.scan_csv(path, try_parse_dates=True)
+        if kind == "parquet":
+            return pl.scan_parquet(path)
+        return pl.scan_ndjson(path)
+    spark = _spark_session()
+    if kind == "csv":
+        return spark.read.csv(str(path), header=True, inferSchema=True)
+    if kind == "parquet":
+        return spark.read.parquet(str(path))
+    return spark.read.json(str(path))
+
+
+def _with_row_order(native: Any, engine: Engine) -> Any:
+    """Add ``seq`` = 1-based row order of the source (file order) natively per engine."""
+    if engine == "duckdb":
+        import duckdb
+
+        # Single-threaded scans keep file order; ROW_NUMBER() OVER () numbers rows as read.
+        return native.select(
+            duckdb.StarExpression(), duckdb.SQLExpression("row_number() OVER ()").alias(SEQ)
+        )
+    if engine == "polars":
+        import polars as pl
+
+        return native.with_row_index(SEQ, offset=1).with_columns(pl.col(SEQ).cast(pl.Int64))
+    from pyspark.sql import functions as F  # noqa: N812 (the PySpark idiom)
+
+    # Partitions of one file are read in file order; the id grows with it.
+    return native.withColumn(SEQ, F.monotonically_increasing_id() + 1)
+
+
+def _resolve(role: str, given: str | None, names: Sequence[str], required: bool) -> str | None:
+    if given is not None:
+        if given not in names:
+            raise FrameError(
+                f"column '{given}' ({_OPTION[role]}) not found; the columns are: {', '.join(names)}"
+            )
+        return given
+    for candidate in _DEFAULTS[role]:
+        if candidate in names:
+            return candidate
+    if required:
+        raise FrameError(
+            f"no {role} column: expected one of {' or '.join(_DEFAULTS[role])} "
+            f"(or name it with {_OPTION[role]}); the columns are: {', '.join(names)}"
+        )
+    return None
+
+
+def _events_of_store(source: Any) -> Any:
+    """A workspace / event store hands out its events as a native frame; try the known names."""
+    for attr in ("events", "relation", "to_lazy", "lazy"):
+        member = getattr(source, attr, None)
+        if member is None:
+            continue
+        value = member() if callable(member) else member
+        return value
+    raise FrameError(f"cannot read events from {type(source).__name__}")
+
+
+def to_lazy(
+    source: Any,
+    *,
+    engine: Engine = "duckdb",
+    columns: ColumnRoles | None = None,
+) -> nw.LazyFrame[Any]:
+    """Any event source as a narwhals lazy frame with canonical column names.
+
+    ``source`` may be a narwhals frame, a DuckDB relation, a Polars DataFrame / LazyFrame, a
+    PySpark DataFrame, a path to a CSV / Parquet / JSON-lines file (read by ``engine``), or a
+    workspace / event store (anything with an ``events()`` method returning a native frame).
+
+    The result has ``customer_id``, ``event_name``, ``occurred_at`` (a naive UTC timestamp),
+    ``seq`` (ingestion order, from file row order when absent) and ``session_id`` when the
+    source has one; every other column is kept. Role columns named differently are renamed
+    (``columns`` overrides the defaults, see :class:`ColumnRoles`).
+    """
+    roles = columns or ColumnRoles()
+    if isinstance(source, str | Path):
+        native: Any = _read_file(Path(source), engine)
+    elif isinstance(source, nw.LazyFrame):
+        native = nw.to_native(source)
+    elif isinstance(source, nw.DataFrame):
+        native = nw.to_native(source.lazy())
+    else:
+        native = source
+        if not _is_native_frame(native):
+            native = _events_of_store(source)
+    try:
+        lf = nw.from_native(native)
+    except TypeError as exc:
+        raise FrameError(f"cannot read events from {type(source).__name__}: {exc}") from exc
+    if isinstance(lf, nw.DataFrame):
+        lf = lf.lazy()
+    if not isinstance(lf, nw.LazyFrame):
+        raise FrameError(f"cannot read events from {type(source).__name__}: not a frame")
+    names = lf.collect_schema().names()
+    if SEQ not in names:
+        lf = _lazy(_with_row_order(nw.to_native(lf), engine_of(lf)))
+        names = [*names, SEQ]
+    mapping = {
+        CUSTOMER: _resolve(CUSTOMER, roles.customer, names, True),
+        SESSION: _resolve(SESSION, roles.session, names, False),
+        EVENT: _resolve(EVENT, roles.event, names, True),
+        TIME: _resolve(TIME, roles.time, names, True),
+    }
+    exprs: list[nw.Expr] = []
+    for canonical, actual in mapping.items():
+        if actual is None or actual == canonical:
+            continue
+        if canonical in names:
+            raise FrameError(
+                f"column '{actual}' cannot become '{canonical}': a column '{canonical}' exists already"
+            )
+        exprs.append(nw.col(actual).alias(canonical))
+    if exprs:
+        lf = lf.with_columns(*exprs)
+    return _normalise_time(lf)
+
+
+def _is_native_frame(obj: Any) -> bool:
+    try:
+        nw.from_native(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def _normalise_time(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Make ``occurred_at`` a naive UTC timestamp (text is parsed, zones converted to UTC)."""
+    dtype = lf.collect_schema()[TIME]
+    if dtype == nw.String:
+        return lf.with_columns(nw.col(TIME).str.to_datetime())
+    if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None:
+        return lf.with_columns(nw.col(TIME).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
+    if dtype == nw.Date:
+        return lf.with_columns(nw.col(TIME).cast(nw.Datetime()))
+    if not isinstance(dtype, nw.Datetime):
+        raise FrameError(f"column '{TIME}' must hold timestamps, got {dtype}")
+    return lf
+
+
+# -- JSON properties --------------------------------------------------------------------------
+
+
+def _json_path(key: str, engine: Engine = "duckdb") -> str:
+    """``a.b`` → ``$.a.b``; other parts are quoted (``$."my-k"`` on DuckDB, ``$['my-k']`` else)."""
+    parts = []
+    for part in key.split("."):
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            parts.append("." + part)
+        elif engine == "duckdb":
+            parts.append('."' + part.replace('"', '\\"') + '"')
+        else:
+            parts.append("['" + part.replace("'", "\\'") + "']")
+    return "$" + "".join(parts)
+
+
+def prop_column(key: str, *, numeric: bool = False) -> str:
+    """Name of the column :func:`extract_properties` adds for a property key."""
+    return (PROP_NUM_PREFIX if numeric else PROP_PREFIX) + key
+
+
+def extract_properties(
+    lf: nw.LazyFrame[Any],
+    keys: Iterable[str],
+    *,
+    numeric_keys: Iterable[str] = (),
+    column: str = "properties",
+) -> nw.LazyFrame[Any]:
+    """Add ``prop__<key>`` (text) per key, and ``propnum__<key>`` (double) per numeric key.
+
+    ``properties`` holds a JSON object as text; a dotted key walks into nested objects. A
+    missing key, a JSON null or a missing ``properties`` column gives null. Numbers and
+    booleans come out as their JSON text (``5``, ``true``); the numeric twin is null when the
+    value is not a number. This is the only backend-specific code analytics rely on.
+
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"properties": ['{"plan": "pro", "n": 3}', None]}))
+    >>> out = extract_properties(lf, ["plan", "n"], numeric_keys=["n"]).collect()
+    >>> out["prop__plan"].to_list(), out["propnum__n"].to_list()
+    (['pro', None], [3.0, None])
+    """
+    keys = list(dict.fromkeys(keys))
+    numeric = list(dict.fromkeys(numeric_keys))
+    if not keys and not numeric:
+        return lf
+    names = lf.collect_schema().names()
+    if column not in names:
+        return lf.with_columns(
+            *[nw.lit(None, dtype=nw.String).alias(prop_column(k)) for k in keys],
+            *[nw.lit(None, dtype=nw.Float64).alias(prop_column(k, numeric=True)) for k in numeric],
+        )
+    engine = engine_of(lf)
+    native = nw.to_native(lf)
+    if engine == "duckdb":
+        import duckdb
+
+        col = duckdb.ColumnExpression(column)
+        exprs = []
+        for key in keys:
+            exprs.append(
+                duckdb.FunctionExpression(
+                    "json_extract_string", col, duckdb.ConstantExpression(_json_path(key))
+                ).alias(prop_column(key))
+            )
+        for key in numeric:
+            text = duckdb.FunctionExpression(
+                "json_extract_string", col, duckdb.ConstantExpression(_json_path(key))
+            )
+            exprs.append(
+                text.try_cast(duckdb.sqltype("DOUBLE")).alias(prop_column(key, numeric=True))
+            )
+        return _lazy(native.select(duckdb.StarExpression(), *exprs))
+    if engine == "polars":
+        import polars as pl
+
+        pexprs = [
+            pl.col(column).str.json_path_match(_json_path(k, "polars")).alias(prop_column(k))
+            for k in keys
+        ] + [
+            pl.col(column)
+            .str.json_path_match(_json_path(k, "polars"))
+            .cast(pl.Float64, strict=False)
+            .alias(prop_column(k, numeric=True))
+            for k in numeric
+        ]
+        return _lazy(native.with_columns(pexprs))
+    from pyspark.sql import functions as F  # noqa: N812 (the PySpark idiom)
+
+    cols = {prop_column(k): F.get_json_object(F.col(column), _json_path(k, "spark")) for k in keys}
+    for k in numeric:
+        cols[prop_column(k, numeric=True)] = F.get_json_object(
+            F.col(column), _json_path(k, "spark")
+        ).try_cast("double")
+    return _lazy(native.withColumns(cols))
+
+
+# -- materialising --------------------------------------------------------------------------
+
+
+def cache(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Compute a lazy frame once and return a lazy frame over the stored result.
+
+    Analytics sort the events by (unit, occurred_at, seq) once, number them and pair each
+    with the next; caching that frame lets every analytic reuse the order instead of sorting
+    again. DuckDB materialises the relation, Polars collects, Spark persists (memory + disk).
+    """
+    engine = engine_of(lf)
+    native = nw.to_native(lf)
+    if engine == "duckdb":
+        return _lazy(native.materialize())
+    if engine == "polars":
+        return _lazy(native.collect().lazy())
+    from pyspark import StorageLevel
+
+    return _lazy(native.persist(StorageLevel.MEMORY_AND_DISK))
