@@ -6,8 +6,10 @@ another generation that the simulator also draws customers from). The files are 
 data, read with :mod:`importlib.resources`, so they work from a wheel or a zip as well as
 from a source checkout.
 
->>> get_template("online-course").stages[0].name
-'Awareness'
+>>> [t.name for t in list_templates()][:3]
+['three-phase', 'five-stage', 'digital-five-stage']
+>>> [stage.name for stage in get_template("aida").stages]
+['Awareness', 'Interest', 'Decision', 'Action']
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ from journeylens.model import JourneyMap, Persona
 from journeylens.model.common import ID_PATTERN
 
 #: Template names in the order they are listed (simplest first, the worked example last).
-TEMPLATE_NAMES: tuple[str, ...] = ("online-course",)
+TEMPLATE_NAMES: tuple[str, ...] = (
+    "three-phase",
+    "five-stage",
+    "digital-five-stage",
+    "b2b-seven-phase",
+    "aida",
+    "service-blueprint",
+    "online-course",
+)
 
 _ID_RE = re.compile(ID_PATTERN)
 MAP_SUFFIX = ".journey.yaml"
@@ -85,15 +95,14 @@ def _folder(name: str) -> Traversable:
     return resources.files(__package__).joinpath("data", name)
 
 
-def _read(entry: Traversable, name: str) -> str:
-    # The file name shown in errors says which template file is broken.
+def _read(entry: Traversable) -> str:
     return entry.read_text(encoding="utf-8")
 
 
 def get_template(name: str) -> JourneyMap:
     """The template's journey map (a fresh object on every call; safe to modify)."""
     entry = _folder(name).joinpath(name + MAP_SUFFIX)
-    return parse_model(_read(entry, name), JourneyMap, f"<template {name}>/{entry.name}")
+    return parse_model(_read(entry), JourneyMap, f"<template {name}>/{entry.name}")
 
 
 def get_template_personas(name: str) -> list[Persona]:
@@ -102,7 +111,7 @@ def get_template_personas(name: str) -> list[Persona]:
     found = {
         p.id: p
         for p in (
-            parse_model(_read(entry, name), Persona, f"<template {name}>/{entry.name}")
+            parse_model(_read(entry), Persona, f"<template {name}>/{entry.name}")
             for entry in folder.iterdir()
             if entry.name.endswith(PERSONA_SUFFIX)
         )
