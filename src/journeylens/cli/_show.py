@@ -50,9 +50,10 @@ def _emotion_text(step: Step) -> Text:
     return text
 
 
-def _step_node(parent: Tree, number: str, step: Step) -> None:
+def _step_node(parent: Tree, number: str, step: Step, pad: int) -> None:
     head = Text(f"{number} ", style="bold")
-    head.append(step.name)
+    # Pad names so the emotion bars of a stage line up into a curve.
+    head.append(step.name.ljust(pad - len(number) - 1))
     head.append_text(_emotion_text(step))
     node = parent.add(head)
     if step.moment_of_truth is not None:
@@ -113,6 +114,14 @@ def map_outline(journey: JourneyMap, personas: Mapping[str, Persona]) -> Rendera
         parts.append(Text("Persona: none set", style="yellow"))
 
     tree = Tree("[bold]Stages[/]")
+    pad = max(
+        (
+            len(f"{s}.{t} {step.name}")
+            for s, stage in enumerate(journey.stages, start=1)
+            for t, step in enumerate(stage.steps, start=1)
+        ),
+        default=0,
+    )
     for s_index, stage in enumerate(journey.stages, start=1):
         label = f"[bold]{s_index}. {escape(stage.name)}[/]"
         if stage.goal:
@@ -121,7 +130,7 @@ def map_outline(journey: JourneyMap, personas: Mapping[str, Persona]) -> Rendera
         for exp in stage.expectations:
             stage_node.add(f"[dim]expects:[/] {escape(exp)}")
         for t_index, step in enumerate(stage.steps, start=1):
-            _step_node(stage_node, f"{s_index}.{t_index}", step)
+            _step_node(stage_node, f"{s_index}.{t_index}", step, pad)
         if not stage.steps:
             stage_node.add("[dim](no steps)[/]")
     parts.append(tree)

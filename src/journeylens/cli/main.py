@@ -18,7 +18,7 @@ app = typer.Typer(
         "Example: journeylens new shop.journey.yaml --template five-stage"
     ),
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
 

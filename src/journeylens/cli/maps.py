@@ -157,7 +157,9 @@ def templates(fmt: FormatOpt = OutputFormat.TEXT) -> None:
 
 
 def new(
-    file: Annotated[Path, typer.Argument(help="The map file to create, e.g. shop.journey.yaml.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The map file to create, e.g. shop.journey.yaml.")
+    ],
     template: Annotated[
         str, typer.Option("--template", "-t", help="Template name (see: journeylens templates).")
     ],
@@ -195,7 +197,10 @@ def new(
 
 def validate(
     files: Annotated[
-        list[Path], typer.Argument(help="Map and persona files (*.journey.yaml, *.persona.yaml).")
+        list[Path],
+        typer.Argument(
+            metavar="FILE", help="Map and persona files (*.journey.yaml, *.persona.yaml)."
+        ),
     ],
     fmt: FormatOpt = OutputFormat.TEXT,
 ) -> None:
@@ -268,7 +273,9 @@ def validate(
 
 
 def lint(
-    file: Annotated[Path, typer.Argument(help="The map to check, e.g. shop.journey.yaml.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="The map to check, e.g. shop.journey.yaml.")
+    ],
     fmt: FormatOpt = OutputFormat.TEXT,
 ) -> None:
     """Check a valid map against the journey-mapping checklist of the seed articles.
@@ -318,8 +325,8 @@ def lint(
 
 
 def diff(
-    old: Annotated[Path, typer.Argument(help="The earlier version of the map.")],
-    new: Annotated[Path, typer.Argument(help="The later version of the map.")],
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The earlier version of the map.")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The later version of the map.")],
     fmt: Annotated[
         DiffFormat, typer.Option("--format", "-f", help=FORMAT_OPTION_HELP, case_sensitive=False)
     ] = DiffFormat.TEXT,
@@ -353,7 +360,7 @@ def diff(
 
 
 def export(
-    file: Annotated[Path, typer.Argument(help="The map to export.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The map to export.")],
     to: Annotated[ExportFormat, typer.Option("--to", help="Target format.", case_sensitive=False)],
     out: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
@@ -385,7 +392,7 @@ def export(
 
 
 def import_(
-    file: Annotated[Path, typer.Argument(help="The Mermaid or CSV file to read.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The Mermaid or CSV file to read.")],
     from_: Annotated[
         ImportFormat, typer.Option("--from", help="Source format.", case_sensitive=False)
     ],
@@ -430,7 +437,7 @@ def import_(
 
 
 def show(
-    file: Annotated[Path, typer.Argument(help="A map or persona file.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A map or persona file.")],
 ) -> None:
     """Print a readable outline of a map (or a persona card) in the terminal.
 
@@ -488,7 +495,8 @@ _PERSONA_SUFFIXES = (".persona.yaml", ".persona.yml", ".persona.json", ".yaml", 
 @persona_app.command("new")
 def persona_new(
     file: Annotated[
-        Path, typer.Argument(help="The persona file to create, e.g. ana.persona.yaml.")
+        Path,
+        typer.Argument(metavar="FILE", help="The persona file to create, e.g. ana.persona.yaml."),
     ],
     name: Annotated[
         str | None, typer.Option("--name", help="Display name (default: from the file name).")
