@@ -1,0 +1,359 @@
+"""Planned vs actual: how the observed paths follow the designed order of the map.
+
+The map orders its stages 1 … n and, inside them, its steps (the global step order is map
+order across stage boundaries). Bound events (``stage_id`` / ``step_id`` per event, see
+:mod:`journeylens.analytics.binding`) are sorted per unit by ``(occurred_at, seq)`` and
+consecutive repeats collapse into a stage sequence (and a step sequence) per path. From it
+(METRICS.md, "Planned vs actual"):
+
+- **fitness**: share of paths whose stage index never decreases (no backtracking);
+- **skips**: for each stage, share of paths that reached a later stage without it;
+- **backtracks**: share of paths where the index decreases, and the top (from, to) pairs;
+- **unbound share**: share of events that match no touchpoint (what the map is missing);
+- **edge diff**: stage / step transitions seen in the data but absent from the design,
+  and designed transitions (consecutive stages / steps in map order) never seen, each
+  with its volume (number of transitions, and of paths).
+
+"Paths" here are the units with at least one bound event; a unit whose events are all
+unbound has no stage sequence, so it is counted apart (``paths_without_bound_events``).
+
+This module also holds :class:`MapOrder`, the designed order every other analytic of the
+live map uses to look up a touchpoint's step and stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import narwhals as nw
+import pyarrow as pa
+
+from journeylens.analytics._common import AnalyticsError, collect_rows, ratio, table
+from journeylens.engine.frames import SEQ, TIME
+from journeylens.model import JourneyMap
+
+UNIT_ID = "unit_id"
+TOUCHPOINT_ID, STEP_ID, STAGE_ID = "touchpoint_id", "step_id", "stage_id"
+
+
+# -- the designed order --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapOrder:
+    """The designed order of a map, as plain lookups (no I/O, no engine).
+
+    ``stage_pos`` numbers stages 1 … n; ``step_pos`` numbers steps 1 … m across the whole
+    map; touchpoints know their step and stage (the first one in map order when an id were
+    to repeat — the model forbids it).
+
+    >>> from journeylens.model import JourneyMap
+    >>> m = JourneyMap.model_validate({"id": "m", "title": "M", "stages": [
+    ...     {"id": "s1", "name": "S1", "steps": [{"id": "a", "name": "A"}, {"id": "b", "name": "B"}]},
+    ...     {"id": "s2", "name": "S2", "steps": [{"id": "c", "name": "C"}]}]})
+    >>> o = MapOrder.of(m)
+    >>> o.stage_pos["s2"], o.step_pos["c"], o.step_stage["b"], o.designed_step_edges()
+    (2, 3, 's1', [('a', 'b'), ('b', 'c')])
+    """
+
+    stages: tuple[str, ...]
+    steps: tuple[str, ...]
+    touchpoints: tuple[str, ...]
+    stage_pos: Mapping[str, int]
+    step_pos: Mapping[str, int]
+    step_stage: Mapping[str, str]
+    touchpoint_step: Mapping[str, str]
+    touchpoint_stage: Mapping[str, str]
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, journey_map: JourneyMap) -> MapOrder:
+        """The order of ``journey_map``."""
+        stages = tuple(s.id for s in journey_map.stages)
+        steps = tuple(step.id for _, step in journey_map.iter_steps())
+        tps: list[str] = []
+        tp_step: dict[str, str] = {}
+        tp_stage: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for stage, step, tp in journey_map.iter_touchpoints():
+            if tp.id not in tp_step:
+                tps.append(tp.id)
+                tp_step[tp.id] = step.id
+                tp_stage[tp.id] = stage.id
+                names[tp.id] = tp.name
+        step_stage: dict[str, str] = {}
+        for stage, step in journey_map.iter_steps():
+            step_stage.setdefault(step.id, stage.id)
+            names.setdefault(step.id, step.name)
+        for stage in journey_map.stages:
+            names.setdefault(stage.id, stage.name)
+        return cls(
+            stages=stages,
+            steps=steps,
+            touchpoints=tuple(tps),
+            stage_pos={s: i for i, s in enumerate(stages, start=1)},
+            step_pos={s: i for i, s in enumerate(dict.fromkeys(steps), start=1)},
+            step_stage=step_stage,
+            touchpoint_step=tp_step,
+            touchpoint_stage=tp_stage,
+            names=names,
+        )
+
+    def designed_stage_edges(self) -> list[tuple[str, str]]:
+        """Consecutive stages in map order: the designed stage transitions."""
+        return list(zip(self.stages, self.stages[1:], strict=False))
+
+    def designed_step_edges(self) -> list[tuple[str, str]]:
+        """Consecutive steps in map order (across stage boundaries): the designed step
+        transitions."""
+        return list(zip(self.steps, self.steps[1:], strict=False))
+
+
+def lookup(expr: nw.Expr, mapping: Mapping[str, Any], dtype: Any = nw.String) -> nw.Expr:
+    """``mapping[value]`` in the engine, null for values not in the mapping (and for null)."""
+    if not mapping:
+        return nw.lit(None, dtype=dtype)
+    return expr.replace_strict(dict(mapping), default=None, return_dtype=dtype)
+
+
+def _require(lf: nw.LazyFrame[Any], *columns: str) -> list[str]:
+    names = lf.collect_schema().names()
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise AnalyticsError(
+            f"planned vs actual needs bound events with column(s) {', '.join(missing)} "
+            f"(bind the map first: journeylens.analytics.binding.bind); "
+            f"the columns are: {', '.join(names)}"
+        )
+    return names
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageSkip:
+    """Paths that reached a stage after ``stage`` without ever reaching ``stage``."""
+
+    stage: str
+    skipped: int
+    share: float | None
+    reached_later: int
+    share_of_reached_later: float | None
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A transition between two stages or two steps, with its volume.
+
+    ``transitions`` counts every occurrence in the collapsed sequences; ``paths`` counts
+    the distinct paths that made it at least once. ``designed`` says whether the map has it.
+    """
+
+    level: str
+    source: str
+    target: str
+    transitions: int
+    paths: int
+    designed: bool
+
+
+@dataclass(frozen=True)
+class Conformance:
+    """Planned vs actual for one map and one population (METRICS.md definitions)."""
+
+    paths: int
+    paths_without_bound_events: int
+    events: int
+    unbound_events: int
+    unbound_share: float | None
+    fitness: float | None
+    backtrack_paths: int
+    backtrack_share: float | None
+    backtracks: tuple[Edge, ...]
+    skips: tuple[StageSkip, ...]
+    undesigned_edges: tuple[Edge, ...]
+    unseen_designed_edges: tuple[Edge, ...]
+    edges: tuple[Edge, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+    def to_frame(self) -> pa.Table:
+        """Every observed and designed edge, one row each (the edge diff as a table)."""
+        return table(
+            [asdict(e) for e in self.edges],
+            {
+                "level": pa.string(),
+                "source": pa.string(),
+                "target": pa.string(),
+                "transitions": pa.int64(),
+                "paths": pa.int64(),
+                "designed": pa.bool_(),
+            },
+        )
+
+
+def _collapsed(lf: nw.LazyFrame[Any], column: str, pos: Mapping[str, int]) -> nw.LazyFrame[Any]:
+    """Per unit, the sequence of ``column`` with consecutive repeats collapsed, as rows with
+    ``cur`` / ``prev`` labels and positions (``prev`` null on the first)."""
+    order = [TIME, SEQ]
+    seq = lf.filter(~nw.col(column).is_null()).select(
+        UNIT_ID, TIME, SEQ, nw.col(column).cast(nw.String).alias("cur")
+    )
+    seq = seq.with_columns(nw.col("cur").shift(1).over(UNIT_ID, order_by=order).alias("_before"))
+    seq = seq.filter(nw.col("_before").is_null() | (nw.col("_before") != nw.col("cur")))
+    seq = seq.with_columns(nw.col("cur").shift(1).over(UNIT_ID, order_by=order).alias("prev"))
+    return seq.with_columns(
+        lookup(nw.col("cur"), pos, nw.Int64).alias("cur_pos"),
+        lookup(nw.col("prev"), pos, nw.Int64).alias("prev_pos"),
+    )
+
+
+def _edges(
+    collapsed: nw.LazyFrame[Any], level: str, designed: list[tuple[str, str]]
+) -> tuple[Edge, ...]:
+    rows = collect_rows(
+        collapsed.filter(~nw.col("prev").is_null())
+        .group_by("prev", "cur")
+        .agg(
+            nw.len().cast(nw.Int64).alias("transitions"),
+            nw.col(UNIT_ID).n_unique().cast(nw.Int64).alias("paths"),
+        )
+    )
+    designed_set = set(designed)
+    seen = {(r["prev"], r["cur"]): r for r in rows}
+    edges = [
+        Edge(level, s, t, int(r["transitions"]), int(r["paths"]), (s, t) in designed_set)
+        for (s, t), r in seen.items()
+    ]
+    edges += [Edge(level, s, t, 0, 0, True) for s, t in designed if (s, t) not in seen]
+    edges.sort(key=lambda e: (-e.transitions, e.source, e.target))
+    return tuple(edges)
+
+
+def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int = 10) -> Conformance:
+    """Planned vs actual of bound events against ``journey_map`` (see the module docstring).
+
+    ``bound`` has ``unit_id``, ``occurred_at``, ``seq``, ``stage_id``, ``step_id`` and
+    ``touchpoint_id`` (null when the event matched no touchpoint). ``top`` limits the
+    backtrack pairs reported.
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> from journeylens.model import JourneyMap
+    >>> m = JourneyMap.model_validate({"id": "m", "title": "M", "stages": [
+    ...     {"id": "s1", "name": "S1", "steps": [{"id": "a", "name": "A"}]},
+    ...     {"id": "s2", "name": "S2", "steps": [{"id": "b", "name": "B"}]},
+    ...     {"id": "s3", "name": "S3", "steps": [{"id": "c", "name": "C"}]}]})
+    >>> t = [datetime(2024, 1, 1, h) for h in range(4)]
+    >>> ev = pl.LazyFrame({"unit_id": ["u1"] * 3 + ["u2"] * 4,
+    ...     "occurred_at": t[:3] + t, "seq": list(range(7)),
+    ...     "stage_id": ["s1", "s3", None, "s1", "s2", "s1", "s3"],
+    ...     "step_id": ["a", "c", None, "a", "b", "a", "c"],
+    ...     "touchpoint_id": ["x", "y", None, "x", "z", "x", "y"]})
+    >>> r = conformance(nw.from_native(ev), m)
+    >>> r.fitness, r.backtrack_share, r.unbound_share, [(s.stage, s.skipped) for s in r.skips]
+    (0.5, 0.5, 0.14285714285714285, [('s1', 0), ('s2', 1), ('s3', 0)])
+    >>> [(e.source, e.target, e.transitions) for e in r.undesigned_edges if e.level == "stage"]
+    [('s1', 's3', 2), ('s2', 's1', 1)]
+    """
+    _require(bound, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
+    order = MapOrder.of(journey_map)
+
+    totals = collect_rows(
+        bound.select(
+            nw.len().cast(nw.Int64).alias("events"),
+            nw.col(TOUCHPOINT_ID).is_null().cast(nw.Int64).sum().alias("unbound"),
+            nw.col(UNIT_ID).n_unique().cast(nw.Int64).alias("units"),
+        )
+    )[0]
+    events = int(totals["events"] or 0)
+    unbound = int(totals["unbound"] or 0)
+    all_units = int(totals["units"] or 0)
+
+    stages = _collapsed(bound, STAGE_ID, order.stage_pos)
+    per_unit = stages.group_by(UNIT_ID).agg(
+        (nw.col("cur_pos") < nw.col("prev_pos")).cast(nw.Int64).max().alias("back"),
+        nw.col("cur_pos").max().alias("max_pos"),
+    )
+    agg = collect_rows(
+        per_unit.select(
+            nw.len().cast(nw.Int64).alias("paths"),
+            nw.col("back").fill_null(0).sum().cast(nw.Int64).alias("back_paths"),
+        )
+    )[0]
+    n_paths = int(agg["paths"] or 0)
+    back_paths = int(agg["back_paths"] or 0)
+
+    back_rows = collect_rows(
+        stages.filter(nw.col("cur_pos") < nw.col("prev_pos"))
+        .group_by("prev", "cur")
+        .agg(
+            nw.len().cast(nw.Int64).alias("transitions"),
+            nw.col(UNIT_ID).n_unique().cast(nw.Int64).alias("paths"),
+        )
+    )
+    backtracks = sorted(
+        (
+            Edge("stage", r["prev"], r["cur"], int(r["transitions"]), int(r["paths"]), False)
+            for r in back_rows
+        ),
+        key=lambda e: (-e.paths, -e.transitions, e.source, e.target),
+    )[:top]
+
+    # Skips: units whose furthest stage lies beyond k, minus those of them that reached k.
+    reached = (
+        stages.filter(~nw.col("cur_pos").is_null())
+        .select(UNIT_ID, "cur", "cur_pos")
+        .unique([UNIT_ID, "cur"])
+        .join(per_unit.select(UNIT_ID, "max_pos"), on=UNIT_ID, how="inner")
+    )
+    with_k = {
+        r["cur"]: int(r["n"])
+        for r in collect_rows(
+            reached.filter(nw.col("max_pos") > nw.col("cur_pos"))
+            .group_by("cur")
+            .agg(nw.len().cast(nw.Int64).alias("n"))
+        )
+    }
+    max_counts = {
+        int(r["max_pos"]): int(r["n"])
+        for r in collect_rows(
+            per_unit.filter(~nw.col("max_pos").is_null())
+            .group_by("max_pos")
+            .agg(nw.len().cast(nw.Int64).alias("n"))
+        )
+    }
+    skips = []
+    for stage in order.stages:
+        k = order.stage_pos[stage]
+        later = sum(n for pos, n in max_counts.items() if pos > k)
+        skipped = later - with_k.get(stage, 0)
+        skips.append(
+            StageSkip(stage, skipped, ratio(skipped, n_paths), later, ratio(skipped, later))
+        )
+
+    stage_edges = _edges(stages, "stage", order.designed_stage_edges())
+    step_edges = _edges(
+        _collapsed(bound, STEP_ID, order.step_pos), "step", order.designed_step_edges()
+    )
+    edges = stage_edges + step_edges
+    return Conformance(
+        paths=n_paths,
+        paths_without_bound_events=all_units - n_paths,
+        events=events,
+        unbound_events=unbound,
+        unbound_share=ratio(unbound, events),
+        fitness=ratio(n_paths - back_paths, n_paths),
+        backtrack_paths=back_paths,
+        backtrack_share=ratio(back_paths, n_paths),
+        backtracks=tuple(backtracks),
+        skips=tuple(skips),
+        undesigned_edges=tuple(e for e in edges if not e.designed),
+        unseen_designed_edges=tuple(e for e in edges if e.designed and e.transitions == 0),
+        edges=edges,
+    )
