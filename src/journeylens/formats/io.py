@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from journeylens.formats.messages import friendly, join_alternatives
 from journeylens.model import (
     JOURNEYMAP_SCHEMA,
     PERSONA_SCHEMA,
@@ -132,6 +135,13 @@ def _parse(text: str, file: str) -> tuple[Any, Positions]:
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
         problem = exc.problem or str(exc)
+        cmark = exc.context_mark
+        if exc.context and cmark is not None and cmark is not mark:
+            # Where the broken construct began (an unclosed quote, the mapping that
+            # holds a duplicate key) is often the line the user has to fix.
+            problem += f" ({exc.context} started at line {cmark.line + 1}, column {cmark.column + 1})"
+        if isinstance(exc, DuplicateKeyError):
+            problem += "; each key may appear once per mapping"
         raise DocumentError([Issue(file, line, col, "", f"not valid YAML: {problem}")]) from None
     positions: Positions = {(): (1, 1)}
     return _plain(node, (), positions), positions
@@ -163,10 +173,26 @@ def _locate(
     return format_loc(tuple(path)), line, col
 
 
+def _is_branch(data: Any, loc: tuple[Any, ...]) -> bool:
+    """Whether a location passes through a union tag (``event.list[str]``) absent from the data."""
+    node = data
+    for index, part in enumerate(loc):
+        in_map = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_seq = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_seq:
+            node = node[part]
+        elif index < len(loc) - 1 or not isinstance(node, dict):
+            return True
+    return False
+
+
 def _issues_from(
     exc: ValidationError, data: Any, positions: Positions, file: str, prefix: Loc = ()
 ) -> list[Issue]:
     issues: list[Issue] = []
+    # A value that fits no member of a union fails once per member; those errors are
+    # gathered by place and reported as one "expected A or B" message.
+    branches: dict[tuple[str, int | None, int | None], list[ErrorDetails]] = {}
     for err in exc.errors():
         loc = (*prefix, *err["loc"])
         cause = (err.get("ctx") or {}).get("error")
@@ -176,15 +202,12 @@ def _issues_from(
                 issues.append(Issue(file, line, col, path, message))
             continue
         path, line, col = _locate(data, loc, positions)
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] not in ("missing", "extra_forbidden") and "input" in err:
-            shown = err["input"]
-            if not isinstance(shown, dict | list):
-                message += f" (got {shown!r})"
-        if err["type"] == "extra_forbidden":
-            message = (
-                "unknown field (check the spelling; see the JSON Schema for the allowed fields)"
-            )
+        if _is_branch(data, loc):
+            branches.setdefault((path, line, col), []).append(err)
+        else:
+            issues.append(Issue(file, line, col, path, friendly(err)))
+    for (path, line, col), errs in branches.items():
+        message = friendly(errs[0]) if len(errs) == 1 else join_alternatives(errs)
         issues.append(Issue(file, line, col, path, message))
     issues.sort(key=lambda i: (i.line or 0, i.column or 0))
     return issues
@@ -226,18 +249,39 @@ def _has_invariant_error(exc: ValidationError) -> bool:
 
 
 def _read(path: Path) -> str:
+    """The text of a file; :class:`DocumentError` when it is missing, unreadable or not UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise DocumentError([Issue(str(path), None, None, "", "file not found")]) from None
-    except UnicodeDecodeError as exc:
+    except IsADirectoryError:
         raise DocumentError(
-            [Issue(str(path), None, None, "", f"not UTF-8 text (byte {exc.start}: {exc.reason})")]
+            [Issue(str(path), None, None, "", "is a folder, expected a file")]
         ) from None
     except OSError as exc:
         raise DocumentError(
             [Issue(str(path), None, None, "", f"cannot read: {exc.strerror}")]
         ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Point at the offending byte so the user can find the stray Latin-1 / Windows char.
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DocumentError(
+            [
+                Issue(
+                    str(path),
+                    line,
+                    column,
+                    "",
+                    f"not UTF-8 text: byte 0x{raw[exc.start]:02x} ({exc.reason}); "
+                    "save the file as UTF-8",
+                )
+            ]
+        ) from None
+    # Line endings are normalised the way YAML reads them; a BOM is not part of the text.
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
 
 def kind_of(path: Path, text: str | None = None) -> type[BaseModel]:

@@ -1,0 +1,137 @@
+"""Plain-language messages for pydantic validation errors.
+
+Pydantic's messages are written for programmers (``String should match pattern
+'^[a-z0-9][a-z0-9_-]{0,63}$'``). People editing a map file need to read what was expected
+in their own terms (``expected an id: lower-case letters, digits, '-' and '_'``) and, for
+a misspelt word, what they probably meant. Each message has the form
+``expected <what> (got <value>)``, so several alternatives (a union type) join naturally:
+``expected text or a list (got 5)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from pydantic_core import ErrorDetails
+
+from journeylens.model.common import DURATION_PATTERN, ID_PATTERN
+from journeylens.model.rules import FIELD_PATTERN
+
+#: What a value matching each pattern of the model looks like, in words.
+PATTERN_WORDS: dict[str, str] = {
+    ID_PATTERN: "an id: lower-case letters, digits, '-' and '_', starting with a letter or digit, "
+    "at most 64 characters",
+    DURATION_PATTERN: "a duration: a number and a unit s, m, h, d or w (like '30m', '2d', '1.5h')",
+    FIELD_PATTERN: "a field name like 'event_name' or 'properties.path'",
+}
+
+#: Error types whose "expected" phrase does not depend on the error's context.
+_FIXED: dict[str, str] = {
+    "string_type": "text",
+    "string_too_short": "non-empty text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping (key: value lines)",
+    "model_type": "a mapping (key: value lines)",
+    "model_attributes_type": "a mapping (key: value lines)",
+    "none_required": "nothing (null)",
+}
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def _number(value: Any) -> str:
+    """``2.0`` → ``2``: bounds read better without a needless decimal."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def expected_phrase(err: ErrorDetails) -> str | None:
+    """What the value should have been, in words; ``None`` when there is no better phrase."""
+    kind = err["type"]
+    ctx: dict[str, Any] = dict(err.get("ctx") or {})
+    if kind in _FIXED:
+        return _FIXED[kind]
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern", ""))
+        return PATTERN_WORDS.get(pattern, f"text matching {pattern}")
+    if kind == "enum":
+        options = _QUOTED.findall(str(ctx.get("expected", "")))
+        return "one of " + ", ".join(options)
+    if kind == "literal_error":
+        return str(ctx.get("expected", ""))
+    if kind == "less_than_equal":
+        return f"a number at most {_number(ctx.get('le'))}"
+    if kind == "greater_than_equal":
+        return f"a number at least {_number(ctx.get('ge'))}"
+    if kind == "less_than":
+        return f"a number below {_number(ctx.get('lt'))}"
+    if kind == "greater_than":
+        return f"a number above {_number(ctx.get('gt'))}"
+    if kind == "too_short":
+        return f"at least {ctx.get('min_length')} item(s)"
+    if kind.startswith(("datetime_", "date_")):
+        return "a date-time like 2024-01-31T09:00:00Z"
+    return None
+
+
+def suggestion(err: ErrorDetails) -> str:
+    """`` — did you mean 'web'?`` for a misspelt choice, else the empty string."""
+    if err["type"] != "enum" or not isinstance(err.get("input"), str):
+        return ""
+    options = _QUOTED.findall(str((err.get("ctx") or {}).get("expected", "")))
+    close = difflib.get_close_matches(str(err["input"]).lower(), options, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def shown(value: Any) -> str:
+    """A value as the user wrote it, short enough for one line."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def friendly(err: ErrorDetails) -> str:
+    """One plain-language message for one pydantic error.
+
+    >>> friendly({"type": "enum", "loc": ("channel",), "msg": "", "input": "webb",
+    ...           "ctx": {"expected": "'web', 'app' or 'email'"}})
+    "expected one of web, app, email (got 'webb'; did you mean 'web'?)"
+    """
+    kind = err["type"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling; see the JSON Schema for the allowed fields)"
+    phrase = expected_phrase(err)
+    if phrase is None:
+        message = err["msg"].removeprefix("Value error, ")
+        if "input" in err and not isinstance(err["input"], dict | list):
+            message += f" (got {shown(err['input'])})"
+        return message
+    return f"expected {phrase} (got {shown(err.get('input'))}{suggestion(err)})"
+
+
+def join_alternatives(errors: list[ErrorDetails]) -> str:
+    """One message for the failed branches of a union: ``expected text or a list (got 5)``."""
+    phrases: list[str] = []
+    for err in errors:
+        phrase = expected_phrase(err)
+        if phrase is None:
+            return "; ".join(friendly(e) for e in errors)
+        if phrase not in phrases:
+            phrases.append(phrase)
+    got = shown(errors[0].get("input"))
+    return f"expected {' or '.join(phrases)} (got {got})"
