@@ -21,7 +21,7 @@ Example::
     ...                    "timestamp": [datetime(2024, 1, 1)]})
     >>> lf = to_lazy(df)
     >>> sorted(lf.collect_schema().names())
-    ['customer_id', 'event_name', 'occurred_at', 'seq', 'user_id']
+    ['customer_id', 'event', 'event_name', 'occurred_at', 'seq', 'timestamp', 'user_id']
 """
 
 from __future__ import annotations
@@ -209,14 +209,18 @@ def _resolve(role: str, given: str | None, names: Sequence[str], required: bool)
 
 
 def _events_of_store(source: Any) -> Any:
-    """A workspace / event store hands out its events as a native frame; try the known names."""
-    for attr in ("events", "relation", "to_lazy", "lazy"):
-        member = getattr(source, attr, None)
-        if member is None:
-            continue
-        value = member() if callable(member) else member
-        return value
-    raise FrameError(f"cannot read events from {type(source).__name__}")
+    """The canonical events of a workspace or an event store, as a DuckDB relation."""
+    from journeylens.engine.store import EventStore
+    from journeylens.engine.workspace import Workspace
+
+    if isinstance(source, Workspace):
+        source = source.store
+    if isinstance(source, EventStore):
+        return source.events(source.connect(read_only=True))
+    raise FrameError(
+        f"cannot read events from {type(source).__name__}: expected a DuckDB relation, "
+        "a Polars or Spark frame, a file path, a Workspace or an EventStore"
+    )
 
 
 def to_lazy(
@@ -234,7 +238,8 @@ def to_lazy(
     The result has ``customer_id``, ``event_name``, ``occurred_at`` (a naive UTC timestamp),
     ``seq`` (ingestion order, from file row order when absent) and ``session_id`` when the
     source has one; every other column is kept. Role columns named differently are renamed
-    (``columns`` overrides the defaults, see :class:`ColumnRoles`).
+    (``columns`` overrides the defaults, see :class:`ColumnRoles`) by adding the canonical
+    column beside the original, so rules may still read the original name.
     """
     roles = columns or ColumnRoles()
     if isinstance(source, str | Path):

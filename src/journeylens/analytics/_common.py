@@ -1,0 +1,173 @@
+"""Shared vocabulary of the analytics: units, the sorted path frame, result helpers.
+
+**Sort once, reuse the order.** :func:`paths` sorts the events of each unit by
+``(occurred_at, seq)`` a single time and stores, per event, its 1-based position ``pos``,
+the path length ``path_len``, the next event's label ``next_label`` and the gap to it
+``gap_s``. The frame is cached in the engine (:func:`journeylens.engine.frames.cache`), so
+transitions, the step matrix, the funnel, top paths and flows are plain filters, joins and
+group-bys over it: no analytic sorts again. Pass a :class:`Paths` to several analytics to
+share the work; passing raw events builds one on the fly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import narwhals as nw
+import pyarrow as pa
+
+from journeylens.engine.frames import CUSTOMER, EVENT, SEQ, SESSION, TIME, cache, to_lazy
+
+#: The unit a path belongs to: a stitched customer (default) or one session.
+Unit = Literal["customer", "session"]
+UNIT_COLUMNS: dict[str, str] = {"customer": CUSTOMER, "session": SESSION}
+
+#: Column names of the path frame.
+UNIT_ID, POS, PATH_LEN, LABEL, NEXT_LABEL, GAP_S = (
+    "unit_id",
+    "pos",
+    "path_len",
+    "label",
+    "next_label",
+    "gap_s",
+)
+#: Synthetic markers of transitions and the step matrix.
+PATH_START, PATH_END = "path_start", "path_end"
+
+
+class AnalyticsError(ValueError):
+    """An analytic cannot run on this input (names the column or parameter at fault)."""
+
+
+def as_events(source: Any) -> nw.LazyFrame[Any]:
+    """Any event source (see :func:`~journeylens.engine.frames.to_lazy`) as a lazy frame."""
+    if isinstance(source, nw.LazyFrame):
+        return source
+    return to_lazy(source)
+
+
+def with_unit(lf: nw.LazyFrame[Any], unit: Unit) -> nw.LazyFrame[Any]:
+    """Add ``unit_id``: the customer id or the session id; events without one are dropped.
+
+    Events with no unit cannot belong to a path, so they are left out of every analytic.
+    """
+    if unit not in UNIT_COLUMNS:
+        raise AnalyticsError(f"unit must be 'customer' or 'session', got {unit!r}")
+    column = UNIT_COLUMNS[unit]
+    names = lf.collect_schema().names()
+    if column not in names:
+        hint = " (compute sessions with journeylens.analytics.sessions.sessionize)"
+        raise AnalyticsError(
+            f"unit '{unit}' needs a column '{column}'"
+            + (hint if unit == "session" else "")
+            + f"; the columns are: {', '.join(names)}"
+        )
+    if UNIT_ID in names and column != UNIT_ID:
+        lf = lf.drop(UNIT_ID)
+    return lf.with_columns(nw.col(column).cast(nw.String).alias(UNIT_ID)).filter(
+        ~nw.col(UNIT_ID).is_null()
+    )
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Events sorted once per unit: the shared input of the path analytics.
+
+    ``frame`` has ``unit_id``, ``label`` (the column the analytics count: an event name, a
+    touchpoint, a step or a stage), ``occurred_at``, ``seq``, ``pos`` (1-based position in
+    the path), ``path_len``, ``next_label`` and ``gap_s`` (seconds to the next event; both
+    null on the last event) plus every original column.
+    """
+
+    frame: nw.LazyFrame[Any]
+    unit: Unit
+    label: str
+
+
+def paths(
+    events: Any,
+    *,
+    unit: Unit = "customer",
+    label: str = EVENT,
+    keep_unlabelled: bool = False,
+    materialise: bool = True,
+) -> Paths:
+    """Sort the events of each unit by ``(occurred_at, seq)`` once and number them.
+
+    ``label`` names the column whose value is "the event" for the analytics (default
+    ``event_name``; after binding, ``touchpoint_id``, ``step_id`` or ``stage_id``). Events
+    with a null label are left out unless ``keep_unlabelled``. Ties in ``occurred_at`` keep
+    ``seq`` order, so the order is deterministic on every engine.
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> ev = pl.DataFrame({"customer_id": ["c", "c"], "event_name": ["a", "b"],
+    ...                    "occurred_at": [datetime(2024, 1, 1)] * 2, "seq": [2, 1]})
+    >>> p = paths(ev)
+    >>> p.frame.sort(POS).select(LABEL, POS, NEXT_LABEL).collect().rows()
+    [('b', 1, 'a'), ('a', 2, None)]
+    """
+    if isinstance(events, Paths):
+        return events
+    lf = with_unit(as_events(events), unit)
+    names = lf.collect_schema().names()
+    if label not in names:
+        raise AnalyticsError(
+            f"no column '{label}' to label events; the columns are: {', '.join(names)}"
+        )
+    if SEQ not in names:
+        raise AnalyticsError(f"no column '{SEQ}' (ingestion order) to break time ties")
+    lf = lf.with_columns(nw.col(label).cast(nw.String).alias(LABEL))
+    if not keep_unlabelled:
+        lf = lf.filter(~nw.col(LABEL).is_null())
+    order = [TIME, SEQ]
+    lf = lf.with_columns(
+        nw.col(SEQ).cum_count().over(UNIT_ID, order_by=order).cast(nw.Int64).alias(POS),
+        nw.col(LABEL).shift(-1).over(UNIT_ID, order_by=order).alias(NEXT_LABEL),
+        nw.col(TIME).shift(-1).over(UNIT_ID, order_by=order).alias("_next_time"),
+        nw.len().over(UNIT_ID).cast(nw.Int64).alias(PATH_LEN),
+    )
+    lf = (
+        lf.with_columns(
+            (nw.col("_next_time") - nw.col(TIME)).dt.total_microseconds().alias("_gap_us")
+        )
+        .with_columns((nw.col("_gap_us").cast(nw.Float64) / 1e6).alias(GAP_S))
+        .drop("_next_time", "_gap_us")
+    )
+    if materialise:
+        lf = cache(lf)
+    return Paths(frame=lf, unit=unit, label=label)
+
+
+def ratio(num: float, den: float) -> float | None:
+    """``num / den``, or None when the denominator is 0 (an empty population has no rate)."""
+    return None if den == 0 else num / den
+
+
+def clean_float(value: Any) -> float | None:
+    """A float, or None for null / NaN (engines disagree on the empty median)."""
+    if value is None:
+        return None
+    out = float(value)
+    return None if math.isnan(out) else out
+
+
+def table(rows: Sequence[Mapping[str, Any]], schema: Mapping[str, pa.DataType]) -> pa.Table:
+    """Rows as a pyarrow table with a fixed schema (also when there are no rows)."""
+    return pa.Table.from_pylist(list(rows), schema=pa.schema(list(schema.items())))
+
+
+def collect_rows(lf: nw.LazyFrame[Any]) -> list[dict[str, Any]]:
+    """Collect a small aggregate frame into Python rows (the only place results leave the engine)."""
+    return list(lf.collect().iter_rows(named=True))
+
+
+def quantile_exprs(column: str, prefix: str) -> list[nw.Expr]:
+    """Median and p90 (linear interpolation, as numpy's default) of a column, for ``agg``."""
+    return [
+        nw.col(column).median().alias(f"{prefix}median"),
+        nw.col(column).quantile(0.9, interpolation="linear").alias(f"{prefix}p90"),
+    ]

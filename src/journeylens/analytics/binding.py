@@ -1,0 +1,637 @@
+"""Binding: the designed map meets the observed events.
+
+:func:`bind` evaluates every touchpoint's match rules on the canonical events, in the engine,
+as narwhals expressions, and gives each event its ``touchpoint_id``, ``step_id``,
+``stage_id``, ``stage_index`` (1-based stage order of the map) and ``step_index`` (1-based
+order of the step across the whole map); all are null for an event no touchpoint matches.
+
+**Precedence.** When several touchpoints match one event, the first in map order wins:
+stages in order, then steps in order within the stage, then touchpoints in order within the
+step, then the touchpoint's rules in order. So a specific rule placed earlier in the map
+beats a catch-all placed later. An event is bound to at most one touchpoint.
+
+**Rule semantics** (the rule language of :mod:`journeylens.model.rules`):
+
+* ``event`` / ``source`` names are exact unless they hold glob wildcards (``*``, ``?``,
+  ``[…]``), which match the whole value (the glob becomes an anchored regular expression);
+* a ``where`` condition reads an event column or ``properties.<key>`` (nested keys with
+  dots); ``gt/ge/lt/le`` compare numbers (a property that is not a number fails them);
+  ``eq/ne/in/not_in`` compare text, numbers and booleans (``true`` / ``false`` in JSON);
+* a condition on a missing (null) value is false, except ``missing``; so ``not`` of a
+  condition on a missing value is true;
+* ``all`` / ``any`` / ``not`` combine conditions.
+
+Outcomes (:func:`evaluate_outcomes`) and populations (:class:`Population`) reuse the same
+rule compiler on events and on customer attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import narwhals as nw
+import pyarrow as pa
+
+from journeylens.analytics._common import (
+    UNIT_ID,
+    AnalyticsError,
+    Unit,
+    as_events,
+    collect_rows,
+    table,
+    with_unit,
+)
+from journeylens.engine.frames import CUSTOMER, EVENT, TIME, extract_properties, prop_column
+from journeylens.model import (
+    AllOf,
+    AnyOf,
+    Condition,
+    JourneyMap,
+    MatchRule,
+    NotOf,
+    Op,
+    Outcome,
+    Persona,
+    Rule,
+)
+
+#: Columns :func:`bind` adds.
+TOUCHPOINT_ID, STEP_ID, STAGE_ID, STAGE_INDEX, STEP_INDEX = (
+    "touchpoint_id",
+    "step_id",
+    "stage_id",
+    "stage_index",
+    "step_index",
+)
+BOUND_COLUMNS = (TOUCHPOINT_ID, STEP_ID, STAGE_ID, STAGE_INDEX, STEP_INDEX)
+_PROPS = "properties."
+
+
+class BindingError(AnalyticsError):
+    """A rule reads a field the data does not have (names the rule's owner and the field)."""
+
+
+# -- the rule compiler ---------------------------------------------------------------------
+
+
+def glob_to_regex(pattern: str) -> str:
+    """A shell glob as a regular expression that must match the whole value.
+
+    ``*`` any text, ``?`` one character, ``[abc]`` / ``[!abc]`` a character class; every
+    other character is literal.
+
+    >>> glob_to_regex("page_*"), glob_to_regex("a?c"), glob_to_regex("[!x].b")
+    ('^(?s:page_.*)$', '^(?s:a.c)$', '^(?s:[^x]\\\\.b)$')
+    """
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "*":
+            out.append(".*")
+        elif ch == "?":
+            out.append(".")
+        elif ch == "[":
+            j = pattern.find("]", i + 2 if i + 1 < n and pattern[i + 1] in "!^" else i + 1)
+            if j == -1:
+                out.append("\\[")
+            else:
+                body = pattern[i + 1 : j]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append("[" + body.replace("\\", "\\\\") + "]")
+                i = j
+        else:
+            out.append(_escape(ch))
+        i += 1
+    return "^(?s:" + "".join(out) + ")$"
+
+
+def _escape(ch: str) -> str:
+    # Escape only regex metacharacters: RE2, Java and Rust regex agree on these escapes.
+    return "\\" + ch if ch in ".^$*+?()[]{}|\\/" else ch
+
+
+def _has_glob(name: str) -> bool:
+    return any(c in name for c in "*?[")
+
+
+def _names_expr(column: str, names: str | Sequence[str]) -> nw.Expr:
+    """``column`` equals one of ``names`` (each exact, or a glob when it has wildcards)."""
+    values = [names] if isinstance(names, str) else list(names)
+    exact = [v for v in values if not _has_glob(v)]
+    globs = [v for v in values if _has_glob(v)]
+    parts: list[nw.Expr] = []
+    if exact:
+        parts.append(nw.col(column).is_in(exact))
+    parts.extend(nw.col(column).str.contains(glob_to_regex(g)) for g in globs)
+    return _any(parts)
+
+
+def _any(parts: Sequence[nw.Expr]) -> nw.Expr:
+    if not parts:
+        return nw.lit(False)
+    out = parts[0].fill_null(False)
+    for part in parts[1:]:
+        out = out | part.fill_null(False)
+    return out
+
+
+def _all(parts: Sequence[nw.Expr]) -> nw.Expr:
+    if not parts:
+        return nw.lit(True)
+    out = parts[0].fill_null(False)
+    for part in parts[1:]:
+        out = out & part.fill_null(False)
+    return out
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """How rule fields resolve to columns of one frame (events or customers)."""
+
+    columns: frozenset[str]
+    json_column: str  # JSON text column for fields that are not columns
+    json_prefix: str  # field prefix that always means "inside the JSON column" ("properties.")
+    owner: str = "rule"
+    fallback_to_json: bool = False  # customers: an attribute that is not a column is in JSON
+
+    def key(self, name: str) -> str | None:
+        """The JSON key a field reads, or None when it is a plain column."""
+        if self.json_prefix and name.startswith(self.json_prefix):
+            return name[len(self.json_prefix) :]
+        if name in self.columns:
+            return None
+        if self.fallback_to_json and self.json_column in self.columns:
+            return name
+        raise BindingError(
+            f"{self.owner}: field '{name}' is not a column; the columns are: "
+            f"{', '.join(sorted(self.columns))}"
+        )
+
+
+def _conditions(rule: Rule) -> Iterable[Condition]:
+    if isinstance(rule, Condition):
+        yield rule
+    elif isinstance(rule, AllOf):
+        for r in rule.all:
+            yield from _conditions(r)
+    elif isinstance(rule, AnyOf):
+        for r in rule.any:
+            yield from _conditions(r)
+    else:
+        yield from _conditions(rule.not_)
+
+
+def _json_keys(rules: Iterable[Rule], fields: _Fields) -> tuple[list[str], list[str]]:
+    """The JSON keys the rules read as text and as numbers."""
+    text: list[str] = []
+    numeric: list[str] = []
+    for rule in rules:
+        for cond in _conditions(rule):
+            key = fields.key(cond.field)
+            if key is None:
+                continue
+            if cond.op in (Op.GT, Op.GE, Op.LT, Op.LE) or (
+                cond.op in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN) and _numeric_value(cond.value)
+            ):
+                numeric.append(key)
+            text.append(key)
+    return text, numeric
+
+
+def _numeric_value(value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return any(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def compile_condition(cond: Condition, fields: _Fields) -> nw.Expr:
+    """One condition as a boolean expression that is never null."""
+    key = fields.key(cond.field)
+    op, value = cond.op, cond.value
+    if key is None:
+        col = nw.col(cond.field)
+        num = nw.col(cond.field)
+    else:
+        col = nw.col(prop_column(key))
+        num = nw.col(prop_column(key, numeric=True))
+    if op is Op.EXISTS:
+        return ~col.is_null()
+    if op is Op.MISSING:
+        return col.is_null()
+    expr: nw.Expr
+    if op in (Op.GT, Op.GE, Op.LT, Op.LE):
+        target = num if key is not None else num.cast(nw.Float64)
+        v = float(value)  # type: ignore[arg-type]
+        expr = {
+            Op.GT: target > v,
+            Op.GE: target >= v,
+            Op.LT: target < v,
+            Op.LE: target <= v,
+        }[op]
+    elif op in (Op.EQ, Op.NE, Op.IN, Op.NOT_IN):
+        values = value if isinstance(value, list) else [value]
+        if key is not None:
+            # Properties are JSON text; numbers compare as numbers, the rest as text.
+            nums = [
+                float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+            texts = [
+                _text(v)
+                for v in values
+                if not (isinstance(v, int | float) and not isinstance(v, bool))
+            ]
+            parts = []
+            if texts:
+                parts.append(col.is_in(texts))
+            if nums:
+                parts.append(num.is_in(nums))
+            hit = _any(parts)
+            present = ~col.is_null()
+        else:
+            hit = col.is_in(list(values)).fill_null(False)
+            present = ~col.is_null()
+        expr = hit if op in (Op.EQ, Op.IN) else (present & ~hit)
+    elif op is Op.GLOB:
+        expr = col.cast(nw.String).str.contains(glob_to_regex(str(value)))
+    else:  # Op.REGEX
+        expr = col.cast(nw.String).str.contains(str(value))
+    return expr.fill_null(False)
+
+
+def compile_rule(rule: Rule, fields: _Fields) -> nw.Expr:
+    """A rule (condition, all, any, not) as a boolean expression that is never null."""
+    if isinstance(rule, Condition):
+        return compile_condition(rule, fields)
+    if isinstance(rule, AllOf):
+        return _all([compile_rule(r, fields) for r in rule.all])
+    if isinstance(rule, AnyOf):
+        return _any([compile_rule(r, fields) for r in rule.any])
+    if isinstance(rule, NotOf):
+        return ~compile_rule(rule.not_, fields)
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+def compile_match(match: MatchRule, fields: _Fields) -> nw.Expr:
+    """A touchpoint match rule: every given part holds (event, source, channel, where)."""
+    parts: list[nw.Expr] = []
+    if match.event is not None:
+        parts.append(_names_expr(EVENT, match.event))
+    if match.source is not None:
+        parts.append(_names_expr("source", match.source))
+    if match.channel is not None:
+        channels = [match.channel] if not isinstance(match.channel, list) else match.channel
+        parts.append(nw.col("channel").is_in([str(c.value) for c in channels]))
+    parts.extend(compile_rule(r, fields) for r in match.where)
+    return _all(parts)
+
+
+def _event_fields(lf: nw.LazyFrame[Any], owner: str) -> _Fields:
+    return _Fields(
+        columns=frozenset(lf.collect_schema().names()),
+        json_column="properties",
+        json_prefix=_PROPS,
+        owner=owner,
+    )
+
+
+def _check_match_columns(matches: Iterable[MatchRule], fields: _Fields) -> None:
+    for m in matches:
+        for column, given in (("source", m.source), ("channel", m.channel)):
+            if given is not None and column not in fields.columns:
+                raise BindingError(
+                    f"{fields.owner}: rule reads '{column}', which the events do not have; "
+                    f"the columns are: {', '.join(sorted(fields.columns))}"
+                )
+
+
+def prepare_matches(
+    lf: nw.LazyFrame[Any], matches: Sequence[MatchRule], owner: str = "map"
+) -> tuple[nw.LazyFrame[Any], _Fields]:
+    """Extract the JSON properties the rules read, once, and return the field resolver."""
+    fields = _event_fields(lf, owner)
+    _check_match_columns(matches, fields)
+    text, numeric = _json_keys([r for m in matches for r in m.where], fields)
+    lf = extract_properties(lf, text, numeric_keys=numeric)
+    return lf, _event_fields(lf, owner)
+
+
+def match_expr(
+    lf: nw.LazyFrame[Any], rule: MatchRule, owner: str = "rule"
+) -> tuple[nw.LazyFrame[Any], nw.Expr]:
+    """The frame (with needed properties extracted) and the boolean expression of one rule."""
+    lf, fields = prepare_matches(lf, [rule], owner)
+    return lf, compile_match(rule, fields)
+
+
+# -- bind -------------------------------------------------------------------------------------
+
+
+def bind(events: Any, journey_map: JourneyMap, *, unit: Unit = "customer") -> nw.LazyFrame[Any]:
+    """Every event with its unit, touchpoint, step and stage (null when unbound).
+
+    Adds ``unit_id``, ``touchpoint_id``, ``step_id``, ``stage_id``, ``stage_index``
+    (1-based map order of the stage) and ``step_index`` (1-based order of the step over the
+    whole map). The first matching touchpoint in map order wins (see the module docstring).
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> from journeylens.model import JourneyMap
+    >>> jm = JourneyMap.model_validate({"id": "m", "title": "M", "stages": [
+    ...   {"id": "discover", "name": "Discover", "steps": [{"id": "browse", "name": "Browse",
+    ...     "touchpoints": [{"id": "site", "name": "Site", "channel": "web",
+    ...                      "match": [{"event": "page_*"}]}]}]},
+    ...   {"id": "buy", "name": "Buy", "steps": [{"id": "pay", "name": "Pay",
+    ...     "touchpoints": [{"id": "checkout", "name": "Checkout", "channel": "web",
+    ...                      "match": [{"event": "purchase"}]}]}]}]})
+    >>> ev = pl.DataFrame({"customer_id": ["c"] * 3, "event_name": ["page_view", "purchase", "x"],
+    ...     "occurred_at": [datetime(2024, 1, 1, h) for h in (1, 2, 3)], "seq": [1, 2, 3]})
+    >>> bind(ev, jm).select("event_name", "touchpoint_id", "stage_index").collect().rows()
+    [('page_view', 'site', 1), ('purchase', 'checkout', 2), ('x', None, None)]
+    """
+    lf = with_unit(as_events(events), unit)
+    lf = lf.drop(*[c for c in BOUND_COLUMNS if c in lf.collect_schema().names()])
+    triples = list(journey_map.iter_touchpoints())
+    lf, fields = prepare_matches(
+        lf, [m for _, _, tp in triples for m in tp.match], owner=f"map '{journey_map.id}'"
+    )
+    stage_index = {s.id: i for i, s in enumerate(journey_map.stages, start=1)}
+    step_index = {st.id: i for i, (_, st) in enumerate(journey_map.iter_steps(), start=1)}
+    hits: list[nw.Expr] = []
+    for i, (_, _, tp) in enumerate(triples):
+        if tp.match:
+            cond = _any([compile_match(m, fields) for m in tp.match])
+            hits.append(nw.when(cond).then(nw.lit(i, dtype=nw.Int64)))
+    if not hits:
+        idx: nw.Expr = nw.lit(None, dtype=nw.Int64)
+    elif len(hits) == 1:
+        idx = hits[0]
+    else:
+        idx = nw.coalesce(*hits)  # first match in map order wins
+    lf = lf.with_columns(idx.alias("_tp"))
+
+    def lookup(values: Sequence[Any], dtype: Any) -> nw.Expr:
+        cases = [
+            nw.when(nw.col("_tp") == i).then(nw.lit(v, dtype=dtype)) for i, v in enumerate(values)
+        ]
+        if not cases:
+            return nw.lit(None, dtype=dtype)
+        return cases[0] if len(cases) == 1 else nw.coalesce(*cases)
+
+    lf = lf.with_columns(
+        lookup([tp.id for _, _, tp in triples], nw.String).alias(TOUCHPOINT_ID),
+        lookup([st.id for _, st, _ in triples], nw.String).alias(STEP_ID),
+        lookup([sg.id for sg, _, _ in triples], nw.String).alias(STAGE_ID),
+        lookup([stage_index[sg.id] for sg, _, _ in triples], nw.Int64).alias(STAGE_INDEX),
+        lookup([step_index[st.id] for _, st, _ in triples], nw.Int64).alias(STEP_INDEX),
+    ).drop("_tp")
+    return lf
+
+
+# -- unbound summary ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnboundRow:
+    """Unbound events of one (source, event name): what the map is missing."""
+
+    source: str | None
+    event_name: str
+    events: int
+    share_of_unbound: float
+
+
+@dataclass(frozen=True)
+class UnboundSummary:
+    """How many events no touchpoint matches, per source and event name (most first).
+
+    ``unbound_share`` = unbound events / all events (None when there are no events).
+    """
+
+    total_events: int
+    unbound_events: int
+    unbound_share: float | None
+    rows: tuple[UnboundRow, ...]
+
+    def to_frame(self) -> pa.Table:
+        """The rows as a pyarrow table."""
+        return table(
+            [asdict(r) for r in self.rows],
+            {
+                "source": pa.string(),
+                "event_name": pa.string(),
+                "events": pa.int64(),
+                "share_of_unbound": pa.float64(),
+            },
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {
+            "total_events": self.total_events,
+            "unbound_events": self.unbound_events,
+            "unbound_share": self.unbound_share,
+            "rows": [asdict(r) for r in self.rows],
+        }
+
+
+def unbound_summary(bound: nw.LazyFrame[Any], *, top: int | None = None) -> UnboundSummary:
+    """Count the events of a :func:`bind` result that no touchpoint matches.
+
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"source": ["web", "web", "app"],
+    ...     "event_name": ["a", "a", "b"], "touchpoint_id": [None, None, "t"]}))
+    >>> s = unbound_summary(lf)
+    >>> s.unbound_events, s.total_events, s.rows[0].event_name, s.rows[0].events
+    (2, 3, 'a', 2)
+    """
+    names = bound.collect_schema().names()
+    if TOUCHPOINT_ID not in names:
+        raise AnalyticsError("unbound_summary needs a bound frame (call bind first)")
+    src = nw.col("source") if "source" in names else nw.lit(None, dtype=nw.String)
+    total_row = collect_rows(
+        bound.select(
+            nw.len().alias("n"), nw.col(TOUCHPOINT_ID).is_null().cast(nw.Int64).sum().alias("u")
+        )
+    )[0]
+    total, unbound = int(total_row["n"] or 0), int(total_row["u"] or 0)
+    rows = collect_rows(
+        bound.filter(nw.col(TOUCHPOINT_ID).is_null())
+        .with_columns(src.alias("_source"))
+        .group_by("_source", EVENT)
+        .agg(nw.len().alias("events"))
+    )
+    rows.sort(key=lambda r: (-int(r["events"]), str(r["_source"]), str(r[EVENT])))
+    if top is not None:
+        rows = rows[:top]
+    return UnboundSummary(
+        total_events=total,
+        unbound_events=unbound,
+        unbound_share=None if total == 0 else unbound / total,
+        rows=tuple(
+            UnboundRow(
+                source=r["_source"],
+                event_name=r[EVENT],
+                events=int(r["events"]),
+                share_of_unbound=int(r["events"]) / unbound,
+            )
+            for r in rows
+        ),
+    )
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+
+def evaluate_outcomes(
+    events: Any,
+    journey_map: JourneyMap | Sequence[Outcome],
+    *,
+    unit: Unit = "customer",
+    as_of: datetime | None = None,
+) -> nw.LazyFrame[Any]:
+    """One row per unit: ``unit_id`` and one boolean column per outcome id.
+
+    * ``did``: the unit has at least one event the rule matches;
+    * ``did_not``: it has none;
+    * ``inactive_days: D``: the time from the unit's last event to ``as_of`` is at least D
+      days (no activity for D days). ``as_of`` defaults to the end of the data window, the
+      latest ``occurred_at`` of all events.
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> from journeylens.model import Outcome
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "b"], "event_name": ["x", "buy", "x"],
+    ...     "occurred_at": [datetime(2024, 1, d) for d in (1, 2, 20)], "seq": [1, 2, 3]})
+    >>> outs = [Outcome(id="converted", name="C", did={"event": "buy"}),
+    ...         Outcome(id="churned", name="Ch", inactive_days=14, polarity="negative")]
+    >>> evaluate_outcomes(ev, outs).sort("unit_id").collect().rows()
+    [('a', True, True), ('b', False, False)]
+    """
+    outcomes = list(journey_map.outcomes if isinstance(journey_map, JourneyMap) else journey_map)
+    lf = with_unit(as_events(events), unit)
+    lf, fields = prepare_matches(
+        lf,
+        [m for o in outcomes for m in (o.did, o.did_not) if m is not None],
+        owner="outcomes",
+    )
+    if as_of is None and any(o.inactive_days is not None for o in outcomes):
+        row = collect_rows(lf.select(nw.col(TIME).max().alias("t")))[0]
+        as_of = row["t"]
+    flags: list[nw.Expr] = []
+    aggs: list[nw.Expr] = []
+    finals: list[nw.Expr] = []
+    for o in outcomes:
+        if o.did is not None or o.did_not is not None:
+            rule = o.did if o.did is not None else o.did_not
+            assert rule is not None
+            flags.append(compile_match(rule, fields).cast(nw.Int64).alias(f"_f_{o.id}"))
+            aggs.append(nw.col(f"_f_{o.id}").max().alias(f"_a_{o.id}"))
+            hit = nw.col(f"_a_{o.id}") == 1
+            finals.append((hit if o.did is not None else ~hit).alias(o.id))
+        else:
+            assert o.inactive_days is not None
+            aggs.append(nw.col(TIME).max().alias(f"_a_{o.id}"))
+            if as_of is None:
+                finals.append(nw.lit(False).alias(o.id))
+            else:
+                cutoff = as_of - timedelta(days=o.inactive_days)
+                finals.append((nw.col(f"_a_{o.id}") <= nw.lit(cutoff)).alias(o.id))
+    if flags:
+        lf = lf.with_columns(*flags)
+    if not aggs:
+        return lf.select(UNIT_ID).unique()
+    return lf.group_by(UNIT_ID).agg(*aggs).select(UNIT_ID, *finals)
+
+
+# -- populations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Population:
+    """Which units an analysis covers: a persona / segment rule, an attribute filter, a window.
+
+    * ``segment``: a rule on customer attributes (a persona's ``segment``; see
+      :meth:`for_persona`), evaluated on the ``customers`` frame passed to :meth:`apply`
+      (one row per ``customer_id``; fields that are not columns are read from its JSON
+      ``attributes`` column);
+    * ``attributes``: exact-match filter ``{column: value}`` on the same frame;
+    * ``start`` / ``end``: keep events with ``start <= occurred_at < end``.
+
+    ``label`` names the population in reports ("all customers" when nothing is set).
+    """
+
+    segment: Rule | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    start: datetime | None = None
+    end: datetime | None = None
+    label: str = "all customers"
+
+    @classmethod
+    def for_persona(cls, persona: Persona, **kwargs: Any) -> Population:
+        """The customers a persona's segment rule accepts (all customers when it has none)."""
+        return cls(segment=persona.segment, label=f"persona {persona.id}", **kwargs)
+
+    @property
+    def needs_customers(self) -> bool:
+        """Whether :meth:`apply` needs the customers attribute frame."""
+        return self.segment is not None or bool(self.attributes)
+
+    def apply(self, events: Any, customers: Any = None) -> nw.LazyFrame[Any]:
+        """The events of this population (same engine as ``events``; ``customers`` too).
+
+        >>> import polars as pl
+        >>> from datetime import datetime
+        >>> from journeylens.model import Condition
+        >>> ev = pl.DataFrame({"customer_id": ["a", "b"], "event_name": ["x", "x"],
+        ...     "occurred_at": [datetime(2024, 1, 1)] * 2, "seq": [1, 2]})
+        >>> cu = pl.DataFrame({"customer_id": ["a", "b"], "plan": ["pro", "free"]})
+        >>> pop = Population(segment=Condition(field="plan", value="pro"))
+        >>> pop.apply(ev, cu).select("customer_id").collect().rows()
+        [('a',)]
+        """
+        lf = as_events(events)
+        if self.start is not None:
+            lf = lf.filter(nw.col(TIME) >= nw.lit(self.start))
+        if self.end is not None:
+            lf = lf.filter(nw.col(TIME) < nw.lit(self.end))
+        if not self.needs_customers:
+            return lf
+        if customers is None:
+            raise AnalyticsError(
+                f"population '{self.label}' filters on customer attributes: pass the customers frame"
+            )
+        cu = nw.from_native(customers) if not isinstance(customers, nw.LazyFrame) else customers
+        if isinstance(cu, nw.DataFrame):
+            cu = cu.lazy()
+        if not isinstance(cu, nw.LazyFrame):
+            raise AnalyticsError("customers must be a frame")
+        names = cu.collect_schema().names()
+        if CUSTOMER not in names:
+            raise AnalyticsError(
+                f"the customers frame needs a '{CUSTOMER}' column; it has: {', '.join(names)}"
+            )
+        fields = _Fields(frozenset(names), "attributes", "attributes.", self.label, True)
+        conds: list[nw.Expr] = []
+        rules: list[Rule] = []
+        if self.segment is not None:
+            rules.append(self.segment)
+        for key, value in self.attributes.items():
+            rules.append(Condition(field=key, op=Op.EQ, value=value))
+        text, numeric = _json_keys(rules, fields)
+        cu = extract_properties(cu, text, numeric_keys=numeric, column="attributes")
+        fields = _Fields(
+            frozenset(cu.collect_schema().names()), "attributes", "attributes.", self.label, True
+        )
+        conds = [compile_rule(r, fields) for r in rules]
+        chosen = cu.filter(_all(conds)).select(nw.col(CUSTOMER).cast(nw.String)).unique()
+        return lf.join(chosen, on=CUSTOMER, how="semi")
