@@ -37,6 +37,15 @@ def emotion_bar(score: float) -> str:
     return " " * _HALF + "│" + "█" * cells + " " * (_HALF - cells)
 
 
+def _number(value: float) -> str:
+    """A number as people write it: ``3628800`` → ``3,628,800``, ``0.04`` → ``0.04``.
+
+    >>> _number(3628800.0), _number(0.04), _number(40.0)
+    ('3,628,800', '0.04', '40')
+    """
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
 def _emotion_text(step: Step) -> Text:
     if step.emotion is None:
         return Text("   (no emotion)", style="dim")
@@ -44,7 +53,7 @@ def _emotion_text(step: Step) -> Text:
     colour = "red" if score < 0 else "green" if score > 0 else "yellow"
     text = Text("  ")
     text.append(emotion_bar(score), style=colour)
-    text.append(f" {score:+g}")
+    text.append(f" {score:+g}" if score else "  0")
     if step.emotion.label:
         text.append(f" {step.emotion.label}", style="italic")
     return text
@@ -138,7 +147,9 @@ def map_outline(journey: JourneyMap, personas: Mapping[str, Persona]) -> Rendera
     if journey.kpis:
         kpis = Tree("[bold]KPIs[/]")
         for kpi in journey.kpis:
-            target = f", target {kpi.target:g}{kpi.unit}" if kpi.target is not None else ""
+            target = ""
+            if kpi.target is not None:
+                target = f", target {_number(kpi.target)}" + (f" {kpi.unit}" if kpi.unit else "")
             kpis.add(f"{escape(kpi.name)} [dim]({kpi.metric.value}{target})[/]")
         parts.append(kpis)
     if journey.outcomes:

@@ -175,18 +175,36 @@ def new(
 
         journeylens new course.journey.yaml --template online-course --title "Course signup"
     """
-    from journeylens.templates import UnknownTemplateError, create_from_template, list_templates
+    from pydantic import ValidationError
 
-    refuse_overwrite([file], force)
+    from journeylens.templates import (
+        TemplateTargetExistsError,
+        UnknownTemplateError,
+        create_from_template,
+        get_template_personas,
+    )
+
+    try:
+        personas = get_template_personas(template)
+    except UnknownTemplateError as exc:
+        fail(str(exc))
+    if force:
+        # The library never overwrites; --force removes the map and persona files it would write.
+        folder = file if file.is_dir() else file.parent
+        targets = [] if file.is_dir() else [file]
+        targets += [folder / f"{p.id}.persona.yaml" for p in personas]
+        for target in targets:
+            target.unlink(missing_ok=True)
     try:
         written = create_from_template(template, file, title=title, map_id=map_id)
-    except UnknownTemplateError:
-        names = ", ".join(t.name for t in list_templates())
-        fail(f"unknown template '{template}' (choose one of: {names})")
-    except FileExistsError as exc:
-        fail(f"{exc.filename or exc} already exists (use --force to overwrite)")
-    except ValueError as exc:  # e.g. an --id that is not a valid id
-        fail(str(exc))
+    except TemplateTargetExistsError as exc:
+        fail(f"{exc} (use --force to overwrite)")
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{'id' if err['loc'][:1] == ('id',) else 'title'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        fail(f"invalid option value ({problems})")
     for path in written:
         typer.echo(f"created {path}")
     typer.echo(f"Next: journeylens show {file}")
