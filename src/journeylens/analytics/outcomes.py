@@ -1,0 +1,238 @@
+"""Outcome comparison: which touchpoints, steps, events and channels go with an outcome.
+
+An outcome is a rule per unit (:func:`journeylens.analytics.binding.evaluate_outcomes`:
+one boolean column per outcome id). "Positive" below means the outcome's column is true —
+for a negative-polarity outcome such as ``churned`` that is the unit that churned.
+
+For each feature f of a kind (``touchpoint``, ``step``, ``stage``, ``event``, ``channel``)
+the engine counts units (METRICS.md, "Outcomes and outcome comparison"):
+
+    a = positive units with f      b = positive units without f
+    c = negative units with f      d = negative units without f
+
+- odds ratio OR = ((a+0.5)(d+0.5)) / ((b+0.5)(c+0.5)), 95% CI
+  exp(log OR ± 1.96·sqrt(1/(a+.5) + 1/(b+.5) + 1/(c+.5) + 1/(d+.5)));
+- lift = P(positive | f) / P(positive);
+- p-value: Fisher's exact test (two-sided) when any cell < 5, else chi-square with 1 df
+  (no continuity correction); Benjamini–Hochberg across every feature tested (all kinds
+  together); flagged ``significant`` when q ≤ 0.05;
+- features with a + c < 25 units are not tested and are reported as ``"too rare"``.
+
+The universe of units is the outcome frame (every unit the outcome was evaluated for);
+units of the events missing from it are ignored, units of it without any event count as
+"without f" for every feature.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import narwhals as nw
+import pyarrow as pa
+
+from journeylens.analytics import stats
+from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows, table
+from journeylens.engine.frames import EVENT
+
+#: Feature kinds and the bound-event column each reads.
+FEATURE_COLUMNS: dict[str, str] = {
+    "touchpoint": "touchpoint_id",
+    "step": "step_id",
+    "stage": "stage_id",
+    "event": EVENT,
+    "channel": "channel",
+}
+DEFAULT_FEATURES: tuple[str, ...] = ("touchpoint", "step", "event", "channel")
+MIN_SUPPORT = 25
+ALPHA = 0.05
+TOO_RARE = "too rare"
+
+
+@dataclass(frozen=True)
+class FeatureComparison:
+    """One feature's 2×2 table and statistics (``None`` when too rare to test)."""
+
+    kind: str
+    feature: str
+    a: int
+    b: int
+    c: int
+    d: int
+    rate_with: float | None
+    rate_without: float | None
+    odds_ratio: float | None
+    or_low: float | None
+    or_high: float | None
+    lift: float | None
+    p_value: float | None
+    test: str | None
+    q_value: float | None
+    significant: bool
+    flag: str | None
+
+
+@dataclass(frozen=True)
+class OutcomeComparison:
+    """Every feature compared on one outcome; tested features first, by q then effect."""
+
+    outcome: str
+    units: int
+    positive: int
+    base_rate: float | None
+    min_support: int
+    alpha: float
+    features: tuple[FeatureComparison, ...]
+
+    def significant(self) -> tuple[FeatureComparison, ...]:
+        """Features with q ≤ alpha."""
+        return tuple(f for f in self.features if f.significant)
+
+    def get(self, kind: str, feature: str) -> FeatureComparison | None:
+        """The comparison of one feature, if it occurs in the data."""
+        for f in self.features:
+            if f.kind == kind and f.feature == feature:
+                return f
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return asdict(self)
+
+    def to_frame(self) -> pa.Table:
+        """One row per feature."""
+        f, i, s = pa.float64(), pa.int64(), pa.string()
+        return table(
+            [asdict(x) for x in self.features],
+            {
+                "kind": s, "feature": s, "a": i, "b": i, "c": i, "d": i,
+                "rate_with": f, "rate_without": f, "odds_ratio": f, "or_low": f, "or_high": f,
+                "lift": f, "p_value": f, "test": s, "q_value": f,
+                "significant": pa.bool_(), "flag": s,
+            },
+        )  # fmt: skip
+
+
+def _outcome_units(outcomes: nw.LazyFrame[Any], outcome: str) -> nw.LazyFrame[Any]:
+    names = outcomes.collect_schema().names()
+    if UNIT_ID not in names or outcome not in names:
+        choices = [n for n in names if n != UNIT_ID]
+        raise AnalyticsError(
+            f"no outcome '{outcome}' in the outcome frame; the outcomes are: "
+            f"{', '.join(choices) or '(none)'} (evaluate_outcomes gives one column per outcome id)"
+        )
+    return outcomes.select(
+        nw.col(UNIT_ID).cast(nw.String), nw.col(outcome).fill_null(False).cast(nw.Int64).alias("_pos")
+    ).unique([UNIT_ID])
+
+
+def compare_outcome(
+    bound: nw.LazyFrame[Any],
+    outcomes: nw.LazyFrame[Any],
+    outcome: str,
+    *,
+    features: Sequence[str] = DEFAULT_FEATURES,
+    min_support: int = MIN_SUPPORT,
+    alpha: float = ALPHA,
+) -> OutcomeComparison:
+    """Compare ``outcome`` between units with and without each feature (module docstring).
+
+    ``bound`` are events with ``unit_id`` and the feature columns (``touchpoint_id``,
+    ``step_id`` … after binding; ``event_name``, ``channel`` always); ``outcomes`` has
+    ``unit_id`` and a boolean column named ``outcome``.
+
+    >>> import polars as pl
+    >>> # 40 units; 30 saw "help" and 20 of them converted; 10 did not and 2 converted.
+    >>> units = [f"u{i}" for i in range(40)]
+    >>> ev = pl.LazyFrame({"unit_id": units[:30] + units[30:], "event_name":
+    ...     ["help"] * 30 + ["browse"] * 10, "channel": ["web"] * 40})
+    >>> out = pl.LazyFrame({"unit_id": units, "converted": [True] * 20 + [False] * 10
+    ...     + [True] * 2 + [False] * 8})
+    >>> r = compare_outcome(nw.from_native(ev), nw.from_native(out), "converted",
+    ...     features=["event"])
+    >>> h = r.get("event", "help"); (h.a, h.b, h.c, h.d), round(h.lift, 4), h.test
+    ((20, 2, 10, 8), 1.2121, 'fisher')
+    >>> r.get("event", "browse").flag  # a + c = 10 < 25
+    'too rare'
+    """
+    unknown = [k for k in features if k not in FEATURE_COLUMNS]
+    if unknown:
+        raise AnalyticsError(
+            f"unknown feature kind(s) {', '.join(unknown)}; expected {', '.join(FEATURE_COLUMNS)}"
+        )
+    if min_support < 0:
+        raise AnalyticsError(f"min_support must be ≥ 0, got {min_support}")
+    names = bound.collect_schema().names()
+    units = _outcome_units(outcomes, outcome)
+    tot = collect_rows(
+        units.select(nw.len().cast(nw.Int64).alias("n"), nw.col("_pos").sum().alias("p"))
+    )[0]
+    n, positive = int(tot["n"] or 0), int(tot["p"] or 0)
+
+    raw: list[tuple[str, str, int, int]] = []  # kind, feature, units with f, positive with f
+    for kind in features:
+        column = FEATURE_COLUMNS[kind]
+        if column not in names:
+            raise AnalyticsError(
+                f"feature kind '{kind}' needs a '{column}' column on the events"
+                + (" (bind the map first)" if kind in ("touchpoint", "step", "stage") else "")
+                + f"; the columns are: {', '.join(names)}"
+            )
+        per_feature = (
+            bound.filter(~nw.col(column).is_null())
+            .select(nw.col(UNIT_ID).cast(nw.String), nw.col(column).cast(nw.String).alias("_f"))
+            .unique([UNIT_ID, "_f"])
+            .join(units, on=UNIT_ID, how="inner")
+            .group_by("_f")
+            .agg(nw.len().cast(nw.Int64).alias("with"), nw.col("_pos").sum().alias("pos"))
+        )
+        raw += [(kind, str(r["_f"]), int(r["with"]), int(r["pos"] or 0)) for r in collect_rows(per_feature)]
+
+    tested: list[tuple[int, float, str]] = []  # index in raw, p, test
+    for i, (_, _, with_f, a) in enumerate(raw):
+        if with_f >= min_support:
+            b, c = positive - a, with_f - a
+            p, test = stats.table_p_value(a, b, c, n - positive - c)
+            tested.append((i, p, test.value))
+    qs = stats.benjamini_hochberg([p for _, p, _ in tested])
+    test_of = {i: (p, t, q) for (i, p, t), q in zip(tested, qs, strict=True)}
+
+    out: list[FeatureComparison] = []
+    for i, (kind, feature, with_f, a) in enumerate(raw):
+        b, c = positive - a, with_f - a
+        d = n - positive - c
+        rate_with = a / with_f if with_f else None
+        rate_without = b / (b + d) if b + d else None
+        if i in test_of:
+            p, t, q = test_of[i]
+            o = stats.odds_ratio(a, b, c, d)
+            out.append(
+                FeatureComparison(
+                    kind, feature, a, b, c, d, rate_with, rate_without, o.value, o.low, o.high,
+                    stats.lift(a, b, c, d), p, t, q, q <= alpha, None,
+                )
+            )  # fmt: skip
+        else:
+            out.append(
+                FeatureComparison(
+                    kind, feature, a, b, c, d, rate_with, rate_without,
+                    None, None, None, None, None, None, None, False, TOO_RARE,
+                )
+            )  # fmt: skip
+
+    def rank(f: FeatureComparison) -> tuple[Any, ...]:
+        effect = abs(math.log(f.odds_ratio)) if f.odds_ratio else 0.0
+        return (f.q_value is None, f.q_value if f.q_value is not None else 1.0, -effect, f.kind, f.feature)
+
+    out.sort(key=rank)
+    return OutcomeComparison(
+        outcome=outcome,
+        units=n,
+        positive=positive,
+        base_rate=positive / n if n else None,
+        min_support=min_support,
+        alpha=alpha,
+        features=tuple(out),
+    )
