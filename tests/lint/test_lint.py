@@ -41,11 +41,11 @@ def _step(stage: str, n: int, channel: str, score: float) -> dict[str, Any]:
 
 def good_map() -> dict[str, Any]:
     """A map that passes every checklist rule: 3 stages × 4 steps, two channels, …"""
-    stages = []
+    stages: list[dict[str, Any]] = []
     for s, (sid, channel) in enumerate([("before", "web"), ("during", "email"), ("after", "web")]):
         steps = [_step(sid, n, channel, score=(n - 2) * 0.5 + s * 0.1) for n in range(4)]
         stages.append({"id": sid, "name": sid.title(), "goal": f"Goal of {sid}", "steps": steps})
-    first = stages[1]["steps"][0]
+    first: dict[str, Any] = stages[1]["steps"][0]
     first["pain_points"] = [
         {
             "id": "slow",
@@ -60,7 +60,7 @@ def good_map() -> dict[str, Any]:
     return {"id": "good", "title": "Good map", "personas": ["ann"], "stages": stages}
 
 
-ANN = Persona(id="ann", name="Ann", preferred_channels=["web", "email"])  # type: ignore[list-item]
+ANN = Persona(id="ann", name="Ann", preferred_channels=["web", "email"])
 
 
 def lint(data: dict[str, Any], personas: dict[str, Persona] | None = None) -> list[LintFinding]:
@@ -407,7 +407,7 @@ def test_persona_channels() -> None:
     robert = Persona(
         id="ann",
         name="Ann",
-        preferred_channels=["print", "phone", "web"],  # type: ignore[list-item]
+        preferred_channels=["print", "phone", "web"],
     )
     assert only(lint(good_map(), {"ann": robert}), "persona-channels") == [
         (
@@ -416,7 +416,7 @@ def test_persona_channels() -> None:
             "persona 'ann' prefers print, phone, but no touchpoint is on those channels",
         )
     ]
-    one = Persona(id="ann", name="Ann", preferred_channels=["sms", "web"])  # type: ignore[list-item]
+    one = Persona(id="ann", name="Ann", preferred_channels=["sms", "web"])
     assert only(lint(good_map(), {"ann": one}), "persona-channels") == [
         (
             "warning",
