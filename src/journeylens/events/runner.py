@@ -1,0 +1,591 @@
+"""Run an ingestion: read source files with DuckDB, validate, quarantine, dedupe, store.
+
+Everything happens in SQL inside one transaction per run, so a crash or Ctrl-C leaves the
+store exactly as it was. Per file, one ``INSERT … SELECT`` reads the file (CSV as text
+columns, JSON lines as text lines, Parquet as is), parses the fields, evaluates the
+quarantine checks (first failing check wins) and appends canonical rows to a staging table.
+At the end of the run the staging table is split: bad rows (and rows the CSV reader
+rejected) go to ``quarantine`` with file, line, field, value and expected value; good rows
+whose ``event_id`` is new — first occurrence in the run and absent from the store — go to
+``events``; the rest are counted as duplicates. The log row of each source satisfies
+``rows_read = rows_stored + rows_quarantined + rows_duplicate`` (counted in source records:
+an order row that yields three events is one record).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from journeylens.events.formats import DEFAULT_SOURCES, NAMED_FORMATS, csv_raw
+from journeylens.events.mapping import Mapping, MappingError, plan_mapping
+from journeylens.events.plans import Plan, ReaderKind
+from journeylens.events.schema import (
+    ADAPTER_COLUMNS,
+    CRM_COLUMNS,
+    EVENT_COLUMNS,
+    FUTURE_TOLERANCE_HOURS,
+    Reason,
+)
+from journeylens.events.sql import ident, lit
+
+_TYPES = {c.name: c.sql_type for c in EVENT_COLUMNS} | {c.name: c.sql_type for c in CRM_COLUMNS}
+_TYPES |= {"attributes": "VARCHAR", "customer_id": "VARCHAR"}
+_JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+_COMPRESSION = (".gz", ".zst")
+_BAD = "STRUCT(reason VARCHAR, field VARCHAR, value VARCHAR, expected VARCHAR)"
+#: Stage ordinal stride per source record: room for up to 8 events per record.
+_STRIDE = 8
+
+
+class IngestError(Exception):
+    """A file cannot be ingested at all (missing, unreadable, not the declared format)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """What to ingest: paths (files, folders, globs) of one source in one format."""
+
+    paths: tuple[str, ...]
+    format: str
+    source: str | None = None
+    mapping: Mapping | None = None
+
+    @property
+    def source_name(self) -> str:
+        """The ``source`` column value (default from the named format)."""
+        return self.source or DEFAULT_SOURCES.get(self.format, self.format)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """Counts of one source in one run (``rows_*`` count source records)."""
+
+    source: str
+    format: str
+    files: tuple[str, ...]
+    rows_read: int
+    rows_stored: int
+    rows_quarantined: int
+    rows_duplicate: int
+    events_stored: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """The outcome of one ingestion run."""
+
+    run_id: str
+    sources: tuple[SourceResult, ...] = field(default_factory=tuple)
+
+    @property
+    def rows_read(self) -> int:
+        """Records read over all sources."""
+        return sum(s.rows_read for s in self.sources)
+
+
+def _kind_of(path: Path, plan_reader: ReaderKind | None) -> ReaderKind:
+    name = path.name.lower()
+    for suffix in _COMPRESSION:
+        name = name.removesuffix(suffix)
+    if name.endswith(".parquet"):
+        return "parquet"
+    if name.endswith(_JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    return plan_reader or "csv"
+
+
+def expand_paths(paths: Sequence[str]) -> list[Path]:
+    """Files named by ``paths``: files as given, folders recursively, globs expanded (sorted).
+
+    Hidden files and ``manifest.json`` are skipped inside folders.
+    """
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if any(ch in raw for ch in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(raw, recursive=True))
+            found = [m for m in matches if m.is_file()]
+            if not found:
+                raise IngestError(f"{raw}: no file matches this pattern")
+            files += found
+        elif p.is_dir():
+            found = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and not f.name.startswith(".") and f.name != "manifest.json"
+            )
+            if not found:
+                raise IngestError(f"{raw}: the folder holds no file")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise IngestError(f"{raw}: no such file or folder")
+    return list(dict.fromkeys(files))
+
+
+def _reader_sql(kind: ReaderKind) -> str:
+    """SQL reading ``$file`` with a 1-based record index ``_k`` (before rejected rows)."""
+    if kind == "csv":
+        return (
+            "SELECT row_number() OVER () AS _k, * FROM read_csv($file, header = true, "
+            "all_varchar = true, delim = $delim, quote = $quote, escape = $quote, "
+            "store_rejects = true, rejects_table = '_jl_rejects', rejects_scan = '_jl_scans', "
+            "max_line_size = 16777216)"
+        )
+    if kind == "jsonl":
+        # one text column per line: broken JSON is quarantined per line instead of failing
+        return (
+            "SELECT _k, _raw, CASE WHEN json_valid(_raw) AND json_type(_raw) = 'OBJECT' "
+            "THEN _raw::JSON END AS _j FROM (SELECT row_number() OVER () AS _k, line AS _raw "
+            "FROM read_csv($file, header = false, columns = {'line': 'VARCHAR'}, "
+            "delim = chr(1), quote = '', escape = '', auto_detect = false, "
+            "store_rejects = true, rejects_table = '_jl_rejects', rejects_scan = '_jl_scans', "
+            "max_line_size = 16777216)) WHERE _raw IS NOT NULL"
+        )
+    return "SELECT file_row_number + 1 AS _k, * FROM read_parquet($file, file_row_number = true)"
+
+
+def _file_columns(
+    con: duckdb.DuckDBPyConnection, path: Path, kind: ReaderKind, plan_csv: dict[str, str]
+) -> dict[str, str]:
+    """Column names and types of a CSV header or Parquet schema (empty for JSON lines)."""
+    if kind == "jsonl":
+        return {}
+    if kind == "parquet":
+        sql = "DESCRIBE SELECT * FROM read_parquet($file)"
+        params: dict[str, object] = {"file": str(path)}
+    else:
+        sql = (
+            "DESCRIBE SELECT * FROM read_csv($file, header = true, all_varchar = true, "
+            "delim = $delim, quote = $quote, escape = $quote)"
+        )
+        params = {
+            "file": str(path),
+            "delim": plan_csv.get("delim", ","),
+            "quote": plan_csv.get("quote", '"'),
+        }
+    try:
+        rows = con.execute(sql, params).fetchall()
+    except duckdb.Error as exc:
+        what = "Parquet" if kind == "parquet" else "CSV"
+        raise IngestError(f"{path}: cannot read as {what}: {str(exc).splitlines()[0]}") from exc
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _plan_for(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path
+) -> tuple[Plan, ReaderKind, dict[str, str]]:
+    """The plan, reader kind and columns for one file of ``spec``."""
+    if spec.mapping is not None:
+        kind = spec.mapping.format or _kind_of(path, None)
+        opts = {"delim": spec.mapping.delimiter, "quote": spec.mapping.quote}
+        columns = _file_columns(con, path, kind, opts)
+        try:
+            plan = plan_mapping(spec.mapping, kind, columns, path)
+        except MappingError as exc:
+            raise IngestError(str(exc)) from exc
+        return plan, kind, columns
+    builder = NAMED_FORMATS.get(spec.format)
+    if builder is None:
+        raise IngestError(
+            f"unknown format {spec.format!r}: expected one of {', '.join(sorted(NAMED_FORMATS))} "
+            "or a --mapping file"
+        )
+    natural = builder(frozenset()).reader
+    kind = _kind_of(path, natural)
+    if natural == "jsonl" and kind != "jsonl":
+        kind = "jsonl"  # JSON-lines formats: any extension is read as lines
+    if natural == "csv" and kind == "jsonl":
+        raise IngestError(f"{path}: format {spec.format} expects CSV or Parquet, not JSON lines")
+    columns = _file_columns(con, path, kind, {})
+    plan = builder(frozenset(columns))
+    missing = [c for c in plan.required_columns if c not in columns]
+    if missing:
+        found = ", ".join(list(columns)[:20]) or "nothing"
+        raise IngestError(
+            f"{path}: not a {spec.format} file: missing columns {', '.join(missing)} "
+            f"(found: {found})"
+        )
+    return plan, kind, columns
+
+
+def file_query(plan: Plan, kind: ReaderKind, columns: dict[str, str]) -> str:
+    """The ``SELECT`` producing staging rows of one file (parameters: $file, $source,
+    $file_no, $offset, $max_ts, $delim, $quote and the plan's own)."""
+    raw = "_raw" if kind == "jsonl" else csv_raw(frozenset(columns))
+    parse = ", ".join(f"{expr} AS {ident(alias)}" for alias, expr in plan.parse)
+    checks = list(plan.checks)
+    whens = [c.as_struct() for c in checks]
+    conds = [c.condition for c in checks]
+    if kind == "jsonl":
+        broken = (
+            f"{{'reason': {lit(Reason.BROKEN_JSON.value)}, 'field': NULL, "
+            "'value': left(_raw, 200), 'expected': 'one JSON object per line'}"
+        )
+        conds.insert(0, "_j IS NULL")
+        whens.insert(0, broken)
+    case = " ".join(f"WHEN {c} THEN {w}" for c, w in zip(conds, whens, strict=True))
+    bad = f"CASE {case} END" if case else f"CAST(NULL AS {_BAD})"
+
+    def typed(emit_cols: dict[str, str], name: str) -> str:
+        return f"CAST({emit_cols[name].replace('_rawtext', raw)} AS {_TYPES[name]})"
+
+    target = plan.target_columns()
+    inner = (
+        f"SELECT *, {bad} AS _bad FROM (SELECT r.*, {parse} FROM ({_reader_sql(kind)}) AS r) AS p"
+    )
+    if len(plan.emits) == 1:
+        cols = ", ".join(f"{typed(plan.emits[0].columns, n)} AS {ident(n)}" for n in target)
+        return (
+            f"SELECT $file_no AS _file_no, _k, 0 AS _sub, $offset + _k * {_STRIDE} AS _ord, "
+            f"_bad, CASE WHEN _bad IS NOT NULL THEN {raw} END AS _raw, {cols} FROM ({inner}) AS v"
+        )
+    structs = []
+    for i, emit in enumerate(plan.emits):
+        fields = ", ".join(f"{lit(n)}: {typed(emit.columns, n)}" for n in target)
+        structs.append(f"{{'_sub': {i}, '_keep': {emit.keep}, {fields}}}")
+    lst = "[" + ", ".join(structs) + "]"
+    picked = (
+        f"CASE WHEN _bad IS NULL THEN list_filter({lst}, lambda x: x._keep) ELSE [{structs[0]}] END"
+    )
+    cols = ", ".join(f"_e.{ident(n)} AS {ident(n)}" for n in target)
+    return (
+        f"SELECT $file_no AS _file_no, _k, _e._sub AS _sub, $offset + _k * {_STRIDE} + _e._sub "
+        f"AS _ord, _bad, _raw, {cols} FROM (SELECT _k, _bad, "
+        f"CASE WHEN _bad IS NOT NULL THEN {raw} END AS _raw, unnest({picked}) AS _e "
+        f"FROM ({inner}) AS v) AS w"
+    )
+
+
+def _stage_ddl(name: str, target_cols: Sequence[str]) -> str:
+    cols = ", ".join(f"{ident(n)} {_TYPES[n]}" for n in target_cols)
+    return (
+        f"CREATE OR REPLACE TEMP TABLE {name} (_file_no INTEGER, _k BIGINT, _sub INTEGER, "
+        f"_ord BIGINT, _bad {_BAD}, _raw VARCHAR, {cols})"
+    )
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    specs: Sequence[SourceSpec],
+    *,
+    run_id: str | None = None,
+    now: dt.datetime | None = None,
+    after: Callable[[duckdb.DuckDBPyConnection], Any] | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Ingest ``specs`` into the store behind ``con`` in one atomic run.
+
+    ``now`` (naive UTC, default: the clock) bounds plausible times; ``after`` runs inside
+    the transaction once events are stored (identity stitching); ``progress(file, i, n)`` is
+    called before each file. Raises :class:`IngestError` for a file that cannot be read; then
+    nothing is stored and a ``failed`` row is logged.
+    """
+    run_id = (
+        run_id or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    )
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = now or started
+    max_ts = now + dt.timedelta(hours=FUTURE_TOLERANCE_HOURS)
+    resolved = [(spec, expand_paths(spec.paths)) for spec in specs]
+    # Read headers and build plans before touching the store: a wrong file fails fast.
+    planned = [[(path, *_plan_for(con, spec, path)) for path in files] for spec, files in resolved]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = _run(con, resolved, planned, run_id, started, max_ts, progress)
+        if after is not None:
+            after(con)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        con.execute("ROLLBACK")
+        _log_failure(con, run_id, specs, started, exc)
+        if isinstance(exc, duckdb.Error):
+            raise IngestError(f"ingestion failed, nothing was stored: {exc}") from exc
+        raise
+    finally:
+        for table in ("_jl_stage_events", "_jl_stage_crm", "_jl_files", "_jl_rej", "_jl_good"):
+            con.execute(f"DROP TABLE IF EXISTS temp.{table}")
+    return result
+
+
+def _log_failure(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    specs: Sequence[SourceSpec],
+    started: dt.datetime,
+    exc: BaseException,
+) -> None:
+    message = str(exc) or type(exc).__name__
+    for spec in specs:
+        con.execute(
+            "INSERT INTO ingest_log VALUES ($run, $source, $format, $files, 0, 0, 0, 0, 0, "
+            "$started, now()::TIMESTAMP, 'failed', $message)",
+            {
+                "run": run_id,
+                "source": spec.source_name,
+                "format": spec.format,
+                "files": ";".join(spec.paths),
+                "started": started,
+                "message": message[:2000],
+            },
+        )
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    resolved: list[tuple[SourceSpec, list[Path]]],
+    planned: list[list[tuple[Path, Plan, ReaderKind, dict[str, str]]]],
+    run_id: str,
+    started: dt.datetime,
+    max_ts: dt.datetime,
+    progress: Progress | None,
+) -> RunResult:
+    con.execute(_stage_ddl("_jl_stage_events", ADAPTER_COLUMNS))
+    con.execute(
+        _stage_ddl("_jl_stage_crm", ("customer_id", *(c.name for c in CRM_COLUMNS), "attributes"))
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _jl_files (file_no INTEGER, spec_no INTEGER, path VARCHAR, "
+        "source VARCHAR, header INTEGER, target VARCHAR)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _jl_rej (file_no INTEGER, line BIGINT, field VARCHAR, "
+        "reason VARCHAR, raw VARCHAR, message VARCHAR)"
+    )
+    total = sum(len(files) for _, files in resolved)
+    file_no = 0
+    offset = 0
+    for spec_no, ((spec, _), plans) in enumerate(zip(resolved, planned, strict=True)):
+        for path, plan, kind, columns in plans:
+            file_no += 1
+            if progress is not None:
+                progress(str(path), file_no, total)
+            stage = "_jl_stage_crm" if plan.target == "crm" else "_jl_stage_events"
+            params: dict[str, object] = {
+                "file": str(path),
+                "source": spec.source_name,
+                "file_no": file_no,
+                "offset": offset,
+                "max_ts": max_ts,
+                **plan.params,
+            }
+            if kind == "csv":
+                params["delim"] = plan.csv_options.get("delim", ",")
+                params["quote"] = plan.csv_options.get("quote", '"')
+            sql = f"INSERT INTO {stage} BY NAME {file_query(plan, kind, columns)}"
+            try:
+                con.execute(sql, params)
+            except duckdb.Error as exc:
+                raise IngestError(f"{path}: cannot be ingested as {plan.format}: {exc}") from exc
+            header = 1 if kind == "csv" else 0
+            if kind in ("csv", "jsonl"):
+                _collect_rejects(con, file_no, kind)
+            row = con.execute(
+                f"SELECT coalesce(max(_k), 0) FROM {stage} WHERE _file_no = $f", {"f": file_no}
+            ).fetchall()
+            rej = con.execute(
+                "SELECT count(*) FROM _jl_rej WHERE file_no = $f", {"f": file_no}
+            ).fetchall()
+            offset += (int(row[0][0]) + int(rej[0][0]) + 1) * _STRIDE
+            con.execute(
+                "INSERT INTO _jl_files VALUES ($f, $s, $p, $src, $h, $t)",
+                {
+                    "f": file_no,
+                    "s": spec_no,
+                    "p": str(path),
+                    "src": spec.source_name,
+                    "h": header,
+                    "t": plan.target,
+                },
+            )
+    _quarantine(con, run_id)
+    _store_events(con, run_id)
+    _store_crm(con, run_id)
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    results = []
+    for spec_no, (spec, files) in enumerate(resolved):
+        counts = _counts(con, spec_no)
+        res = SourceResult(
+            source=spec.source_name,
+            format=spec.format if spec.mapping is None else "mapping",
+            files=tuple(str(f) for f in files),
+            **counts,
+        )
+        results.append(res)
+        con.execute(
+            "INSERT INTO ingest_log VALUES ($run, $source, $format, $files, $read, $stored, "
+            "$quarantined, $duplicate, $events, $started, $finished, 'ok', NULL)",
+            {
+                "run": run_id,
+                "source": res.source,
+                "format": res.format,
+                "files": ";".join(res.files),
+                "read": res.rows_read,
+                "stored": res.rows_stored,
+                "quarantined": res.rows_quarantined,
+                "duplicate": res.rows_duplicate,
+                "events": res.events_stored,
+                "started": started,
+                "finished": finished,
+            },
+        )
+    return RunResult(run_id, tuple(results))
+
+
+def _collect_rejects(con: duckdb.DuckDBPyConnection, file_no: int, kind: ReaderKind) -> None:
+    """Move the rows DuckDB's CSV reader rejected (bad UTF-8, wrong column count) to _jl_rej."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_jl_rejects'"
+    ).fetchall()
+    if not exists[0][0]:
+        return
+    malformed = Reason.BROKEN_JSON if kind == "jsonl" else Reason.MALFORMED_ROW
+    con.execute(
+        "INSERT INTO _jl_rej SELECT $f, line, "
+        "CASE WHEN $jsonl THEN NULL ELSE any_value(column_name ORDER BY column_idx) END, "
+        "CASE WHEN bool_or(error_type = 'INVALID ENCODING') THEN $enc ELSE $bad END, "
+        "any_value(csv_line), string_agg(error_message, '; ') "
+        "FROM _jl_rejects GROUP BY line",
+        {
+            "f": file_no,
+            "jsonl": kind == "jsonl",
+            "enc": Reason.BAD_ENCODING.value,
+            "bad": malformed.value,
+        },
+    )
+    con.execute("DROP TABLE IF EXISTS temp._jl_rejects")
+    con.execute("DROP TABLE IF EXISTS temp._jl_scans")
+
+
+# Line of a staged record: its index among the rows the reader kept, shifted by the header
+# and by the rejected lines before it (rejected rows are absent from the stage). With
+# rejected lines r_1 < … < r_m at data positions q_j = r_j − header, the k-th kept row sits
+# at position k + #{j : q_j − j < k}; an ASOF join finds that count.
+_LINES = """
+WITH rej AS (
+    SELECT r.file_no, r.line - f.header - row_number() OVER (PARTITION BY r.file_no ORDER BY r.line) AS t,
+           row_number() OVER (PARTITION BY r.file_no ORDER BY r.line) AS n
+    FROM _jl_rej AS r JOIN _jl_files AS f USING (file_no)
+),
+steps AS (SELECT file_no, t, max(n) AS n FROM rej GROUP BY file_no, t)
+SELECT s._file_no, s._k, s._k + f.header + coalesce(st.n, 0) AS line, s._bad, s._raw
+FROM (SELECT * FROM {stage} WHERE _bad IS NOT NULL) AS s
+JOIN _jl_files AS f ON f.file_no = s._file_no
+ASOF LEFT JOIN steps AS st ON st.file_no = s._file_no AND s._k > st.t
+"""
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    for stage in ("_jl_stage_events", "_jl_stage_crm"):
+        con.execute(
+            "INSERT INTO quarantine SELECT $run, f.source, f.path, b.line, b._bad.field, "
+            "b._bad.value, b._bad.reason, b._bad.expected, b._raw "
+            f"FROM ({_LINES.format(stage=stage)}) AS b JOIN _jl_files AS f ON f.file_no = b._file_no "
+            "ORDER BY b._file_no, b.line",
+            {"run": run_id},
+        )
+    con.execute(
+        "INSERT INTO quarantine SELECT $run, f.source, f.path, r.line, r.field, NULL, r.reason, "
+        "CASE r.reason WHEN 'bad_encoding' THEN 'UTF-8 text' "
+        "WHEN 'broken_json' THEN 'one JSON object per line' "
+        "ELSE 'the same number of columns as the header' END, r.raw "
+        "FROM _jl_rej AS r JOIN _jl_files AS f USING (file_no) ORDER BY r.file_no, r.line",
+        {"run": run_id},
+    )
+
+
+def _store_events(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Insert the first occurrence of each new event_id; mark what was new in _jl_good."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _jl_good AS "
+        "SELECT _ord, _file_no, _k, (row_number() OVER (PARTITION BY event_id ORDER BY _ord) = 1 "
+        "AND event_id NOT IN (SELECT event_id FROM events)) AS is_new "
+        "FROM _jl_stage_events WHERE _bad IS NULL"
+    )
+    base = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM events").fetchall()[0][0]
+    cols = ", ".join(ident(c.name) for c in EVENT_COLUMNS)
+    exprs = ", ".join(
+        "$base + s._ord"
+        if c.name == "seq"
+        else "$run"
+        if c.name == "ingest_run"
+        else "NULL"
+        if c.name == "customer_id"
+        else f"s.{ident(c.name)}"
+        for c in EVENT_COLUMNS
+    )
+    con.execute(
+        f"INSERT INTO events ({cols}) SELECT {exprs} FROM _jl_stage_events AS s "
+        "SEMI JOIN (SELECT _ord FROM _jl_good WHERE is_new) AS g ON g._ord = s._ord",
+        {"base": base, "run": run_id},
+    )
+
+
+def _store_crm(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Upsert CRM records: the last row of each customer in the run, unless unchanged."""
+    attrs = [c.name for c in CRM_COLUMNS] + ["attributes"]
+    same = " AND ".join(f"c.{ident(a)} IS NOT DISTINCT FROM s.{ident(a)}" for a in attrs)
+    con.execute(
+        "INSERT INTO _jl_good SELECT s._ord, s._file_no, s._k, "
+        f"(s._ord = max(s._ord) OVER (PARTITION BY s.customer_id) AND NOT EXISTS "
+        f"(SELECT 1 FROM crm_records AS c WHERE c.customer_id = s.customer_id AND {same})) "
+        "FROM _jl_stage_crm AS s WHERE s._bad IS NULL"
+    )
+    cols = ", ".join(ident(a) for a in ["customer_id", *attrs])
+    con.execute(
+        f"INSERT OR REPLACE INTO crm_records ({cols}, ingest_run) SELECT {cols}, $run "
+        "FROM _jl_stage_crm AS s SEMI JOIN (SELECT _ord FROM _jl_good WHERE is_new) AS g "
+        "ON g._ord = s._ord",
+        {"run": run_id},
+    )
+
+
+def _counts(con: duckdb.DuckDBPyConnection, spec_no: int) -> dict[str, int]:
+    """Record counts of one source: read = stored + quarantined + duplicate."""
+    row = con.execute(
+        """
+        WITH files AS (SELECT file_no FROM _jl_files WHERE spec_no = $s),
+        recs AS (
+            SELECT _file_no, _k, bool_or(is_new) AS stored, count(*) FILTER (WHERE is_new) AS n
+            FROM _jl_good WHERE _file_no IN (SELECT file_no FROM files) GROUP BY _file_no, _k
+        ),
+        bad AS (
+            SELECT count(*) AS n FROM (
+                SELECT DISTINCT _file_no, _k FROM _jl_stage_events WHERE _bad IS NOT NULL
+                    AND _file_no IN (SELECT file_no FROM files)
+                UNION ALL
+                SELECT _file_no, _k FROM _jl_stage_crm WHERE _bad IS NOT NULL
+                    AND _file_no IN (SELECT file_no FROM files)
+            )
+        ),
+        rej AS (SELECT count(*) AS n FROM _jl_rej WHERE file_no IN (SELECT file_no FROM files))
+        SELECT
+            (SELECT count(*) FILTER (WHERE stored) FROM recs),
+            (SELECT count(*) FILTER (WHERE NOT stored) FROM recs),
+            (SELECT n FROM bad) + (SELECT n FROM rej),
+            (SELECT coalesce(sum(n), 0) FROM recs)
+        """,
+        {"s": spec_no},
+    ).fetchall()[0]
+    stored, duplicate, quarantined, events = (int(x) for x in row)
+    return {
+        "rows_read": stored + duplicate + quarantined,
+        "rows_stored": stored,
+        "rows_quarantined": quarantined,
+        "rows_duplicate": duplicate,
+        "events_stored": events,
+    }

@@ -1,0 +1,52 @@
+"""Small, safe SQL building blocks for ingestion.
+
+Values that come from users (file paths, source names, constants, formats, time zones) are
+always bound as DuckDB named parameters (``$name``); only identifiers pass through
+:func:`ident`, which quotes them, and literals through :func:`lit`, which is only used for
+strings written in this package (schema vocabularies, reason names, expected-value texts).
+
+>>> ident("a b")
+'"a b"'
+>>> lit("it's")
+"'it''s'"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def ident(name: str) -> str:
+    """Quote ``name`` as a SQL identifier (safe for any string, including user column names)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """Quote a string constant of this package as a SQL literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def in_list(values: Iterable[str]) -> str:
+    """A parenthesised, sorted list of literals for ``x IN (...)``."""
+    return "(" + ", ".join(lit(v) for v in sorted(values)) + ")"
+
+
+def clean(expr: str) -> str:
+    """The trimmed text of ``expr`` with empty strings as NULL."""
+    return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
+
+
+def iso_ts(expr: str) -> str:
+    """Parse ISO 8601 text to naive UTC (offsets honoured, no offset means UTC); NULL if bad."""
+    return f"timezone('UTC', TRY_CAST({expr} AS TIMESTAMPTZ))"
+
+
+def ts_is_bad(raw: str, parsed: str) -> str:
+    """True when ``raw`` is present but ``parsed`` is unparseable or impossible.
+
+    Impossible: before 1990 or later than ``$max_ts`` (the run start plus a day).
+    """
+    return (
+        f"({raw} IS NOT NULL AND ({parsed} IS NULL OR {parsed} < TIMESTAMP '1990-01-01' "
+        f"OR {parsed} > $max_ts))"
+    )
