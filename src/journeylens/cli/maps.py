@@ -308,7 +308,7 @@ def lint(
 
         journeylens lint course.journey.yaml --format json
     """
-    from journeylens.model.lint import lint_map
+    from journeylens.model.lint import Severity, has_errors, lint_map
 
     journey = _load_map_or_exit(file)
     personas, persona_issues = _personas_beside(file)
@@ -316,26 +316,28 @@ def lint(
         _report_issues(persona_issues)
         raise typer.Exit(EXIT_INVALID)
     findings = lint_map(journey, personas)
-    errors = sum(1 for f in findings if str(f.severity) == "error")
-    warnings = len(findings) - errors
+    counts = {level: sum(1 for f in findings if f.severity is level) for level in Severity}
     if fmt is OutputFormat.JSON:
         echo_json(
             {
                 "file": str(file),
-                "errors": errors,
-                "warnings": warnings,
+                "errors": counts[Severity.ERROR],
+                "warnings": counts[Severity.WARNING],
+                "infos": counts[Severity.INFO],
                 "findings": [f.to_dict() for f in findings],
             }
         )
     else:
         for f in findings:
             where = f" {f.path}:" if f.path else ""
-            typer.echo(f"{file}:{where} {f.severity} [{f.rule}] {f.message}")
+            typer.echo(f"{file}:{where} {f.severity.value} [{f.rule}] {f.message}")
         typer.echo(
-            f"{errors} error{'s' if errors != 1 else ''}, "
-            f"{warnings} warning{'s' if warnings != 1 else ''}"
+            ", ".join(
+                f"{counts[level]} {level.value}{'s' if counts[level] != 1 else ''}"
+                for level in Severity
+            )
         )
-    if errors:
+    if has_errors(findings):
         raise typer.Exit(EXIT_INVALID)
 
 
