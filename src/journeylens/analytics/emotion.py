@@ -56,14 +56,18 @@ def score_signal() -> nw.Expr:
         .otherwise(
             nw.when(t == "csat")
             .then(s - 3.0)
-            .otherwise(nw.when(t == "ces").then((s - 4.0) / 1.5).otherwise(nw.lit(None, dtype=nw.Float64)))
+            .otherwise(
+                nw.when(t == "ces").then((s - 4.0) / 1.5).otherwise(nw.lit(None, dtype=nw.Float64))
+            )
         )
     )
 
 
 @lru_cache(maxsize=1)
 def _analyzer() -> Any:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
+        SentimentIntensityAnalyzer,
+    )
 
     return SentimentIntensityAnalyzer()
 
@@ -153,7 +157,11 @@ def measured_emotion(
     has_sentiment = SENTIMENT in names
     lf = lf.with_columns(
         score_signal().alias("_ss"),
-        (nw.col(SENTIMENT).cast(nw.Float64) * 2.0 if has_sentiment else nw.lit(None, dtype=nw.Float64)).alias("_ts"),
+        (
+            nw.col(SENTIMENT).cast(nw.Float64) * 2.0
+            if has_sentiment
+            else nw.lit(None, dtype=nw.Float64)
+        ).alias("_ts"),
     )
     sums: dict[str | None, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     for r in collect_rows(
@@ -187,10 +195,10 @@ def measured_emotion(
         order = MapOrder.of(journey_map)
         ids = {"stage": order.stages, "step": order.steps, "touchpoint": order.touchpoints}[level]
         position = {loc_id: i for i, loc_id in enumerate(ids)}
-        for stage, step in journey_map.iter_steps():
+        for _stage, step in journey_map.iter_steps():
             if step.emotion is not None:
                 designed[step.id] = step.emotion.score
-        for stage, step, tp in journey_map.iter_touchpoints():
+        for _stage, step, tp in journey_map.iter_touchpoints():
             if level == "touchpoint" and step.emotion is not None:
                 designed.setdefault(tp.id, step.emotion.score)
         if level == "stage":
@@ -210,6 +218,10 @@ def measured_emotion(
         d = designed.get(key) if key is not None else None
         rows.append(EmotionRow(key, n, int(ns), int(nt), mean, d, None if d is None else mean - d))
     rows.sort(
-        key=lambda r: (r.location is None, position.get(r.location or "", len(position)), r.location or "")
+        key=lambda r: (
+            r.location is None,
+            position.get(r.location or "", len(position)),
+            r.location or "",
+        )
     )
     return MeasuredEmotion(level=level, rows=tuple(rows))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import narwhals as nw
 import pyarrow as pa
@@ -39,7 +39,7 @@ from journeylens.engine.frames import SEQ, TIME, cache
 from journeylens.model import JourneyMap
 
 LIVEMAP_SCHEMA = "journeylens/livemap/v1"
-_LEVELS = ("stage", "step", "touchpoint")
+_LEVELS: tuple[Literal["stage", "step", "touchpoint"], ...] = ("stage", "step", "touchpoint")
 _COLUMN = {"stage": "stage_id", "step": "step_id", "touchpoint": "touchpoint_id"}
 
 
@@ -210,7 +210,9 @@ def _reach(
         lf.group_by(UNIT_ID, nw.col(column).alias("_loc"))
         .agg(nw.col("_after").max().alias("_after"))
         .with_columns(lookup(nw.col("_loc"), pos_of, nw.Int64).alias("_own"))
-        .with_columns((nw.col("_after") > nw.col("_own")).fill_null(False).cast(nw.Int64).alias("_conv"))
+        .with_columns(
+            (nw.col("_after") > nw.col("_own")).fill_null(False).cast(nw.Int64).alias("_conv")
+        )
     )
     aggs = [nw.len().cast(nw.Int64).alias("reached"), nw.col("_conv").sum().alias("converted")]
     if outcomes is not None and outcome_ids:
@@ -322,23 +324,29 @@ def compute_livemap(
         if outcome_ids and units
         else None
     )
-    overall: dict[str, float | None] = {o: None for o in outcome_ids}
+    overall: dict[str, float | None] = dict.fromkeys(outcome_ids)
     if outcomes is not None:
         row = collect_rows(
-            outcomes.select(*[nw.col(o).fill_null(False).cast(nw.Int64).sum().alias(o) for o in outcome_ids])
+            outcomes.select(
+                *[nw.col(o).fill_null(False).cast(nw.Int64).sum().alias(o) for o in outcome_ids]
+            )
         )[0]
         overall = {o: ratio(int(row[o] or 0), units) for o in outcome_ids}
     conf = conformance(bound, journey_map)
 
-    per_level: dict[str, tuple[dict[str, dict[str, Any]], TimeIn, SurveyMetrics, MeasuredEmotion]] = {}
+    per_level: dict[
+        str, tuple[dict[str, dict[str, Any]], TimeIn, SurveyMetrics, MeasuredEmotion]
+    ] = {}
     for level in _LEVELS:
         per_level[level] = (
             _reach(bound, order, level, outcomes, outcome_ids),
-            time_in(bound, journey_map, level=level),  # type: ignore[arg-type]
-            survey_metrics(bound, by=level, journey_map=journey_map, min_answers=min_answers)  # type: ignore[arg-type]
+            time_in(bound, journey_map, level=level),
+            survey_metrics(bound, by=level, journey_map=journey_map, min_answers=min_answers)
             if "score" in bound.collect_schema().names()
             else SurveyMetrics(level, min_answers, ()),
-            measured_emotion(bound, journey_map=journey_map, level=level, text_sentiment=text_sentiment),  # type: ignore[arg-type]
+            measured_emotion(
+                bound, journey_map=journey_map, level=level, text_sentiment=text_sentiment
+            ),
         )
 
     def figs(level: str, loc: str) -> Figures:
@@ -361,7 +369,13 @@ def compute_livemap(
                 )
             )  # fmt: skip
         stages.append(
-            StageFigures(stage.id, stage.name, order.stage_pos[stage.id], figs("stage", stage.id), tuple(steps))
+            StageFigures(
+                stage.id,
+                stage.name,
+                order.stage_pos[stage.id],
+                figs("stage", stage.id),
+                tuple(steps),
+            )
         )
     pop_label = population.label if population is not None else "all customers"
     return LiveMap(

@@ -239,7 +239,9 @@ def moments_of_truth(
             counts.append((str(r["_loc"]), sig, n - n_bad, pos - pos_bad, n_bad, pos_bad))
 
     tested = [
-        i for i, (_, _, ng, _, nb, _) in enumerate(counts) if ng > 0 and nb > 0 and ng + nb >= min_support
+        i
+        for i, (_, _, ng, _, nb, _) in enumerate(counts)
+        if ng > 0 and nb > 0 and ng + nb >= min_support
     ]
     pvals: dict[int, tuple[float, str]] = {}
     for i in tested:
@@ -249,7 +251,7 @@ def moments_of_truth(
     qs = dict(zip(tested, stats.benjamini_hochberg([pvals[i][0] for i in tested]), strict=True))
 
     moments = []
-    for i, (loc, sig, ng, pg, nb, pb) in enumerate(counts):
+    for i, (loc, signal, ng, pg, nb, pb) in enumerate(counts):
         diff = stats.difference_of_proportions(pg, ng, pb, nb)
         p_t = pvals.get(i)
         q = qs.get(i)
@@ -258,7 +260,7 @@ def moments_of_truth(
             flag = "one-sided" if ng == 0 or nb == 0 else "too rare"
         moments.append(
             Moment(
-                level, loc, sig, ng, pg, nb, pb,
+                level, loc, signal, ng, pg, nb, pb,
                 pg / ng if ng else None, pb / nb if nb else None,
                 diff.value, diff.low, diff.high,
                 p_t[0] if p_t else None, p_t[1] if p_t else None, q,
@@ -269,7 +271,9 @@ def moments_of_truth(
     def rank(m: Moment) -> tuple[Any, ...]:
         return (
             not m.significant,
-            -abs(m.effect or 0.0) if m.significant else (m.q_value if m.q_value is not None else 2.0),
+            -abs(m.effect or 0.0)
+            if m.significant
+            else (m.q_value if m.q_value is not None else 2.0),
             m.location,
             m.signal,
         )

@@ -124,7 +124,8 @@ def _outcome_units(outcomes: nw.LazyFrame[Any], outcome: str) -> nw.LazyFrame[An
             f"{', '.join(choices) or '(none)'} (evaluate_outcomes gives one column per outcome id)"
         )
     return outcomes.select(
-        nw.col(UNIT_ID).cast(nw.String), nw.col(outcome).fill_null(False).cast(nw.Int64).alias("_pos")
+        nw.col(UNIT_ID).cast(nw.String),
+        nw.col(outcome).fill_null(False).cast(nw.Int64).alias("_pos"),
     ).unique([UNIT_ID])
 
 
@@ -188,7 +189,10 @@ def compare_outcome(
             .group_by("_f")
             .agg(nw.len().cast(nw.Int64).alias("with"), nw.col("_pos").sum().alias("pos"))
         )
-        raw += [(kind, str(r["_f"]), int(r["with"]), int(r["pos"] or 0)) for r in collect_rows(per_feature)]
+        raw += [
+            (kind, str(r["_f"]), int(r["with"]), int(r["pos"] or 0))
+            for r in collect_rows(per_feature)
+        ]
 
     tested: list[tuple[int, float, str]] = []  # index in raw, p, test
     for i, (_, _, with_f, a) in enumerate(raw):
@@ -224,7 +228,13 @@ def compare_outcome(
 
     def rank(f: FeatureComparison) -> tuple[Any, ...]:
         effect = abs(math.log(f.odds_ratio)) if f.odds_ratio else 0.0
-        return (f.q_value is None, f.q_value if f.q_value is not None else 1.0, -effect, f.kind, f.feature)
+        return (
+            f.q_value is None,
+            f.q_value if f.q_value is not None else 1.0,
+            -effect,
+            f.kind,
+            f.feature,
+        )
 
     out.sort(key=rank)
     return OutcomeComparison(

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from scipy import stats as _sp
+from scipy import stats as _sp  # type: ignore[import-untyped]
 
 Z95 = 1.96
 """The normal quantile METRICS.md uses for every 95% interval."""

@@ -46,7 +46,16 @@ from journeylens.model import JourneyMap
 
 #: What survey metrics can be grouped by.
 SurveyBy = Literal["all", "stage", "step", "touchpoint", "persona", "day", "week", "month"]
-SURVEY_BY: tuple[str, ...] = ("all", "stage", "step", "touchpoint", "persona", "day", "week", "month")
+SURVEY_BY: tuple[str, ...] = (
+    "all",
+    "stage",
+    "step",
+    "touchpoint",
+    "persona",
+    "day",
+    "week",
+    "month",
+)
 SCORE_TYPES: tuple[str, ...] = ("nps", "csat", "ces")
 TOO_FEW = "too few answers"
 MIN_ANSWERS = 10
@@ -136,7 +145,9 @@ class SurveyMetrics:
         )
 
 
-def estimate(score_type: str, agg: SurveyAggregate, group: str | None, min_answers: int) -> SurveyRow:
+def estimate(
+    score_type: str, agg: SurveyAggregate, group: str | None, min_answers: int
+) -> SurveyRow:
     """The METRICS.md estimate of one score type from its aggregates.
 
     >>> estimate("nps", SurveyAggregate(n=10, promoters=5, detractors=2), "x", 10).value
@@ -185,7 +196,8 @@ def locate_answers(
     tp_prop, stage_prop = prop_column("touchpoint"), prop_column("stage")
     if "properties" in names and (tp_prop not in names or stage_prop not in names):
         answers = extract_properties(
-            answers, [k for k, c in (("touchpoint", tp_prop), ("stage", stage_prop)) if c not in names]
+            answers,
+            [k for k, c in (("touchpoint", tp_prop), ("stage", stage_prop)) if c not in names],
         )
         names = answers.collect_schema().names()
     order = MapOrder.of(journey_map) if journey_map is not None else None
@@ -237,12 +249,12 @@ def survey_aggregates(
 
 
 def _period_start(day: Any, by: str) -> dt.date:
-    d = day.date() if isinstance(day, dt.datetime) else day
+    d: dt.date = day.date() if isinstance(day, dt.datetime) else day
     if by == "week":
         return d - dt.timedelta(days=d.weekday())
     if by == "month":
         return d.replace(day=1)
-    return d  # type: ignore[no-any-return]
+    return d
 
 
 def survey_metrics(
