@@ -13,6 +13,7 @@ every colour-coded mark also carries a label or a line style, so the map reads i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from journeylens.model.journey import (
 from journeylens.render.figures import HasToDict, MapFigures, Measured, NodeFigures, figures_from
 from journeylens.render.icons import ICON_SIZE, channel_icon
 from journeylens.render.text import FONT_FAMILY, Wrapped, text_width, wrap
-from journeylens.render.xml import El
+from journeylens.render.xml import AttrValue, El
 
 # Okabe–Ito palette (colour-blind safe); each use is doubled by a label or a line style.
 BLUE = "#0072B2"  # designed emotion
@@ -167,6 +168,28 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
+def format_value(value: float, unit: str) -> str:
+    """A KPI value in its unit: shares as percentages, seconds as durations.
+
+    >>> format_value(0.7, "share"), format_value(86400, "seconds"), format_value(5.5, "score")
+    ('70.0%', '24.0 h', '5.5')
+    """
+    if unit == "share":
+        return format_share(value)
+    if unit in ("seconds", "s"):
+        return format_duration(value)
+    if unit in ("percent", "%"):
+        return f"{value:g}%"
+    if unit in ("", "score", "count"):
+        return f"{value:g}"
+    return f"{value:g} {unit}"
+
+
+def format_score(score: float) -> str:
+    """An emotion score with its sign; zero has none: ``1`` → ``'+1'``, ``0`` → ``'0'``."""
+    return f"{score:+g}" if score else "0"
+
+
 def _survey(name: str, m: Measured, fig: MapFigures, fmt: Callable[[float], str]) -> str:
     if fig.shown(m) and m.value is not None:
         return f"{name} {fmt(m.value)} (N={format_count(m.n)})"
@@ -234,6 +257,7 @@ class _MapDrawer:
         # Layers, so backgrounds drawn after their content still sit below it.
         self.bg = El("g", class_="backgrounds")
         self.lines = El("g", class_="rules")
+        self.cards = El("g", class_="cards")
         self.fg = El("g", class_="content")
         n_cols = sum(max(1, len(s.steps)) for s in journey.stages)
         free = opt.target_width - 2 * opt.margin - opt.label_width
@@ -242,7 +266,8 @@ class _MapDrawer:
         self.columns: list[_Column] = []
         x = self.grid_x
         for stage in journey.stages:
-            for step in stage.steps or [None]:
+            steps: list[Step | None] = list(stage.steps) or [None]
+            for step in steps:
                 self.columns.append(_Column(stage, step, x, self.col_w))
                 x += self.col_w
         self.width = max(x + opt.margin, 960.0)
@@ -302,7 +327,9 @@ class _MapDrawer:
             )
         self.boxes.append(TextBox(x, y, w.width, w.height, w.lines, role))
 
-    def rect(self, parent: El, x: float, y: float, w: float, h: float, **attrs: str | float) -> El:
+    def rect(
+        self, parent: El, x: float, y: float, w: float, h: float, **attrs: AttrValue | None
+    ) -> El:
         return parent.sub("rect", x=x, y=y, width=w, height=h, **attrs)
 
     # -- reusable blocks -------------------------------------------------------------------
@@ -390,6 +417,7 @@ class _MapDrawer:
         self.rect(root, 0, 0, self.width, height, fill="#FFFFFF")
         root.add(self.bg)
         root.add(self.lines)
+        root.add(self.cards)
         root.add(self.fg)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + root.to_string()
 
@@ -432,7 +460,7 @@ class _MapDrawer:
     def header_cards(self, y: float) -> float:
         cards: list[tuple[float, Callable[[float, float, float], float]]] = []
         for persona in self.personas:
-            cards.append((360.0, lambda cx, cy, w, p=persona: self.persona_card(p, cx, cy, w)))
+            cards.append((360.0, functools.partial(self.persona_card, persona)))
         if self.fig is not None:
             cards.append((280.0, self.live_box))
         if self.opt.legend:
@@ -538,12 +566,12 @@ class _MapDrawer:
         h += self.text(g, ix, y + h, iw, "LEGEND", size=10, bold=True, fill=GREY, role="kicker") + 6
         tx, tw = ix + 34, iw - 34
 
-        def entry(label: str, mark: Callable[[float], None]) -> None:
+        def entry(label: str, mark: Callable[[float], object]) -> None:
             nonlocal h
             mark(y + h)
             h += max(16.0, self.text(g, tx, y + h, tw, label, size=self.fs - 1, role="legend")) + 5
 
-        def line(color: str, dash: str | None, marker: str) -> Callable[[float], None]:
+        def line(color: str, dash: str | None, marker: str) -> Callable[[float], object]:
             def draw(top: float) -> None:
                 mid = top + 7
                 g.sub(
@@ -563,7 +591,9 @@ class _MapDrawer:
 
             return draw
 
-        def box(stroke: str, dash: str | None, width: float, fill: str) -> Callable[[float], None]:
+        def box(
+            stroke: str, dash: str | None, width: float, fill: str
+        ) -> Callable[[float], object]:
             return lambda top: self.rect(
                 g, ix, top + 1, 26, 13, rx=2, fill=fill, stroke=stroke, stroke_width=width, stroke_dasharray=dash
             )  # fmt: skip
@@ -629,7 +659,7 @@ class _MapDrawer:
                     h += 6 + self.badges(g, ix, y + h + 6, iw, labels, on_dark=True)
             heights.append(h + pad)
         row_h = max(heights)
-        for stage, x, w in self.stage_spans():
+        for _stage, x, w in self.stage_spans():
             self.rect(self.bg, x + 1, y, w - 2, row_h, rx=4, fill=STAGE_FILL)
         self.text(
             self.fg,
@@ -700,7 +730,15 @@ class _MapDrawer:
                 )
                 mh += 5
                 self.rect(
-                    self.bg, ix, top, iw, mh, rx=4, fill="#FDF1D6", stroke=ORANGE, stroke_width=1.6
+                    self.cards,
+                    ix,
+                    top,
+                    iw,
+                    mh,
+                    rx=4,
+                    fill="#FDF1D6",
+                    stroke=ORANGE,
+                    stroke_width=1.6,
                 )
                 h += 6 + mh
             if self.fig is not None and step.id in self.fig.steps:
@@ -858,9 +896,9 @@ class _MapDrawer:
             return kpi_id
         text = kpi.name
         if kpi.target is not None:
-            text += f" — target {kpi.target:g}{kpi.unit}"
+            text += f" — target {format_value(kpi.target, kpi.unit)}"
         if self.fig is not None and kpi_id in self.fig.kpis:
-            text += f" — actual {self.fig.kpis[kpi_id]:g}{kpi.unit}"
+            text += f" — actual {format_value(self.fig.kpis[kpi_id], kpi.unit)}"
         return text
 
     def touchpoints(self, g: El, step: Step, x: float, y: float, w: float) -> float:
@@ -884,7 +922,7 @@ class _MapDrawer:
 
     def thought(self, g: El, text: str, x: float, y: float, w: float) -> float:
         h = self.text(g, x + 6, y + 4, w - 12, f"“{text}”", italic=True, role="thought") + 8
-        self.rect(self.bg, x, y, w, h, rx=8, fill="#E3F1FA", stroke=SKY, stroke_width=1)
+        self.rect(self.cards, x, y, w, h, rx=8, fill="#E3F1FA", stroke=SKY, stroke_width=1)
         return h
 
     def pain(self, g: El, pain: PainPoint, x: float, y: float, w: float) -> float:
@@ -902,7 +940,7 @@ class _MapDrawer:
         # Severity as a bar on the left edge whose height grows with severity: reads in greyscale.
         fill = f"url(#{self.opt.id_prefix}-hatch)" if status == "data" else "#FFFFFF"
         self.rect(
-            self.bg, x, y, w, h, rx=3, fill=fill, stroke=VERMILLION,
+            self.cards, x, y, w, h, rx=3, fill=fill, stroke=VERMILLION,
             stroke_width=2.2 if status == "data" else 1.2,
             stroke_dasharray="4 3" if status == "assumed" else None,
         )  # fmt: skip
@@ -926,7 +964,7 @@ class _MapDrawer:
             g, x + 6, y + h + 2, w - 12, meta, size=self.fs - 2, fill=GREY, role="opportunity-meta"
         )
         h += 5
-        self.rect(self.bg, x, y, w, h, rx=3, fill="#FFFFFF", stroke=GREEN, stroke_width=1.2)
+        self.rect(self.cards, x, y, w, h, rx=3, fill="#FFFFFF", stroke=GREEN, stroke_width=1.2)
         return h
 
     # -- the emotion curve -----------------------------------------------------------------
@@ -973,7 +1011,9 @@ class _MapDrawer:
             designed.append((cx, ypos(d.score)) if d else None)
             labels: list[tuple[str, str]] = []
             if d:
-                labels.append((f"designed {d.score:+g}" + (f" {d.label}" if d.label else ""), BLUE))
+                labels.append(
+                    (f"designed {format_score(d.score)}" + (f" {d.label}" if d.label else ""), BLUE)
+                )
             m = fig.steps.get(step.id, NodeFigures()).emotion if fig else None
             if fig is not None and m is not None and fig.shown(m) and m.value is not None:
                 measured.append((cx, ypos(max(-2.0, min(2.0, m.value)))))

@@ -87,7 +87,7 @@ def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """Width in px of ``text`` set in DejaVu Sans at ``size`` px.
 
     >>> text_width("Hello", 10)
-    31.97
+    25.35
     """
     return round(sum(char_width(ch, bold=bold) for ch in text) * size / 1000, 2)
 

@@ -57,7 +57,7 @@ class El:
 
     __slots__ = ("attrs", "children", "tag", "text")
 
-    def __init__(self, tag: str, text: str | None = None, **attrs: AttrValue | None) -> None:
+    def __init__(self, tag: str, text: str | None = None, /, **attrs: AttrValue | None) -> None:
         if not _NAME.match(tag):
             raise ValueError(f"invalid XML tag name {tag!r}")
         self.tag = tag
@@ -87,7 +87,7 @@ class El:
         self.children.append(child)
         return child
 
-    def sub(self, tag: str, text: str | None = None, **attrs: AttrValue | None) -> El:
+    def sub(self, tag: str, text: str | None = None, /, **attrs: AttrValue | None) -> El:
         """Create a child element, append it and return it."""
         return self.add(El(tag, text, **attrs))
 
