@@ -103,3 +103,26 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             raise
         applied.append(step.version)
     return applied
+
+
+def export_events(
+    con: duckdb.DuckDBPyConnection, to: Path, *, partition_by: str | None = None
+) -> int:
+    """Write the canonical events as Parquet under folder ``to``; returns the event count.
+
+    Without ``partition_by`` the folder gets one ``events.parquet`` sorted by
+    (occurred_at, seq); with ``partition_by="source"`` (or another column) a Hive-partitioned
+    tree ``to/source=web/…`` that Spark, DuckDB and Polars read as one table.
+    """
+    rel = con.table(EVENTS_TABLE)
+    if partition_by is not None and partition_by not in rel.columns:
+        raise StoreError(
+            f"--partition-by {partition_by!r}: expected one of {', '.join(rel.columns)}"
+        )
+    to.mkdir(parents=True, exist_ok=True)
+    rel = rel.order("occurred_at, seq")
+    if partition_by is None:
+        rel.write_parquet(str(to / "events.parquet"), compression="zstd")
+    else:
+        rel.write_parquet(str(to), compression="zstd", partition_by=[partition_by], overwrite=True)
+    return int(con.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchall()[0][0])
