@@ -14,15 +14,14 @@ from a source checkout.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from journeylens.formats.io import parse_model, save
 from journeylens.model import JourneyMap, Persona
-from journeylens.model.common import ID_PATTERN
 
 #: Template names in the order they are listed (simplest first, the worked example last).
 TEMPLATE_NAMES: tuple[str, ...] = (
@@ -35,7 +34,6 @@ TEMPLATE_NAMES: tuple[str, ...] = (
     "online-course",
 )
 
-_ID_RE = re.compile(ID_PATTERN)
 MAP_SUFFIX = ".journey.yaml"
 PERSONA_SUFFIX = ".persona.yaml"
 
@@ -99,14 +97,14 @@ def _read(entry: Traversable) -> str:
     return entry.read_text(encoding="utf-8")
 
 
-def get_template(name: str) -> JourneyMap:
-    """The template's journey map (a fresh object on every call; safe to modify)."""
+@cache
+def _parsed_map(name: str) -> JourneyMap:
     entry = _folder(name).joinpath(name + MAP_SUFFIX)
     return parse_model(_read(entry), JourneyMap, f"<template {name}>/{entry.name}")
 
 
-def get_template_personas(name: str) -> list[Persona]:
-    """Every persona shipped with the template: the map's own first, then the others by id."""
+@cache
+def _parsed_personas(name: str) -> tuple[Persona, ...]:
     folder = _folder(name)
     found = {
         p.id: p
@@ -116,9 +114,20 @@ def get_template_personas(name: str) -> list[Persona]:
             if entry.name.endswith(PERSONA_SUFFIX)
         )
     }
-    order = [pid for pid in get_template(name).personas if pid in found]
+    order = [pid for pid in _parsed_map(name).personas if pid in found]
     order += sorted(pid for pid in found if pid not in order)
-    return [found[pid] for pid in order]
+    return tuple(found[pid] for pid in order)
+
+
+def get_template(name: str) -> JourneyMap:
+    """The template's journey map (a fresh object on every call; safe to modify)."""
+    # Parsed once (YAML parsing with positions is the slow part), copied on every call.
+    return _parsed_map(name).model_copy(deep=True)
+
+
+def get_template_personas(name: str) -> list[Persona]:
+    """Every persona shipped with the template: the map's own first, then the others by id."""
+    return [p.model_copy(deep=True) for p in _parsed_personas(name)]
 
 
 def _one_line(text: str) -> str:
@@ -142,16 +151,6 @@ def list_templates() -> list[TemplateInfo]:
     return [template_info(name) for name in TEMPLATE_NAMES]
 
 
-def _id_from_path(dest: Path) -> str | None:
-    stem = dest.name
-    for suffix in (".journey.yaml", ".journey.yml", ".journey.json", ".yaml", ".yml", ".json"):
-        if stem.lower().endswith(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    candidate = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")
-    return candidate if _ID_RE.match(candidate) else None
-
-
 def create_from_template(
     name: str, dest: Path, title: str | None = None, map_id: str | None = None
 ) -> list[Path]:
@@ -159,17 +158,16 @@ def create_from_template(
 
     ``dest`` is the map file to write (``.json`` for JSON, YAML otherwise) or an existing
     folder, in which case the file is ``<map id>.journey.yaml`` inside it. The map's id is
-    ``map_id`` if given, else taken from the file name (``shop.journey.yaml`` → ``shop``),
-    else the template's. Personas are written as ``<persona id>.persona.yaml`` beside the map.
+    ``map_id`` if given, else the template's; ``title`` replaces the template's title.
+    Personas are written as ``<persona id>.persona.yaml`` beside the map. A bad ``map_id``
+    or an empty ``title`` raises pydantic's ``ValidationError`` (a ``ValueError``).
     Nothing is written if any target file exists (:class:`TemplateTargetExistsError`).
     """
     journey = get_template(name)
     dest = Path(dest)
+    new_id = map_id or journey.id
     if dest.is_dir():
-        new_id = map_id or journey.id
         dest = dest / f"{new_id}{MAP_SUFFIX}"
-    else:
-        new_id = map_id or _id_from_path(dest) or journey.id
     updates: dict[str, object] = {"id": new_id}
     if title is not None:
         updates["title"] = title
