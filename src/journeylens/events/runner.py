@@ -14,8 +14,10 @@ an order row that yields three events is one record).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import glob
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -139,7 +141,7 @@ def _reader_sql(kind: ReaderKind) -> str:
     if kind == "csv":
         return (
             "SELECT row_number() OVER () AS _k, * FROM read_csv($file, header = true, "
-            "all_varchar = true, delim = $delim, quote = $quote, escape = $quote, "
+            "auto_detect = false, columns = $cols, delim = $delim, quote = $quote, escape = $quote, "
             "store_rejects = true, rejects_table = '_jl_rejects', rejects_scan = '_jl_scans', "
             "max_line_size = 16777216)"
         )
@@ -163,24 +165,50 @@ def _file_columns(
     if kind == "jsonl":
         return {}
     if kind == "parquet":
-        sql = "DESCRIBE SELECT * FROM read_parquet($file)"
-        params: dict[str, object] = {"file": str(path)}
-    else:
-        sql = (
-            "DESCRIBE SELECT * FROM read_csv($file, header = true, all_varchar = true, "
-            "delim = $delim, quote = $quote, escape = $quote)"
-        )
-        params = {
-            "file": str(path),
-            "delim": plan_csv.get("delim", ","),
-            "quote": plan_csv.get("quote", '"'),
-        }
+        try:
+            rows = con.execute(
+                "DESCRIBE SELECT * FROM read_parquet($file)", {"file": str(path)}
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise IngestError(
+                f"{path}: cannot read as Parquet: {str(exc).splitlines()[0]}"
+            ) from exc
+        return {str(r[0]): str(r[1]) for r in rows}
+    # CSV: read the header line only (DuckDB handles compression), split it with the csv
+    # module; the body is then read with these columns and no sniffing, so bad rows in
+    # the first lines cannot make the whole file unreadable.
     try:
-        rows = con.execute(sql, params).fetchall()
+        first = con.execute(
+            "SELECT line FROM read_csv($file, header = false, columns = {'line': 'VARCHAR'}, "
+            "delim = chr(1), quote = '', escape = '', auto_detect = false, "
+            "store_rejects = true, rejects_table = '_jl_hdr_rej', rejects_scan = '_jl_hdr_scan') "
+            "LIMIT 1",
+            {"file": str(path)},
+        ).fetchall()
+        header_bad = con.execute("SELECT count(*) FROM _jl_hdr_rej WHERE line = 1").fetchall()
+        con.execute("DROP TABLE IF EXISTS temp._jl_hdr_rej")
+        con.execute("DROP TABLE IF EXISTS temp._jl_hdr_scan")
     except duckdb.Error as exc:
-        what = "Parquet" if kind == "parquet" else "CSV"
-        raise IngestError(f"{path}: cannot read as {what}: {str(exc).splitlines()[0]}") from exc
-    return {str(r[0]): str(r[1]) for r in rows}
+        raise IngestError(f"{path}: cannot read as CSV: {str(exc).splitlines()[0]}") from exc
+    if header_bad[0][0]:
+        raise IngestError(f"{path}:1: the CSV header is not UTF-8 text")
+    if not first or first[0][0] is None:
+        raise IngestError(f"{path}: empty file: expected a CSV header line")
+    header_line = str(first[0][0]).lstrip("\ufeff").rstrip("\r")
+    quote = plan_csv.get("quote", '"')
+    reader = (
+        csv.reader([header_line], delimiter=plan_csv.get("delim", ","), quotechar=quote)
+        if quote
+        else csv.reader([header_line], delimiter=plan_csv.get("delim", ","), quoting=csv.QUOTE_NONE)
+    )
+    names = next(reader)
+    names = [n.strip() for n in names]
+    dupes = sorted({n for n in names if names.count(n) > 1 or not n})
+    if dupes:
+        raise IngestError(
+            f"{path}:1: CSV header has empty or repeated column names: {', '.join(map(repr, dupes))}"
+        )
+    return dict.fromkeys(names, "VARCHAR")
 
 
 def _plan_for(
@@ -384,9 +412,12 @@ def _run(
                 **plan.params,
             }
             if kind == "csv":
+                params["cols"] = dict.fromkeys(columns, "VARCHAR")
                 params["delim"] = plan.csv_options.get("delim", ",")
                 params["quote"] = plan.csv_options.get("quote", '"')
             sql = f"INSERT INTO {stage} BY NAME {file_query(plan, kind, columns)}"
+            # DuckDB refuses unused named parameters: bind only those the statement uses.
+            params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
             try:
                 con.execute(sql, params)
             except duckdb.Error as exc:
