@@ -190,6 +190,8 @@ def transition_heatmap(cells: Sequence[TransitionCell], *, title: str = "Transit
     ]
     spec = {
         "title": title,
+        "width": {"step": 44},
+        "height": {"step": 28},
         "data": {"values": values},
         "encoding": {
             "y": {"field": "from", "type": "nominal", "title": "current", "sort": None},
@@ -322,7 +324,19 @@ def survey_trend_chart(
     spec = {
         "title": title,
         "data": {"values": values},
-        "facet": {"row": {"field": "metric", "type": "nominal", "title": None}},
+        "facet": {
+            "row": {
+                "field": "metric",
+                "type": "nominal",
+                "title": None,
+                "header": {
+                    "labelAngle": 0,
+                    "labelOrient": "top",
+                    "labelAnchor": "start",
+                    "labelFontWeight": "bold",
+                },
+            }
+        },
         "resolve": {"scale": {"y": "independent"}},
         "spec": {
             "width": 520,
@@ -332,7 +346,12 @@ def survey_trend_chart(
                 {
                     "mark": {"type": "area", "opacity": 0.25, "color": PALETTE[0]},
                     "encoding": {
-                        "y": {"field": "low", "type": "quantitative", "title": "value (95% CI)"},
+                        "y": {
+                            "field": "low",
+                            "type": "quantitative",
+                            "title": "value (95% CI)",
+                            "scale": {"zero": False},
+                        },
                         "y2": {"field": "high"},
                     },
                 },
@@ -462,6 +481,7 @@ def channel_use_chart(
                 "type": "quantitative",
                 "axis": {"format": "%"},
                 "title": "share of customers",
+                "scale": {"domain": [0, 1]},
             },
             "color": {"field": "persona", "type": "nominal", "title": "persona"},
         },
