@@ -1,0 +1,499 @@
+"""Compile a journey map, its personas and a scenario into plain arrays for the walk.
+
+Each touchpoint becomes an :class:`Emitter`: which source (and so which file and shape)
+its events go to, the event name, the channel, and property values that satisfy its match
+rule. Steps, personas and effects become numpy arrays indexed by position, so the walk
+never looks anything up by name.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from journeylens.model import Channel, JourneyMap, MatchRule, Persona, Touchpoint
+from journeylens.model.persona import Generation
+from journeylens.model.rules import Scalar
+from journeylens.simulate.satisfy import FieldValues, UnsatisfiableRuleError, solve
+from journeylens.simulate.scenario import Scenario, Where, Who
+
+#: Source → (output folder, format name) — docs/sources.md.
+SOURCES: dict[str, tuple[str, str]] = {
+    "web": ("web", "segment"),
+    "app": ("app", "ga4"),
+    "sales": ("orders", "orders"),
+    "ads": ("campaigns", "campaigns"),
+    "loyalty": ("loyalty", "loyalty"),
+    "survey": ("surveys", "surveys"),
+    "social": ("social", "social"),
+    "support": ("support", "support"),
+}
+SOURCE_LIST = tuple(SOURCES)
+_ALIASES = {"orders": "sales", "campaigns": "ads", "surveys": "survey", "crm": "sales"}
+
+ORDER_EVENTS = ("purchase", "order_placed", "order_cancelled", "order_refunded")
+CAMPAIGN_INTERACTIONS = ("click", "impression", "send", "open", "unsubscribe")
+LOYALTY_TYPES = ("earn", "enroll", "redeem", "tier_change")
+SURVEY_TYPES = ("csat", "ces", "nps")
+CAMPAIGN_CHANNELS = ("ads", "search", "social", "email", "sms", "print")
+SUPPORT_CHANNELS = ("live_chat", "phone", "email", "chatbot")
+GENERATIONS = tuple(g.value for g in Generation)
+#: Birth years of each generation (first, last), for the CRM ``birth_year`` column.
+GENERATION_YEARS = {
+    "silent": (1928, 1945),
+    "baby_boomer": (1946, 1964),
+    "gen_x": (1965, 1980),
+    "millennial": (1981, 1996),
+    "gen_z": (1997, 2010),
+    "gen_alpha": (2011, 2012),
+}
+#: Property keys each fixed-column source can carry (others have no column to go in).
+_SOURCE_PROPS: dict[str, frozenset[str]] = {
+    "sales": frozenset({"currency", "items", "status"}),
+    "ads": frozenset({"campaign_id", "campaign_name"}),
+    "loyalty": frozenset({"tier", "reason"}),
+    "survey": frozenset({"touchpoint", "stage"}),
+    "social": frozenset({"platform", "url", "likes"}),
+    "support": frozenset({"category", "status"}),
+}
+_VALUE_SOURCES = frozenset({"sales", "ads", "loyalty"})
+_DEFAULT_EVENT = {
+    "web": "page_view",
+    "app": "screen_view",
+    "sales": "purchase",
+    "ads": "campaign_click",
+    "loyalty": "loyalty_earn",
+    "survey": "csat_response",
+    "social": "social_mention",
+    "support": "ticket_opened",
+}
+_CHANNEL_SOURCE = {
+    Channel.WEB: "web",
+    Channel.APP: "app",
+    Channel.EMAIL: "ads",
+    Channel.SMS: "ads",
+    Channel.PRINT: "ads",
+    Channel.ADS: "ads",
+    Channel.SEARCH: "ads",
+    Channel.SOCIAL: "social",
+    Channel.PHONE: "support",
+    Channel.LIVE_CHAT: "support",
+    Channel.CHATBOT: "support",
+}
+#: Event names that mean the customer signs up or logs in (the customer becomes identified).
+IDENTIFY_EVENT = re.compile(r"sign_?up|register|log_?in|account_created|create_account|identify")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
+
+
+class PlanError(ValueError):
+    """The map, personas or scenario cannot be simulated; the message names the culprit."""
+
+
+def event_ok(source: str, name: str) -> bool:
+    """Whether ``source``'s native shape can carry an event called ``name``."""
+    if source in ("web", "app"):
+        return _NAME.match(name) is not None
+    if source == "sales":
+        return name in ORDER_EVENTS
+    if source == "ads":
+        return name.removeprefix("campaign_") in CAMPAIGN_INTERACTIONS and name.startswith(
+            "campaign_"
+        )
+    if source == "loyalty":
+        return name.startswith("loyalty_") and name.removeprefix("loyalty_") in LOYALTY_TYPES
+    if source == "survey":
+        return name in {f"{t}_response" for t in SURVEY_TYPES}
+    if source == "social":
+        return name == "social_mention"
+    return name in ("ticket_opened", "ticket_resolved")
+
+
+def _native_events(source: str) -> list[str]:
+    if source == "sales":
+        return list(ORDER_EVENTS)
+    if source == "ads":
+        return [f"campaign_{i}" for i in CAMPAIGN_INTERACTIONS]
+    if source == "loyalty":
+        return [f"loyalty_{t}" for t in LOYALTY_TYPES]
+    if source == "survey":
+        return [f"{t}_response" for t in SURVEY_TYPES]
+    if source == "social":
+        return ["social_mention"]
+    if source == "support":
+        return ["ticket_opened", "ticket_resolved"]
+    return [_DEFAULT_EVENT[source], "page_view", "screen_view"]
+
+
+def _names(value: str | list[str] | None) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _channels(value: Channel | list[Channel] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value.value] if isinstance(value, Channel) else [c.value for c in value]
+
+
+@dataclass(frozen=True)
+class Emitter:
+    """What one touchpoint writes: source, event name, channel, and matching values."""
+
+    touchpoint: str
+    step: int
+    stage: int
+    source: str
+    event: str
+    channel: str
+    props: tuple[tuple[str, FieldValues], ...]
+    value: FieldValues | None
+    score: FieldValues | None
+    text: tuple[str, ...]
+
+
+def _output_channel(source: str, tp: Touchpoint, wanted: list[str]) -> str | None:
+    """The channel the source's row will carry, honouring the rule's channel if possible."""
+    if source in ("web", "sales"):
+        fixed = "web"
+    elif source in ("app", "loyalty"):
+        fixed = "app"
+    elif source == "social":
+        fixed = "social"
+    else:
+        allowed = {
+            "ads": CAMPAIGN_CHANNELS,
+            "support": SUPPORT_CHANNELS,
+            "survey": tuple(c.value for c in Channel),
+        }[source]
+        for c in [*wanted, tp.channel.value]:
+            if c in allowed:
+                return c
+        return allowed[0]
+    return fixed if not wanted or fixed in wanted else None
+
+
+def compile_rule(tp: Touchpoint, rule: MatchRule, step: int, stage: int) -> Emitter:
+    """An emitter whose events match ``rule``; :class:`PlanError` names the touchpoint."""
+    sol = solve(list(rule.where)).fields
+    where_events = sol.get("event_name")
+    where_sources = sol.get("source")
+    where_channels = sol.get("channel")
+    sources = [_ALIASES.get(s, s) for s in _names(rule.source)]
+    if where_sources is not None:
+        sources = sources or [str(c) for c in where_sources.candidates]
+    events = _names(rule.event)
+    if where_events is not None and where_events.candidates:
+        extra = [str(c) for c in where_events.candidates]
+        events = [e for e in extra if not events or any(fnmatch.fnmatchcase(e, p) for p in events)]
+    wanted_channels = _channels(rule.channel)
+    if where_channels is not None and where_channels.candidates:
+        wanted_channels = wanted_channels or [str(c) for c in where_channels.candidates]
+
+    def candidates_for(source: str) -> list[str]:
+        if not events:
+            return [_DEFAULT_EVENT[source]]
+        out = []
+        for pattern in events:
+            if any(ch in pattern for ch in "*?["):
+                out += [n for n in _native_events(source) if fnmatch.fnmatchcase(n, pattern)]
+                out += [pattern.replace("*", "view").replace("?", "x")]
+            else:
+                out.append(pattern)
+        return [n for n in out if event_ok(source, n) and fnmatch_any(n, events)]
+
+    if sources:
+        expanded = [s for s in SOURCE_LIST if any(fnmatch.fnmatchcase(s, p) for p in sources)]
+        order = expanded
+    else:
+        guess = [_source_for_event(e) for e in events if _source_for_event(e)]
+        order = [*guess, _CHANNEL_SOURCE.get(tp.channel, "web"), "web", "app"]
+        for c in wanted_channels:
+            order.insert(0, _CHANNEL_SOURCE.get(Channel(c), "web"))
+    tried: list[str] = []
+    for source in dict.fromkeys(order):
+        names = candidates_for(source)
+        channel = _output_channel(source, tp, wanted_channels)
+        if not names or channel is None:
+            tried.append(source)
+            continue
+        props: list[tuple[str, FieldValues]] = []
+        value = score = None
+        text: tuple[str, ...] = ()
+        for name, values in sol.items():
+            if name in ("event_name", "source", "channel"):
+                continue
+            if name.startswith("properties."):
+                key = name.removeprefix("properties.")
+                allowed = _SOURCE_PROPS.get(source)
+                if allowed is not None and key not in allowed:
+                    raise PlanError(
+                        f"touchpoint '{tp.id}': source '{source}' has no column for '{name}' "
+                        f"(it can carry properties {', '.join(sorted(allowed))})"
+                    )
+                props.append((key, values))
+            elif name == "value" and source in _VALUE_SOURCES:
+                value = values
+            elif name == "score" and source == "survey":
+                score = values
+            elif name == "text" and source in ("survey", "social", "support"):
+                text = tuple(str(c) for c in values.candidates)
+            else:
+                raise PlanError(
+                    f"touchpoint '{tp.id}': the simulator cannot produce field '{name}' for "
+                    f"source '{source}'"
+                )
+        return Emitter(
+            tp.id, step, stage, source, names[0], channel, tuple(props), value, score, text
+        )
+    raise PlanError(
+        f"touchpoint '{tp.id}': no source can emit an event matching its rule "
+        f"(event {events or 'any'}, tried sources {', '.join(tried) or 'none'})"
+    )
+
+
+def fnmatch_any(name: str, patterns: list[str]) -> bool:
+    """True when ``name`` matches one of ``patterns`` (or there are none)."""
+    return not patterns or any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _source_for_event(name: str) -> str | None:
+    for source in ("sales", "ads", "loyalty", "survey", "social", "support"):
+        if event_ok(source, name):
+            return source
+    return None
+
+
+def compile_touchpoint(tp: Touchpoint, step: int, stage: int) -> Emitter:
+    """The emitter of the first of the touchpoint's rules that can be satisfied."""
+    if not tp.match:
+        source = _CHANNEL_SOURCE.get(tp.channel, "web")
+        channel = _output_channel(source, tp, []) or "web"
+        return Emitter(
+            tp.id, step, stage, source, _DEFAULT_EVENT[source], channel, (), None, None, ()
+        )
+    problems = []
+    for rule in tp.match:
+        try:
+            return compile_rule(tp, rule, step, stage)
+        except UnsatisfiableRuleError as exc:
+            problems.append(f"touchpoint '{tp.id}': unsatisfiable match rule: {exc}")
+        except PlanError as exc:
+            problems.append(str(exc))
+    raise PlanError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class PersonaPlan:
+    """A persona's share and the CRM attribute values that satisfy its segment rule."""
+
+    id: str
+    share: float
+    generations: tuple[str, ...]
+    countries: tuple[str, ...]
+    plans: tuple[str, ...]
+    preferred: frozenset[str]
+    drop_factor: float
+    mobile_share: float
+
+
+def compile_persona(p: Persona, scenario: Scenario) -> PersonaPlan:
+    """Solve the persona's segment rule into CRM attribute candidates."""
+    fields: dict[str, FieldValues] = {}
+    if p.segment is not None:
+        try:
+            fields = solve([p.segment]).fields
+        except UnsatisfiableRuleError as exc:
+            raise PlanError(f"persona '{p.id}': segment rule cannot be satisfied: {exc}") from None
+    crm = {"generation", "country", "plan", "birth_year", "email", "first_name", "signup_date"}
+    for name in fields:
+        if name not in crm:
+            raise PlanError(
+                f"persona '{p.id}': segment field '{name}' is not a CRM column the simulator "
+                f"writes (expected one of {', '.join(sorted(crm))})"
+            )
+
+    def texts(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        f = fields.get(name)
+        return tuple(str(c) for c in f.candidates) if f and f.candidates else default
+
+    gens = texts("generation", ())
+    if not gens and p.demographics.generation is not None:
+        gens = (p.demographics.generation.value,)
+    gens = tuple(g for g in gens if g in GENERATIONS) or ("gen_x", "millennial", "gen_z")
+    behaviour = scenario.behaviour.personas.get(p.id)
+    return PersonaPlan(
+        id=p.id,
+        share=p.share or 0.0,
+        generations=gens,
+        countries=texts("country", (p.demographics.location or "DE",)),
+        plans=texts("plan", ("monthly", "yearly")),
+        preferred=frozenset(c.value for c in p.preferred_channels),
+        drop_factor=behaviour.drop_factor if behaviour else 1.0,
+        mobile_share=(
+            behaviour.mobile_share
+            if behaviour and behaviour.mobile_share is not None
+            else scenario.behaviour.mobile_share
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the walk needs, as arrays indexed by step / touchpoint / persona."""
+
+    journey: JourneyMap
+    scenario: Scenario
+    step_ids: tuple[str, ...]
+    stage_ids: tuple[str, ...]
+    step_stage: np.ndarray  # (S,) stage index
+    emitters: tuple[Emitter, ...]
+    tp_table: np.ndarray  # (S, K) touchpoint index per step slot, -1 = none
+    personas: tuple[PersonaPlan, ...]
+    persona_p: np.ndarray  # (P,) shares summing to 1
+    identify_step: np.ndarray  # (S,) bool
+    conversion_step: int  # first step whose touchpoint is a purchase, -1 if none
+    drop: np.ndarray  # (S,)
+    loop: np.ndarray
+    back: np.ndarray
+    skip: np.ndarray
+    start: date
+    days: int
+
+
+def _where_steps(plan_steps: tuple[str, ...], emitters: tuple[Emitter, ...], where: Where) -> int:
+    if where.step is not None:
+        if where.step not in plan_steps:
+            raise PlanError(f"effect refers to unknown step '{where.step}'")
+        return plan_steps.index(where.step)
+    for e in emitters:
+        if e.touchpoint == where.touchpoint:
+            return e.step
+    raise PlanError(f"effect refers to unknown touchpoint '{where.touchpoint}'")
+
+
+def build_plan(
+    journey: JourneyMap, personas: list[Persona], scenario: Scenario, start: date, days: int
+) -> Plan:
+    """Compile map + personas + scenario; :class:`PlanError` names whatever cannot work."""
+    steps = list(journey.iter_steps())
+    step_ids = tuple(s.id for _, s in steps)
+    stage_ids = tuple(s.id for s in journey.stages)
+    if not steps:
+        raise PlanError(f"map '{journey.id}' has no steps to walk")
+    step_stage = np.array([stage_ids.index(st.id) for st, _ in steps], dtype=np.int16)
+    emitters: list[Emitter] = []
+    problems = []
+    width = max(1, max(len(s.touchpoints) for _, s in steps))
+    tp_table = np.full((len(steps), width), -1, dtype=np.int32)
+    for i, (stage, step) in enumerate(steps):
+        for k, tp in enumerate(step.touchpoints):
+            try:
+                emitters.append(compile_touchpoint(tp, i, stage_ids.index(stage.id)))
+                tp_table[i, k] = len(emitters) - 1
+            except PlanError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise PlanError("\n".join(problems))
+    b = scenario.behaviour
+    for key in b.steps:
+        if key not in step_ids:
+            raise PlanError(f"scenario behaviour.steps names unknown step '{key}'")
+    drop = np.array([_step_value(b, s, "drop") for s in step_ids])
+    loop = np.array([_step_value(b, s, "loop") for s in step_ids])
+    back = np.array([_step_value(b, s, "backtrack") for s in step_ids])
+    skip = np.array([_step_value(b, s, "skip") for s in step_ids])
+    back[0] = 0.0
+    skip[-1] = 0.0
+    plans = [compile_persona(p, scenario) for p in personas] or [
+        PersonaPlan(
+            "anyone",
+            1.0,
+            ("gen_x", "millennial", "gen_z"),
+            ("DE",),
+            ("monthly",),
+            frozenset(),
+            1.0,
+            b.mobile_share,
+        )
+    ]
+    for key in b.personas:
+        if key not in [p.id for p in plans]:
+            raise PlanError(f"scenario behaviour.personas names unknown persona '{key}'")
+    shares = np.array([p.share for p in plans], dtype=float)
+    missing = shares == 0
+    if missing.any():
+        rest = max(0.0, 1.0 - shares.sum())
+        shares[missing] = rest / missing.sum() if rest > 0 else 1.0 / len(plans)
+    shares = shares / shares.sum()
+    ident = np.zeros(len(steps), dtype=bool)
+    for e in emitters:
+        if IDENTIFY_EVENT.search(e.event):
+            ident[e.step] = True
+    conversion = -1
+    for e in emitters:
+        if e.event == "purchase":
+            conversion = e.step
+            break
+    if not ident.any() and conversion >= 0:
+        ident[conversion] = True  # checkout asks for an account when the map has no sign-up
+    emit_t = tuple(emitters)
+    for eff in scenario.effects:
+        where = getattr(eff, "where", None)
+        if isinstance(where, Where):
+            _where_steps(step_ids, emit_t, where)
+        _check_who(eff.who, plans)
+    return Plan(
+        journey,
+        scenario,
+        step_ids,
+        stage_ids,
+        step_stage,
+        emit_t,
+        tp_table,
+        tuple(plans),
+        shares,
+        ident,
+        conversion,
+        drop,
+        loop,
+        back,
+        skip,
+        start,
+        days,
+    )
+
+
+def _check_who(who: Who, plans: list[PersonaPlan]) -> None:
+    ids = [p.id for p in plans]
+    for pid in who.personas:
+        if pid not in ids:
+            raise PlanError(f"effect refers to unknown persona '{pid}' (known: {', '.join(ids)})")
+
+
+def _step_value(b: object, step: str, name: str) -> float:
+    override = getattr(b, "steps", {}).get(step)
+    value = getattr(override, name, None) if override is not None else None
+    return float(value if value is not None else getattr(b, name))
+
+
+def where_step(plan: Plan, where: Where) -> tuple[int, int]:
+    """(step index, touchpoint index or -1) an effect's ``where`` points at."""
+    step = _where_steps(plan.step_ids, plan.emitters, where)
+    tp = -1
+    if where.touchpoint is not None:
+        tp = next(i for i, e in enumerate(plan.emitters) if e.touchpoint == where.touchpoint)
+    return step, tp
+
+
+def pick_scalar(values: FieldValues, u: float) -> Scalar:
+    """A deterministic pick from ``values`` for a uniform draw ``u`` in [0, 1)."""
+    if values.candidates:
+        return values.candidates[int(u * len(values.candidates))]
+    low = values.low if values.low is not None else 0.0
+    high = values.high if values.high is not None else low + 100
+    if values.integer:
+        return int(low + int(u * (high - low + 1)))
+    return round(low + u * (high - low), 2)

@@ -1,0 +1,351 @@
+"""Run a simulation: chunks of customers → source files, manifest and ground truth.
+
+Memory is bounded by the chunk size (customers are generated, walked and written one
+chunk at a time); only counters and file handles live across chunks. Output is
+byte-identical for the same map, personas, scenario, parameters and seed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from journeylens.model import JourneyMap, Persona
+from journeylens.simulate.plan import SOURCES, SUPPORT_CHANNELS, build_plan
+from journeylens.simulate.scenario import (
+    CampaignSpike,
+    ChannelLift,
+    ChannelPreference,
+    Friction,
+    Incident,
+    MomentOfTruth,
+    Pain,
+    Scenario,
+    Seasonality,
+)
+from journeylens.simulate.walk import (
+    D_APP,
+    D_DESKTOP,
+    D_MOBILE,
+    K_TICKET,
+    K_TOUCH,
+    Counters,
+    Walker,
+)
+from journeylens.simulate.write import CSV_HEADERS, ChunkWriter, write_lines
+
+SIMULATION_SCHEMA = "journeylens/simulation/v1"
+GROUND_TRUTH_SCHEMA = "journeylens/ground-truth/v1"
+#: (source, folder, format, file extension) in manifest order.
+OUTPUTS: tuple[tuple[str, str, str, str], ...] = (
+    *(
+        (s, folder, fmt, "jsonl" if fmt in ("segment", "ga4", "social") else "csv")
+        for s, (folder, fmt) in SOURCES.items()
+    ),
+    ("crm", "crm", "crm", "csv"),
+)
+DEFAULT_CHUNK = 50_000
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What a simulation wrote: rows per source folder, dirty records, the output folder."""
+
+    out: Path
+    customers: int
+    rows: dict[str, int]
+    dirty: dict[str, int]
+    ground_truth: dict[str, Any] = field(repr=False)
+
+    @property
+    def events(self) -> int:
+        """Rows written to event sources (everything but the CRM export)."""
+        return sum(v for k, v in self.rows.items() if k != "crm")
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 6) if b else None
+
+
+def _rate(num: int, den: int) -> float | None:
+    return round(num / den, 6) if den else None
+
+
+def _realised(
+    effect: Any, c: dict[str, int], arrivals: dict[str, int], prefs: dict[str, int]
+) -> dict[str, Any]:
+    """The size of an effect as realised by construction (from the walk's counters)."""
+    if isinstance(effect, Friction):
+        a, b = (
+            _rate(c.get("drops_in", 0), c.get("visits_in", 0)),
+            _rate(c.get("drops_out", 0), c.get("visits_out", 0)),
+        )
+        return {"visits_affected": c.get("visits_in", 0), "drop_rate_affected": a,
+                "visits_other": c.get("visits_out", 0), "drop_rate_other": b,
+                "drop_ratio": _ratio(a or 0, b or 0)}  # fmt: skip
+    if isinstance(effect, Incident):
+        a = _rate(c.get("errors_in", 0), c.get("visits_in", 0))
+        b = _rate(c.get("errors_out", 0), c.get("visits_out", 0))
+        return {"visits_in_window": c.get("visits_in", 0), "error_rate_in_window": a,
+                "visits_outside": c.get("visits_out", 0), "error_rate_outside": b}  # fmt: skip
+    if isinstance(effect, Pain | MomentOfTruth):
+        out: dict[str, Any] = {}
+        for g in ("exposed", "other"):
+            out[f"completed_{g}"] = c.get(f"completed_{g}", 0)
+            out[f"churn_rate_{g}"] = _rate(c.get(f"churned_{g}", 0), c.get(f"completed_{g}", 0))
+            out[f"inactive_60d_rate_{g}"] = _rate(
+                c.get(f"inactive60_{g}", 0), c.get(f"early_{g}", 0)
+            )
+        out["churn_ratio"] = _ratio(out["churn_rate_exposed"] or 0, out["churn_rate_other"] or 0)
+        return out
+    if isinstance(effect, ChannelLift):
+        a = _rate(c.get("passed_exposed", 0), c.get("visits_exposed", 0))
+        b = _rate(c.get("passed_unexposed", 0), c.get("visits_unexposed", 0))
+        return {"visits_exposed": c.get("visits_exposed", 0), "pass_rate_exposed": a,
+                "visits_unexposed": c.get("visits_unexposed", 0), "pass_rate_unexposed": b,
+                "pass_ratio": _ratio(a or 0, b or 0)}  # fmt: skip
+    if isinstance(effect, CampaignSpike):
+        per_in = _ratio(c.get("arrivals_in", 0), c.get("days_in", 0))
+        per_out = _ratio(c.get("arrivals_out", 0), c.get("days_out", 0))
+        return {"arrivals_per_day_in": per_in, "arrivals_per_day_outside": per_out,
+                "arrival_ratio": _ratio(per_in or 0, per_out or 0)}  # fmt: skip
+    if isinstance(effect, Seasonality):
+        total = arrivals.get("n", 0)
+        return {
+            "arrival_share_by_weekday": [_rate(arrivals.get(f"dow{d}", 0), total) for d in range(7)]
+        }
+    if isinstance(effect, ChannelPreference):
+        return {
+            "touch_share_on_channels_who": _rate(prefs.get("pref_who", 0), prefs.get("all_who", 0)),
+            "touch_share_on_channels_others": _rate(
+                prefs.get("pref_other", 0), prefs.get("all_other", 0)
+            ),
+        }
+    return {}
+
+
+def _clear(out: Path) -> None:
+    """Remove files a previous simulation left in our own folders (nothing else)."""
+    for _, folder, _, ext in OUTPUTS:
+        for p in sorted((out / folder).glob(f"part-*.{ext}")):
+            p.unlink()
+
+
+def simulate(
+    journey: JourneyMap,
+    personas: list[Persona],
+    scenario: Scenario,
+    out: str | Path,
+    customers: int,
+    start: date = date(2026, 1, 5),
+    days: int = 180,
+    seed: int = 42,
+    dirty: float = 0.0,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Callable[[int], None] | None = None,
+) -> SimulationResult:
+    """Simulate ``customers`` customers walking ``journey`` and write every source file.
+
+    ``progress`` is called with the number of customers done after each chunk.
+    Raises :class:`~journeylens.simulate.plan.PlanError` when the map cannot be simulated.
+    """
+    if customers < 1:
+        raise ValueError("customers must be at least 1")
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    if not 0 <= dirty < 1:
+        raise ValueError(f"dirty rate must be in [0, 1), got {dirty}")
+    plan = build_plan(journey, personas, scenario, start, days)
+    walker = Walker(plan, seed)
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    _clear(root)
+    gt_dir = root / "ground_truth"
+    gt_dir.mkdir(exist_ok=True)
+    rows = {folder: 0 for _, folder, _, _ in OUTPUTS}
+    dirty_counts: dict[str, int] = {}
+    dirty_by_file: dict[str, int] = {}
+    totals: dict[str, Counters] = {}
+    prefs: dict[str, dict[str, int]] = {}
+    outcome = {
+        "customers": 0,
+        "identified": 0,
+        "converted": 0,
+        "completed": 0,
+        "churned_after_journey": 0,
+    }
+    with (
+        (gt_dir / "identities.csv").open("w", encoding="utf-8", newline="") as ids_fh,
+        (gt_dir / "dirty.csv").open("w", encoding="utf-8", newline="") as dirty_fh,
+    ):
+        ids_fh.write("identity_type,identity_value,true_customer\n")
+        dirty_fh.write("file,line,kind,detail\n")
+        done = 0
+        index = 0
+        while done < customers:
+            n = min(chunk_size, customers - done)
+            chunk = walker.run(index, done, n)
+            writer = ChunkWriter(walker, chunk, seed)
+            drng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, index, 99])))
+            has_rows = np.zeros(n, dtype=bool)
+            has_social = np.zeros(n, dtype=bool)
+            for source, folder, fmt, ext in OUTPUTS:
+                rel = f"{folder}/part-{index:05d}.{ext}"
+                if source == "crm":
+                    lines = writer.crm()
+                    written = write_lines(root / rel, lines, "crm", CSV_HEADERS["crm"], 0.0, drng)
+                else:
+                    idx = writer.rows_for(source)
+                    has_rows[chunk.records["person"][idx]] = True
+                    if source == "social":
+                        has_social[chunk.records["person"][idx]] = True
+                    lines = getattr(writer, fmt)(idx)
+                    written = write_lines(root / rel, lines, fmt, CSV_HEADERS.get(fmt), dirty, drng)
+                rows[folder] += written.rows
+                for line, kind, detail in written.dirty:
+                    dirty_fh.write(f"{rel},{line},{kind},{_csv(detail)}\n")
+                    dirty_counts[kind] = dirty_counts.get(kind, 0) + 1
+                    dirty_by_file[rel] = dirty_by_file.get(rel, 0) + 1
+            _write_identities(ids_fh, writer, has_rows, has_social)
+            for key, counter in chunk.counters.items():
+                total = totals.setdefault(key, Counters())
+                for k, v in counter.values.items():
+                    total.add(k, v)
+            _count_preferences(walker, chunk, prefs)
+            outcome["customers"] += n
+            outcome["identified"] += int(writer.p.identified.sum())
+            outcome["converted"] += int(chunk.persons["converted"].sum())
+            outcome["completed"] += int(chunk.persons["completed"].sum())
+            outcome["churned_after_journey"] += int(chunk.persons["churned"].sum())
+            done += n
+            index += 1
+            if progress is not None:
+                progress(done)
+    manifest = {
+        "schema": SIMULATION_SCHEMA,
+        "sources": [
+            {"path": folder, "source": source, "format": fmt} for source, folder, fmt, _ in OUTPUTS
+        ],
+    }
+    (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    arrivals = totals.get("_arrivals", Counters()).values
+    effects = []
+    for eff in scenario.effects:
+        effects.append(
+            {
+                "id": eff.id,
+                "kind": eff.kind,
+                "declared": eff.model_dump(mode="json", exclude={"id", "kind"}),
+                "realised": _realised(
+                    eff, totals.get(eff.id, Counters()).values, arrivals, prefs.get(eff.id, {})
+                ),
+            }
+        )
+    truth: dict[str, Any] = {
+        "schema": GROUND_TRUTH_SCHEMA,
+        "parameters": {
+            "map": journey.id,
+            "personas": [p.id for p in plan.personas],
+            "seed": seed,
+            "customers": customers,
+            "start": start.isoformat(),
+            "days": days,
+            "dirty_rate": dirty,
+            "chunk_size": chunk_size,
+            "scenario": scenario.description,
+            "behaviour": scenario.behaviour.model_dump(mode="json"),
+        },
+        "outcomes": outcome,
+        "rows": rows,
+        "effects": effects,
+        "dirty": {
+            "total": sum(dirty_counts.values()),
+            "by_kind": dict(sorted(dirty_counts.items())),
+            "by_file": dict(sorted(dirty_by_file.items())),
+        },  # fmt: skip
+        "identities": {
+            "file": "ground_truth/identities.csv",
+            "note": "true_customer is the simulator's person id; identified people also have a CRM customer_id (user_id)",
+        },
+    }
+    (root / "ground_truth.json").write_text(
+        json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return SimulationResult(root, customers, rows, dict(sorted(dirty_counts.items())), truth)
+
+
+def _csv(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+
+
+def _write_identities(
+    fh: Any, writer: ChunkWriter, has_rows: np.ndarray, has_social: np.ndarray
+) -> None:
+    """Every identity of every customer who left a record, with its true customer."""
+    p = writer.p
+    used = writer.used
+    cust = p.customer_id.to_pylist()
+    email = p.email.to_pylist()
+    anon = [a.to_pylist() for a in p.anon]
+    dev = [d.to_pylist() for d in p.device]
+    handle = p.handle.to_pylist()
+    out = []
+    for i in np.flatnonzero(has_rows):
+        true = p.true_id[i]
+        if cust[i]:
+            out.append(f"user_id,{cust[i]},{true}\n")
+        out.append(f"email,{email[i]},{true}\n")
+        if used[i, D_APP]:
+            out.append(f"anonymous_id,{anon[D_APP][i]},{true}\n")
+            out.append(f"device_id,{dev[D_APP][i]},{true}\n")
+        for slot in (D_DESKTOP, D_MOBILE):
+            if used[i, slot]:
+                out.append(f"anonymous_id,{anon[slot][i]},{true}\n")
+                out.append(f"device_id,{dev[slot][i]},{true}\n")
+        if has_social[i]:
+            out.append(f"social_handle,{handle[i]},{true}\n")
+    fh.write("".join(out))
+
+
+def _count_preferences(walker: Walker, chunk: Any, prefs: dict[str, dict[str, int]]) -> None:
+    """Share of touches (and tickets) on the preferred channels: the effect's who vs others."""
+    plan = walker.plan
+    r = chunk.records
+    tp_channel = np.array(
+        [
+            next(
+                t.channel.value
+                for t in plan.journey.step(plan.step_ids[e.step]).touchpoints
+                if t.id == e.touchpoint
+            )
+            for e in plan.emitters
+        ]
+        or ["web"]
+    )
+    for eff in plan.scenario.effects:
+        if not isinstance(eff, ChannelPreference):
+            continue
+        pmask, gmask = walker._who_static(eff.who)
+        person = r["person"]
+        who = pmask[chunk.persons["persona"][person]] & gmask[chunk.persons["gen"][person]]
+        wanted = [c.value for c in eff.channels]
+        touch = r["kind"] == K_TOUCH
+        channel = np.where(touch, tp_channel[np.maximum(r["tp"], 0)], "")
+        ticket = r["kind"] == K_TICKET
+        channel = np.where(ticket, np.array(SUPPORT_CHANNELS)[np.clip(r["ai"], 0, 3)], channel)
+        scope = touch | ticket
+        on = np.isin(channel, wanted) & scope
+        d = prefs.setdefault(eff.id, {})
+        for key, val in (
+            ("pref_who", on & who),
+            ("all_who", scope & who),
+            ("pref_other", on & ~who),
+            ("all_other", scope & ~who),
+        ):
+            d[key] = d.get(key, 0) + int(val.sum())

@@ -1,0 +1,754 @@
+"""The walk: a chunk of synthetic customers moving through the map, vectorised with numpy.
+
+Every customer of a chunk advances one visit per loop iteration (array operations over
+all active customers at once), so a chunk of 50k customers costs a few dozen array
+passes, not a Python loop per event. At each visit a customer drops, loops, backtracks,
+skips or continues (per step and persona, changed by the planted effects); visits of one
+session are seconds to minutes apart, new visits days apart. Customers who finish the
+journey churn (base rate × planted factors) or keep coming back until the window ends.
+
+The result is plain arrays (:class:`Chunk`): one row per record a source will write, plus
+per-customer attributes and counters that measure each planted effect by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+from journeylens.simulate.plan import (
+    CAMPAIGN_CHANNELS,
+    GENERATION_YEARS,
+    GENERATIONS,
+    SUPPORT_CHANNELS,
+    Plan,
+    where_step,
+)
+from journeylens.simulate.scenario import (
+    CampaignSpike,
+    ChannelLift,
+    ChannelPreference,
+    Friction,
+    Incident,
+    MomentOfTruth,
+    Pain,
+    Seasonality,
+    When,
+    Who,
+)
+
+US = 1_000_000
+DAY = 86_400 * US
+
+# Record kinds (the ``kind`` column of a chunk).
+K_TOUCH, K_IDENTIFY, K_SURVEY, K_TICKET, K_SOCIAL, K_ERROR, K_CAMPAIGN, K_LOYALTY = range(8)
+# Devices: the app install, a laptop browser, a phone browser.
+D_APP, D_DESKTOP, D_MOBILE = 0, 1, 2
+# Experience of a visit.
+GOOD, NEUTRAL, PAINFUL = 0, 1, 2
+#: Arrivals by hour of day (UTC), a day-time curve.
+HOURS = np.array(
+    [
+        1,
+        0.6,
+        0.4,
+        0.3,
+        0.3,
+        0.5,
+        1,
+        2,
+        3,
+        3.5,
+        3.5,
+        3.5,
+        4,
+        3.5,
+        3.5,
+        3.5,
+        3.5,
+        4,
+        4.5,
+        5,
+        5,
+        4,
+        3,
+        2,
+    ]
+)
+HOURS = HOURS / HOURS.sum()
+SURVEY_CSAT, SURVEY_CES, SURVEY_NPS = 0, 1, 2
+LOYALTY_EARN, LOYALTY_ENROLL, LOYALTY_REDEEM, LOYALTY_TIER = 0, 1, 2, 3
+INTERACTIONS = ("click", "impression", "send", "open", "unsubscribe")
+
+
+def epoch_us(d: object) -> int:
+    """Microseconds since the epoch of a date at midnight UTC."""
+    dt = datetime(d.year, d.month, d.day, tzinfo=UTC)  # type: ignore[attr-defined]
+    return int(dt.timestamp()) * US
+
+
+@dataclass
+class Counters:
+    """Numerators and denominators that measure one planted effect by construction."""
+
+    values: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, amount: int | np.integer) -> None:
+        """Add ``amount`` to counter ``key``."""
+        self.values[key] = self.values.get(key, 0) + int(amount)
+
+
+@dataclass
+class Chunk:
+    """One chunk's customers and records (records sorted by customer, then time)."""
+
+    index: int
+    offset: int
+    n: int
+    persons: dict[str, np.ndarray]
+    records: dict[str, np.ndarray]
+    counters: dict[str, Counters]
+
+
+class _Records:
+    """Collects record columns batch by batch."""
+
+    COLS = ("person", "t", "kind", "tp", "dev", "exp", "ident", "ai", "af", "tag")
+
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {c: [] for c in self.COLS}
+
+    def add(
+        self, kind: int, person: np.ndarray, t: np.ndarray, **cols: np.ndarray | int | float
+    ) -> None:
+        n = len(person)
+        if n == 0:
+            return
+        defaults: dict[str, int | float] = {
+            "tp": -1,
+            "dev": -1,
+            "exp": GOOD,
+            "ident": 0,
+            "ai": 0,
+            "af": np.nan,
+            "tag": -1,
+        }
+        dtypes = {
+            "tp": np.int32,
+            "dev": np.int8,
+            "exp": np.int8,
+            "ident": np.bool_,
+            "ai": np.int32,
+            "af": np.float64,
+            "tag": np.int32,
+        }
+        self.parts["person"].append(person.astype(np.int64))
+        self.parts["t"].append(t.astype(np.int64))
+        self.parts["kind"].append(np.full(n, kind, dtype=np.int8))
+        for c, dt in dtypes.items():
+            v = cols.get(c, defaults[c])
+            arr = np.broadcast_to(np.asarray(v), (n,)).astype(dt)
+            self.parts[c].append(arr)
+
+    def done(self) -> dict[str, np.ndarray]:
+        out = {c: np.concatenate(v) if v else np.zeros(0) for c, v in self.parts.items()}
+        if not self.parts["person"]:
+            out = {c: np.zeros(0, dtype=np.int64) for c in self.COLS}
+        return out
+
+
+@dataclass(frozen=True)
+class _Target:
+    """An effect resolved to step / touchpoint indexes and a time range."""
+
+    step: int
+    tp: int
+    lo: int
+    hi: int
+
+
+class Walker:
+    """Simulates chunks of customers for one plan and seed."""
+
+    def __init__(self, plan: Plan, seed: int) -> None:
+        self.plan = plan
+        self.seed = seed
+        self.b = plan.scenario.behaviour
+        self.t0 = epoch_us(plan.start)
+        self.t_end = self.t0 + plan.days * DAY
+        self.S = len(plan.step_ids)
+        self.T = len(plan.emitters)
+        self.src = np.array(
+            [
+                ("web", "app").index(e.source) if e.source in ("web", "app") else 2
+                for e in plan.emitters
+            ]
+            or [2],
+            dtype=np.int8,
+        )  # 0 web, 1 app, 2 other
+        self.tp_support = np.array([e.source == "support" for e in plan.emitters] or [False])
+        self.tp_survey = np.array([e.source == "survey" for e in plan.emitters] or [False])
+        self.tp_purchase = np.array([e.event == "purchase" for e in plan.emitters] or [False])
+        # Where retained customers come back to: steps after the purchase with a web / app
+        # touchpoint (using the product), else the last stage.
+        usage = [
+            i
+            for i in range(self.S)
+            if i > plan.conversion_step
+            and any(self.src[t] < 2 for t in plan.tp_table[i] if t >= 0)
+        ]
+        self.last_stage_steps = (
+            np.array(usage)
+            if usage
+            else np.flatnonzero(plan.step_stage == plan.step_stage[-1])
+        )
+        # Side records (surveys, tickets, posts) follow experiences on these sources only.
+        self.tp_side = np.array(
+            [e.source in ("web", "app", "sales", "support") for e in plan.emitters] or [False]
+        )
+        effects = plan.scenario.effects
+        self.campaigns: list[str] = ["always-on"]
+        self.targets: dict[str, _Target] = {}
+        for eff in effects:
+            lo, hi = self._range(eff.when)
+            where = getattr(eff, "where", None)
+            step, tp = where_step(plan, where) if where is not None else (-1, -1)
+            self.targets[eff.id] = _Target(step, tp, lo, hi)
+            if isinstance(eff, CampaignSpike | ChannelLift) and eff.campaign not in self.campaigns:
+                self.campaigns.append(eff.campaign)
+        self.effects = effects
+        # Touchpoint choice weights per (persona, generation, touchpoint).
+        n_p, n_g = len(plan.personas), len(GENERATIONS)
+        w = np.ones((n_p, n_g, max(self.T, 1)))
+        for i, e in enumerate(plan.emitters):
+            chan = plan.journey.step(plan.step_ids[e.step]).touchpoints
+            tp_channel = next(t.channel.value for t in chan if t.id == e.touchpoint)
+            for p, persona in enumerate(plan.personas):
+                if tp_channel in persona.preferred:
+                    w[p, :, i] *= 3.0
+        # Support-ticket channel weights per (persona, generation).
+        self.ticket_w = np.ones((n_p, n_g, len(SUPPORT_CHANNELS)))
+        self.campaign_w = np.ones((n_p, n_g, len(CAMPAIGN_CHANNELS)))
+        for eff in effects:
+            if not isinstance(eff, ChannelPreference):
+                continue
+            pmask, gmask = self._who_static(eff.who)
+            sel = pmask[:, None] & gmask[None, :]
+            for chan, factor in eff.channels.items():
+                for i, e in enumerate(plan.emitters):
+                    tps = plan.journey.step(plan.step_ids[e.step]).touchpoints
+                    if next(t.channel for t in tps if t.id == e.touchpoint) == chan:
+                        w[:, :, i] = np.where(sel, w[:, :, i] * factor, w[:, :, i])
+                if chan.value in SUPPORT_CHANNELS:
+                    k = SUPPORT_CHANNELS.index(chan.value)
+                    self.ticket_w[:, :, k] = np.where(
+                        sel, self.ticket_w[:, :, k] * factor, self.ticket_w[:, :, k]
+                    )
+                if chan.value in CAMPAIGN_CHANNELS:
+                    k = CAMPAIGN_CHANNELS.index(chan.value)
+                    self.campaign_w[:, :, k] = np.where(
+                        sel, self.campaign_w[:, :, k] * factor, self.campaign_w[:, :, k]
+                    )
+        self.tp_w = w
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _range(self, when: When) -> tuple[int, int]:
+        lo = epoch_us(when.start) if when.start else -(2**62)
+        hi = epoch_us(when.end) + DAY if when.end else 2**62
+        return lo, hi
+
+    def _who_static(self, who: Who) -> tuple[np.ndarray, np.ndarray]:
+        pids = [p.id for p in self.plan.personas]
+        pmask = np.array([not who.personas or pid in who.personas for pid in pids])
+        gens = [g.value for g in who.generations]
+        gmask = np.array([not gens or g in gens for g in GENERATIONS])
+        return pmask, gmask
+
+    def _who(
+        self, who: Who, persona: np.ndarray, gen: np.ndarray, mobile: np.ndarray
+    ) -> np.ndarray:
+        pmask, gmask = self._who_static(who)
+        ok = pmask[persona] & gmask[gen]
+        if who.device_type:
+            want_mobile = "mobile" in who.device_type
+            want_desktop = "desktop" in who.device_type
+            ok &= (mobile & want_mobile) | (~mobile & want_desktop)
+        return ok
+
+    @staticmethod
+    def _choose(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
+        """Row-wise weighted choice: the column index picked in each row."""
+        cum = np.cumsum(weights, axis=1)
+        total = cum[:, -1:]
+        u = rng.random((len(weights), 1)) * total
+        return np.minimum((u >= cum).sum(axis=1), weights.shape[1] - 1)
+
+    # -- the chunk -------------------------------------------------------------------
+
+    def run(self, index: int, offset: int, n: int) -> Chunk:
+        """Simulate customers ``offset … offset+n-1`` (chunk ``index``)."""
+        plan, b = self.plan, self.b
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.seed, index])))
+        rec = _Records()
+        counters: dict[str, Counters] = {eff.id: Counters() for eff in self.effects}
+        counters["_arrivals"] = Counters()
+
+        # Who the customers are.
+        persona = rng.choice(len(plan.personas), size=n, p=plan.persona_p).astype(np.int16)
+        gen = np.zeros(n, dtype=np.int16)
+        u = rng.random(n)
+        for p, pp in enumerate(plan.personas):
+            m = persona == p
+            choice = (u[m] * len(pp.generations)).astype(int)
+            gen[m] = np.array([GENERATIONS.index(g) for g in pp.generations])[choice]
+        lo_y = np.array([GENERATION_YEARS[g][0] for g in GENERATIONS])
+        hi_y = np.array([GENERATION_YEARS[g][1] for g in GENERATIONS])
+        birth = lo_y[gen] + (rng.random(n) * (hi_y[gen] - lo_y[gen] + 1)).astype(int)
+        mobile_share = np.array([pp.mobile_share for pp in plan.personas])[persona]
+        drop_factor = np.array([pp.drop_factor for pp in plan.personas])[persona]
+        guest = rng.random(n) < b.guest_share
+        attr_u = rng.random((n, 3))  # country, plan, first-name picks
+
+        # Arrivals: weekly cycle × campaign spikes over the window.
+        days = np.arange(plan.days)
+        dow = (np.array(self.t0 // DAY + days) + 3) % 7  # 1970-01-01 was a Thursday
+        weight = np.ones(plan.days)
+        spike_day = np.full(plan.days, -1)
+        for eff in self.effects:
+            if isinstance(eff, Seasonality):
+                weight *= np.array(eff.weekly)[dow]
+        day_t = self.t0 + days * DAY
+        for eff in self.effects:
+            if isinstance(eff, CampaignSpike):
+                tg = self.targets[eff.id]
+                inside = (day_t >= tg.lo) & (day_t < tg.hi)
+                weight = np.where(inside, weight * eff.factor, weight)
+                spike_day = np.where(inside, self.campaigns.index(eff.campaign), spike_day)
+        if weight.sum() <= 0:
+            weight = np.ones(plan.days)
+        day = rng.choice(plan.days, size=n, p=weight / weight.sum())
+        hour = rng.choice(24, size=n, p=HOURS)
+        t = self.t0 + day * DAY + hour * 3600 * US + (rng.random(n) * 3600 * US).astype(np.int64)
+        counters["_arrivals"].add("n", n)
+        for d in range(7):
+            counters["_arrivals"].add(f"dow{d}", int((dow[day] == d).sum()))
+        utm = np.full(n, -1, dtype=np.int32)
+        for eff in self.effects:
+            if isinstance(eff, CampaignSpike):
+                tg = self.targets[eff.id]
+                inside = (t >= tg.lo) & (t < tg.hi)
+                counters[eff.id].add("arrivals_in", int(inside.sum()))
+                counters[eff.id].add("arrivals_out", int((~inside).sum()))
+                counters[eff.id].add("days_in", int(((day_t >= tg.lo) & (day_t < tg.hi)).sum()))
+                counters[eff.id].add("days_out", int(((day_t < tg.lo) | (day_t >= tg.hi)).sum()))
+                via = inside & (rng.random(n) < 1 - 1 / eff.factor)
+                idx = np.flatnonzero(via)
+                utm[idx] = self.campaigns.index(eff.campaign)
+                chan = CAMPAIGN_CHANNELS.index(eff.channel)
+                rec.add(
+                    K_CAMPAIGN,
+                    idx,
+                    t[idx] - (5 + rng.random(idx.size) * 115) * US,
+                    ai=chan * 10 + 0,
+                    af=0.45,
+                    tag=utm[idx],
+                )
+                rec.add(
+                    K_CAMPAIGN,
+                    idx,
+                    t[idx] - (3600 + rng.random(idx.size) * 7200) * US,
+                    ai=chan * 10 + 1,
+                    af=0.004,
+                    tag=utm[idx],
+                )
+
+        # Channel-lift exposure: a campaign touch before arrival.
+        exposed: dict[str, np.ndarray] = {}
+        mobile0 = rng.random(n) < mobile_share
+        for eff in self.effects:
+            if isinstance(eff, ChannelLift):
+                ok = self._who(eff.who, persona, gen, mobile0)
+                ex = ok & (rng.random(n) < eff.exposure)
+                exposed[eff.id] = ex
+                idx = np.flatnonzero(ex)
+                chan = CAMPAIGN_CHANNELS.index(eff.channel)
+                inter = (
+                    3 if eff.channel in ("email", "sms") else (2 if eff.channel == "print" else 0)
+                )
+                when = np.maximum(t[idx] - (600 + rng.random(idx.size) * 86400) * US, self.t0)
+                rec.add(
+                    K_CAMPAIGN,
+                    idx,
+                    when,
+                    ai=chan * 10 + inter,
+                    af=0.05,
+                    tag=self.campaigns.index(eff.campaign),
+                )
+
+        # Per-customer state.
+        pos = np.zeros(n, dtype=np.int32)
+        tcur = t.copy()
+        alive = np.ones(n, dtype=bool)
+        ident_at = np.full(n, -1, dtype=np.int64)
+        dev_ident = np.zeros((n, 3), dtype=bool)
+        dev_used = np.zeros((n, 3), dtype=bool)
+        utm_pending = utm.copy()
+        had_pain = np.zeros(n, dtype=bool)
+        churn_factor = np.ones(n)
+        hit: dict[str, np.ndarray] = {
+            e.id: np.zeros(n, dtype=bool) for e in self.effects if isinstance(e, Pain)
+        }
+        mot: dict[str, np.ndarray] = {
+            e.id: np.full(n, -1, dtype=np.int8)
+            for e in self.effects
+            if isinstance(e, MomentOfTruth)
+        }
+        converted = np.zeros(n, dtype=bool)
+        completed = np.zeros(n, dtype=bool)
+        done_t = np.zeros(n, dtype=np.int64)
+        last_t = t.copy()
+
+        def visit(
+            act: np.ndarray, s: np.ndarray, ta: np.ndarray, walking: bool
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """Emit the records of one visit per customer in ``act``.
+
+            Returns the drop-off factor of each visit, whether it was on a mobile device,
+            and the touchpoint chosen (-1 for a step without touchpoints).
+            """
+            m = len(act)
+            pa, ga = persona[act], gen[act]
+            slots = plan.tp_table[s]  # (m, K)
+            w = self.tp_w[pa, ga][np.arange(m)[:, None], np.maximum(slots, 0)]
+            w = np.where(slots >= 0, w, 0.0)
+            has_tp = slots[:, 0] >= 0
+            w[~has_tp, 0] = 1.0
+            k = self._choose(rng, w)
+            tp = np.where(has_tp, slots[np.arange(m), k], -1)
+            src = np.where(tp >= 0, self.src[np.maximum(tp, 0)], 2)
+            mobile = rng.random(m) < mobile_share[act]
+            dev = np.where(
+                src == 0, np.where(mobile, D_MOBILE, D_DESKTOP), np.where(src == 1, D_APP, -1)
+            )
+            mobile = mobile | (src == 1)
+            # Identification at sign-up / login.
+            newly = plan.identify_step[s] & ~guest[act] & (ident_at[act] < 0)
+            ident_at[act[newly]] = ta[newly]
+            ident = ident_at[act] >= 0
+            webdev = dev >= D_DESKTOP
+            need = ident & webdev & ~dev_ident[act, np.maximum(dev, 0)]
+            ni = np.flatnonzero(need)
+            rec.add(K_IDENTIFY, act[ni], ta[ni] - US, dev=dev[ni], ident=1)
+            dev_ident[act[ni], dev[ni]] = True
+            used = np.flatnonzero(dev >= 0)
+            dev_used[act[used], dev[used]] = True
+            # Experience and effects.
+            exp = np.where(rng.random(m) < b.good_share, GOOD, NEUTRAL).astype(np.int8)
+            drop_mult = np.ones(m)
+            ticket_mult = np.ones(m)
+            survey_p = np.full(m, b.survey_rate)
+            force_ticket = np.zeros(m, dtype=bool)
+            for eff in self.effects:
+                tg = self.targets.get(eff.id)
+                if tg is None or tg.step < 0:
+                    continue
+                at = (s == tg.step) & ((tp == tg.tp) if tg.tp >= 0 else True)
+                if not at.any():
+                    continue
+                who = self._who(eff.who, pa, ga, mobile)
+                inwin = (ta >= tg.lo) & (ta < tg.hi)
+                c = counters[eff.id]
+                if isinstance(eff, Friction):
+                    hitm = at & who & inwin
+                    drop_mult = np.where(hitm, drop_mult * eff.drop_factor, drop_mult)
+                    ticket_mult = np.where(hitm, ticket_mult * eff.ticket_factor, ticket_mult)
+                    painful = hitm & (rng.random(m) < eff.painful_share)
+                    exp = np.where(painful, PAINFUL, exp).astype(np.int8)
+                    had_pain[act[painful]] = True
+                elif isinstance(eff, Incident):
+                    inside = at & who & inwin
+                    err = np.where(
+                        inside, rng.random(m) < eff.rate, at & (rng.random(m) < eff.base_rate)
+                    )
+                    c.add("visits_in", int(inside.sum()))
+                    c.add("errors_in", int((err & inside).sum()))
+                    c.add("visits_out", int((at & ~inside).sum()))
+                    c.add("errors_out", int((err & at & ~inside).sum()))
+                    ei = np.flatnonzero(err)
+                    rec.add(
+                        K_ERROR,
+                        act[ei],
+                        ta[ei] + 2 * US,
+                        tp=tp[ei],
+                        dev=dev[ei],
+                        ident=ident[ei],
+                        tag=self.effects.index(eff),
+                    )
+                    drop_mult = np.where(err, drop_mult * eff.drop_factor, drop_mult)
+                    exp = np.where(err, PAINFUL, exp).astype(np.int8)
+                    had_pain[act[err]] = True
+                elif isinstance(eff, Pain):
+                    hm = at & who & inwin & (rng.random(m) < eff.hit_rate)
+                    hit[eff.id][act[hm]] = True
+                    force_ticket |= hm & ~self.tp_support[np.maximum(tp, 0)]
+                    exp = np.where(hm, PAINFUL, exp).astype(np.int8)
+                    had_pain[act[hm]] = True
+                elif isinstance(eff, MomentOfTruth):
+                    state = mot[eff.id]
+                    first = at & who & inwin & (state[act] < 0)
+                    bad = first & (rng.random(m) < eff.bad_share)
+                    state[act[first]] = bad[first].astype(np.int8)
+                    seen = at & who & inwin
+                    exp = np.where(seen, np.where(state[act] == 1, PAINFUL, GOOD), exp).astype(
+                        np.int8
+                    )
+                    survey_p = np.where(first, eff.survey_rate, survey_p)
+                elif isinstance(eff, ChannelLift):
+                    ex = exposed[eff.id][act] & at & who & inwin
+                    base_pass = 1 - plan.drop[tg.step] * drop_factor[act]
+                    lifted = np.minimum(0.98, base_pass * eff.lift)
+                    drop_mult = np.where(
+                        ex, (1 - lifted) / np.maximum(1 - base_pass, 1e-9), drop_mult
+                    )
+            # Survey-touchpoint answers reflect the whole journey so far.
+            on_survey = (tp >= 0) & self.tp_survey[np.maximum(tp, 0)]
+            exp = np.where(on_survey & had_pain[act], PAINFUL, exp).astype(np.int8)
+            conv = (tp >= 0) & self.tp_purchase[np.maximum(tp, 0)]
+            newconv = conv & ~converted[act]
+            converted[act[conv]] = True
+            ci = np.flatnonzero(newconv & ident)
+            rec.add(K_LOYALTY, act[ci], ta[ci] + 60 * US, ai=LOYALTY_ENROLL, af=100.0, ident=1)
+            if not walking:
+                li = np.flatnonzero(ident & converted[act] & (rng.random(m) < 0.3))
+                rec.add(K_LOYALTY, act[li], ta[li] + 30 * US, ai=LOYALTY_EARN, af=10.0, ident=1)
+            # The visit's own record.
+            vi = np.flatnonzero(tp >= 0)
+            tag = utm_pending[act[vi]]
+            rec.add(
+                K_TOUCH,
+                act[vi],
+                ta[vi],
+                tp=tp[vi],
+                dev=dev[vi],
+                exp=exp[vi],
+                ident=ident[vi],
+                tag=np.where(src[vi] == 0, tag, -1),
+            )
+            utm_pending[act[vi[src[vi] == 0]]] = -1
+            last_t[act[vi]] = np.maximum(last_t[act[vi]], ta[vi])
+            # Side records: surveys, tickets, social mentions.
+            side = (tp >= 0) & self.tp_side[np.maximum(tp, 0)]
+            sv = np.flatnonzero(ident & side & (rng.random(m) < survey_p))
+            stype = np.where(rng.random(sv.size) < 0.7, SURVEY_CSAT, SURVEY_CES)
+            rec.add(
+                K_SURVEY,
+                act[sv],
+                ta[sv] + ((2 + rng.random(sv.size) * 46) * 3600 * US).astype(np.int64),
+                tp=tp[sv],
+                exp=exp[sv],
+                ident=1,
+                ai=stype,
+            )
+            tk_p = b.ticket_rate * ticket_mult * np.where(exp == PAINFUL, 5.0, 1.0)
+            tk = np.flatnonzero(
+                ((rng.random(m) < tk_p) | force_ticket)
+                & side
+                & ~self.tp_support[np.maximum(tp, 0)]
+            )
+            tch = self._choose(rng, self.ticket_w[pa[tk], ga[tk]])
+            resolve = np.where(
+                rng.random(tk.size) < 0.9, 1 + rng.lognormal(2.0, 1.0, tk.size), np.nan
+            )
+            rec.add(
+                K_TICKET,
+                act[tk],
+                ta[tk] + ((60 + rng.random(tk.size) * 3600) * US).astype(np.int64),
+                tp=tp[tk],
+                exp=exp[tk],
+                ident=ident[tk],
+                ai=tch,
+                af=resolve,
+            )
+            so_p = b.social_rate * np.where(exp == PAINFUL, 5.0, np.where(exp == GOOD, 1.0, 0.0))
+            so = np.flatnonzero((rng.random(m) < so_p) & side)
+            rec.add(
+                K_SOCIAL,
+                act[so],
+                ta[so] + ((600 + rng.random(so.size) * 86400) * US).astype(np.int64),
+                tp=tp[so],
+                exp=exp[so],
+                ident=ident[so],
+            )
+            return drop_mult, mobile, tp
+
+        # The journey walk.
+        max_iter = 6 * self.S + 20
+        for _ in range(max_iter):
+            act = np.flatnonzero(alive)
+            if act.size == 0:
+                break
+            late = tcur[act] >= self.t_end
+            alive[act[late]] = False
+            act = act[~late]
+            if act.size == 0:
+                break
+            s = pos[act]
+            ta = tcur[act]
+            drop_mult, mobile, tp = visit(act, s, ta, True)
+            p_drop = np.clip(plan.drop[s] * drop_factor[act] * drop_mult, 0.0, 0.97)
+            rest = plan.loop[s] + plan.back[s] + plan.skip[s]
+            scale = np.minimum(1.0, (1 - p_drop) / np.maximum(rest, 1e-9))
+            c1 = p_drop
+            c2 = c1 + plan.loop[s] * scale
+            c3 = c2 + plan.back[s] * scale
+            c4 = c3 + plan.skip[s] * scale
+            u = rng.random(act.size)
+            dropped = u < c1
+            self._count_drops(counters, act, s, tp, ta, mobile, dropped, persona, gen, exposed)
+            nxt = np.where(u < c2, s, np.where(u < c3, s - 1, np.where(u < c4, s + 2, s + 1)))
+            nxt = np.where(dropped, s, np.minimum(nxt, self.S))
+            alive[act[dropped]] = False
+            fin = ~dropped & (nxt >= self.S)
+            completed[act[fin]] = True
+            done_t[act[fin]] = ta[fin]
+            alive[act[fin]] = False
+            pos[act] = np.minimum(nxt, self.S - 1)
+            same = rng.random(act.size) < b.same_session
+            gap = np.where(
+                same,
+                rng.lognormal(np.log(b.session_gap_seconds), 0.8, act.size) * US,
+                rng.exponential(b.revisit_days, act.size) * DAY + 600 * US,
+            ).astype(np.int64)
+            tcur[act] = ta + gap
+
+        # After the journey: churn (planted factors) or keep coming back.
+        for eff in self.effects:
+            if isinstance(eff, Pain):
+                churn_factor = np.where(hit[eff.id], churn_factor * eff.churn_factor, churn_factor)
+            elif isinstance(eff, MomentOfTruth):
+                churn_factor = np.where(
+                    mot[eff.id] == 1, churn_factor * eff.churn_factor, churn_factor
+                )
+        p_churn = np.minimum(0.97, b.churn * churn_factor)
+        churned = completed & (rng.random(n) < p_churn)
+        nps = np.flatnonzero(completed & (ident_at >= 0) & (rng.random(n) < 0.3))
+        nexp = np.where(
+            had_pain[nps], PAINFUL, np.where(rng.random(nps.size) < b.good_share, GOOD, NEUTRAL)
+        )
+        rec.add(
+            K_SURVEY,
+            nps,
+            done_t[nps] + 3 * DAY,
+            exp=nexp,
+            ident=1,
+            ai=SURVEY_NPS,
+            tp=np.full(nps.size, -1),
+        )
+        stay = completed & ~churned
+        tcur = done_t.copy()
+        alive = stay.copy()
+        while alive.any():
+            act = np.flatnonzero(alive)
+            gap = np.minimum(rng.exponential(self.b.retention_days, act.size), 30.0) * DAY
+            ta = tcur[act] + gap.astype(np.int64) + 60 * US
+            ok = ta < self.t_end
+            alive[act[~ok]] = False
+            act, ta = act[ok], ta[ok]
+            if act.size == 0:
+                break
+            s = self.last_stage_steps[
+                (rng.random(act.size) * self.last_stage_steps.size).astype(int)
+            ]
+            visit(act, s, ta, False)
+            tcur[act] = ta
+
+        self._count_outcomes(counters, completed, churned, done_t, last_t, hit, mot)
+        records = rec.done()
+        keep = (records["t"] < self.t_end) & (records["t"] >= self.t0 - 7 * DAY)
+        records = {c: v[keep] for c, v in records.items()}
+        order = np.lexsort((records["kind"], records["t"], records["person"]))
+        records = {c: v[order] for c, v in records.items()}
+        persons = {
+            "persona": persona,
+            "gen": gen,
+            "birth": birth,
+            "guest": guest,
+            "attr_u": attr_u,
+            "ident_at": np.where(ident_at < self.t_end, ident_at, -1),
+            "dev_used": dev_used,
+            "converted": converted,
+            "completed": completed,
+            "churned": churned,
+            "key": rng.integers(0, 2**62, size=(n, 4), dtype=np.int64),
+        }
+        return Chunk(index, offset, n, persons, records, counters)
+
+    def _count_drops(
+        self,
+        counters: dict[str, Counters],
+        act: np.ndarray,
+        s: np.ndarray,
+        tp: np.ndarray,
+        ta: np.ndarray,
+        mobile: np.ndarray,
+        dropped: np.ndarray,
+        persona: np.ndarray,
+        gen: np.ndarray,
+        exposed: dict[str, np.ndarray],
+    ) -> None:
+        """Per-visit drop-off at the effect's step, affected visits vs the others."""
+        for eff in self.effects:
+            if not isinstance(eff, Friction | ChannelLift):
+                continue
+            tg = self.targets[eff.id]
+            at = (s == tg.step) & ((tp == tg.tp) if tg.tp >= 0 else True)
+            if not at.any():
+                continue
+            c = counters[eff.id]
+            who = self._who(eff.who, persona[act], gen[act], mobile)
+            inwin = (ta >= tg.lo) & (ta < tg.hi)
+            if isinstance(eff, ChannelLift):
+                ex = at & exposed[eff.id][act] & inwin & who
+                un = at & ~exposed[eff.id][act]
+                c.add("visits_exposed", int(ex.sum()))
+                c.add("passed_exposed", int((ex & ~dropped).sum()))
+                c.add("visits_unexposed", int(un.sum()))
+                c.add("passed_unexposed", int((un & ~dropped).sum()))
+            else:
+                hitm = at & who & inwin
+                c.add("visits_in", int(hitm.sum()))
+                c.add("drops_in", int((hitm & dropped).sum()))
+                c.add("visits_out", int((at & ~hitm).sum()))
+                c.add("drops_out", int((at & ~hitm & dropped).sum()))
+
+    def _count_outcomes(
+        self,
+        counters: dict[str, Counters],
+        completed: np.ndarray,
+        churned: np.ndarray,
+        done_t: np.ndarray,
+        last_t: np.ndarray,
+        hit: dict[str, np.ndarray],
+        mot: dict[str, np.ndarray],
+    ) -> None:
+        """Churn among customers who hit a pain point / had a bad moment of truth, vs not."""
+        early = completed & (done_t < self.t_end - 60 * DAY)
+        inactive = last_t < self.t_end - 60 * DAY
+        for eff in self.effects:
+            if isinstance(eff, Pain):
+                exposed = hit[eff.id]
+                other = ~exposed
+            elif isinstance(eff, MomentOfTruth):
+                exposed = mot[eff.id] == 1
+                other = mot[eff.id] == 0
+            else:
+                continue
+            c = counters[eff.id]
+            for name, grp in (("exposed", exposed), ("other", other)):
+                c.add(f"completed_{name}", int((completed & grp).sum()))
+                c.add(f"churned_{name}", int((churned & grp).sum()))
+                c.add(f"early_{name}", int((early & grp).sum()))
+                c.add(f"inactive60_{name}", int((early & grp & inactive).sum()))
