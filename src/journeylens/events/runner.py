@@ -591,7 +591,9 @@ def _counts(con: duckdb.DuckDBPyConnection, spec_no: int) -> dict[str, int]:
         """
         WITH files AS (SELECT file_no FROM _jl_files WHERE spec_no = $s),
         recs AS (
-            SELECT _file_no, _k, bool_or(is_new) AS stored, count(*) FILTER (WHERE is_new) AS n
+            SELECT _file_no, _k, bool_or(is_new) AS stored,
+                   count(*) FILTER (WHERE is_new AND _file_no IN
+                       (SELECT file_no FROM _jl_files WHERE target = 'events')) AS n
             FROM _jl_good WHERE _file_no IN (SELECT file_no FROM files) GROUP BY _file_no, _k
         ),
         bad AS (
