@@ -17,10 +17,11 @@ import pytest
 Make = Callable[[Mapping[str, list[Any]]], nw.LazyFrame[Any]]
 
 
-def _duckdb(table: pa.Table) -> nw.LazyFrame[Any]:
+def _duckdb_builder() -> Callable[[pa.Table], nw.LazyFrame[Any]]:
+    # One connection per test: relations of different connections cannot be joined.
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    return nw.from_native(con.from_arrow(table))
+    return lambda table: nw.from_native(con.from_arrow(table))
 
 
 def _polars(table: pa.Table) -> nw.LazyFrame[Any]:
@@ -31,9 +32,9 @@ def _polars(table: pa.Table) -> nw.LazyFrame[Any]:
     return nw.from_native(frame.lazy())
 
 
-BUILDERS: dict[str, Callable[[pa.Table], nw.LazyFrame[Any]]] = {
-    "duckdb": _duckdb,
-    "polars": _polars,
+BUILDERS: dict[str, Callable[[], Callable[[pa.Table], nw.LazyFrame[Any]]]] = {
+    "duckdb": _duckdb_builder,
+    "polars": lambda: _polars,
 }
 
 
@@ -47,7 +48,9 @@ def engine(request: pytest.FixtureRequest) -> str:
 def make(engine: str) -> Make:
     """Build a lazy frame on this run's engine from columns: ``make({"a": [1, 2]})``."""
 
+    builder = BUILDERS[engine]()
+
     def build(columns: Mapping[str, list[Any]]) -> nw.LazyFrame[Any]:
-        return BUILDERS[engine](pa.table(dict(columns)))
+        return builder(pa.table(dict(columns)))
 
     return build
