@@ -169,14 +169,73 @@ class HasToDict(Protocol):
         ...
 
 
+LIVEMAP_SCHEMA = "journeylens/livemap/v1"
+
+
 def figures_from(source: MapFigures | Mapping[str, Any] | HasToDict | None) -> MapFigures | None:
-    """Accept figures as :class:`MapFigures`, a dict of the documented shape, or an object
-    with ``to_dict()``; ``None`` stays ``None`` (the designed map alone)."""
+    """Accept figures as :class:`MapFigures`, a dict of the documented shape, a LiveMap
+    dict (``schema: journeylens/livemap/v1``), or an object with ``to_dict()`` returning
+    either; ``None`` stays ``None`` (the designed map alone)."""
     if source is None or isinstance(source, MapFigures):
         return source
-    if isinstance(source, Mapping):
-        return MapFigures.from_dict(source)
-    return MapFigures.from_dict(source.to_dict())
+    data = source if isinstance(source, Mapping) else source.to_dict()
+    if data.get("schema") == LIVEMAP_SCHEMA:
+        return figures_from_livemap(data)
+    return MapFigures.from_dict(data)
+
+
+def figures_from_livemap(
+    data: Mapping[str, Any], *, min_answers: int = DEFAULT_MIN_ANSWERS
+) -> MapFigures:
+    """Adapt ``LiveMap.to_dict()`` (the analytics result) to :class:`MapFigures`.
+
+    Reads by key, so render does not import analytics (layer rule); a missing key raises
+    :class:`ValueError` naming it.
+    """
+
+    def node(figs: Mapping[str, Any], where: str) -> NodeFigures:
+        def survey(key: str) -> Measured | None:
+            raw = figs.get(key)
+            if raw is None:
+                return None
+            return Measured(raw.get("value"), int(raw.get("n", 0)))
+
+        try:
+            emotion_n = int(figs.get("emotion_n") or 0)
+            return NodeFigures(
+                reached=figs["reached"],
+                conversion=figs.get("conversion"),
+                drop_off=figs.get("drop_off"),
+                median_time_s=figs.get("median_time_s"),
+                nps=survey("nps"),
+                csat=survey("csat"),
+                ces=survey("ces"),
+                emotion=Measured(figs.get("measured_emotion"), emotion_n) if emotion_n else None,
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"livemap {where}: missing or malformed figure ({exc})") from exc
+
+    stages: dict[str, NodeFigures] = {}
+    steps: dict[str, NodeFigures] = {}
+    touchpoints: dict[str, NodeFigures] = {}
+    for stage in data.get("stages", []):
+        stages[stage["id"]] = node(stage["figures"], f"stage {stage['id']}")
+        for step in stage.get("steps", []):
+            steps[step["id"]] = node(step["figures"], f"step {step['id']}")
+            for tp in step.get("touchpoints", []):
+                touchpoints[tp["id"]] = node(tp["figures"], f"touchpoint {tp['id']}")
+    start = data.get("window_start") or data.get("data_start")
+    end = data.get("window_end") or data.get("data_end")
+    window = f"{str(start)[:10]} – {str(end)[:10]}" if start or end else ""
+    return MapFigures(
+        population=str(data.get("population", "all")),
+        window=window.replace("None", "…"),
+        units=data.get("units"),
+        min_answers=min_answers,
+        stages=stages,
+        steps=steps,
+        touchpoints=touchpoints,
+    )
 
 
 # -- reading helpers: every error names the key path and the expected type --------------
