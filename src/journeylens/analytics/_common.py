@@ -19,7 +19,17 @@ from typing import Any, Literal
 import narwhals as nw
 import pyarrow as pa
 
-from journeylens.engine.frames import CUSTOMER, EVENT, SEQ, SESSION, TIME, cache, to_lazy
+from journeylens.engine.frames import (
+    CUSTOMER,
+    EVENT,
+    SEQ,
+    SESSION,
+    TIME,
+    TIME_US,
+    cache,
+    to_lazy,
+    with_epoch_us,
+)
 
 #: The unit a path belongs to: a stitched customer (default) or one session.
 Unit = Literal["customer", "session"]
@@ -77,7 +87,7 @@ class Paths:
     """Events sorted once per unit: the shared input of the path analytics.
 
     ``frame`` has ``unit_id``, ``label`` (the column the analytics count: an event name, a
-    touchpoint, a step or a stage), ``occurred_at``, ``seq``, ``pos`` (1-based position in
+    touchpoint, a step or a stage), ``occurred_at``, ``seq``, ``t_us`` (epoch µs), ``pos`` (1-based position in
     the path), ``path_len``, ``next_label`` and ``gap_s`` (seconds to the next event; both
     null on the last event) plus every original column.
     """
@@ -120,23 +130,19 @@ def paths(
         )
     if SEQ not in names:
         raise AnalyticsError(f"no column '{SEQ}' (ingestion order) to break time ties")
-    lf = lf.with_columns(nw.col(label).cast(nw.String).alias(LABEL))
+    lf = with_epoch_us(lf.with_columns(nw.col(label).cast(nw.String).alias(LABEL)))
     if not keep_unlabelled:
         lf = lf.filter(~nw.col(LABEL).is_null())
     order = [TIME, SEQ]
     lf = lf.with_columns(
         nw.col(SEQ).cum_count().over(UNIT_ID, order_by=order).cast(nw.Int64).alias(POS),
         nw.col(LABEL).shift(-1).over(UNIT_ID, order_by=order).alias(NEXT_LABEL),
-        nw.col(TIME).shift(-1).over(UNIT_ID, order_by=order).alias("_next_time"),
+        nw.col(TIME_US).shift(-1).over(UNIT_ID, order_by=order).alias("_next_us"),
         nw.len().over(UNIT_ID).cast(nw.Int64).alias(PATH_LEN),
     )
-    lf = (
-        lf.with_columns(
-            (nw.col("_next_time") - nw.col(TIME)).dt.total_microseconds().alias("_gap_us")
-        )
-        .with_columns((nw.col("_gap_us").cast(nw.Float64) / 1e6).alias(GAP_S))
-        .drop("_next_time", "_gap_us")
-    )
+    lf = lf.with_columns(
+        ((nw.col("_next_us") - nw.col(TIME_US)).cast(nw.Float64) / 1e6).alias(GAP_S)
+    ).drop("_next_us")
     if materialise:
         lf = cache(lf)
     return Paths(frame=lf, unit=unit, label=label)

@@ -9,6 +9,7 @@ from journeylens.engine.frames import (
     SEQ,
     SESSION,
     TIME,
+    TIME_US,
     ColumnRoles,
     Engine,
     FrameError,
@@ -17,6 +18,7 @@ from journeylens.engine.frames import (
     extract_properties,
     prop_column,
     to_lazy,
+    with_epoch_us,
 )
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "SEQ",
     "SESSION",
     "TIME",
+    "TIME_US",
     "ColumnRoles",
     "Engine",
     "FrameError",
@@ -36,4 +39,5 @@ __all__ = [
     "extract_properties",
     "prop_column",
     "to_lazy",
+    "with_epoch_us",
 ]

@@ -421,3 +421,42 @@ def cache(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     from pyspark import StorageLevel
 
     return _lazy(native.persist(StorageLevel.MEMORY_AND_DISK))
+
+
+# -- time arithmetic ------------------------------------------------------------------------
+
+#: Column :func:`with_epoch_us` adds: ``occurred_at`` as integer microseconds since 1970.
+TIME_US = "t_us"
+
+
+def with_epoch_us(
+    lf: nw.LazyFrame[Any], column: str = TIME, name: str = TIME_US
+) -> nw.LazyFrame[Any]:
+    """Add ``name`` = ``column`` as microseconds since the Unix epoch (Int64, UTC).
+
+    Durations then are integer differences on every engine (narwhals has no duration
+    arithmetic on Spark). Does nothing when the column exists already.
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> lf = nw.from_native(pl.LazyFrame({"occurred_at": [datetime(1970, 1, 1, 0, 0, 1)]}))
+    >>> with_epoch_us(lf).collect()["t_us"].to_list()
+    [1000000]
+    """
+    if name in lf.collect_schema().names():
+        return lf
+    engine = engine_of(lf)
+    native = nw.to_native(lf)
+    if engine == "duckdb":
+        import duckdb
+
+        expr = duckdb.FunctionExpression("epoch_us", duckdb.ColumnExpression(column))
+        return _lazy(native.select(duckdb.StarExpression(), expr.alias(name)))
+    if engine == "polars":
+        import polars as pl
+
+        return _lazy(native.with_columns(pl.col(column).dt.epoch("us").cast(pl.Int64).alias(name)))
+    from pyspark.sql import functions as F  # noqa: N812 (the PySpark idiom)
+
+    # Spark's session time zone is UTC (see _spark_session); naive timestamps are UTC.
+    return _lazy(native.withColumn(name, F.unix_micros(F.col(column).cast("timestamp"))))

@@ -1,0 +1,178 @@
+"""Transitions: the directly-follows graph of the paths.
+
+Definition (METRICS.md): each event is paired with the next event of the same path (same
+unit, order ``(occurred_at, seq)``). With ``markers=True`` every path also gets a synthetic
+``path_start`` → first event and last event → ``path_end`` transition. Weights:
+
+* ``count``: number of such pairs;
+* ``unique_paths``: number of paths with at least one such pair;
+* ``share``: count / all transitions;
+* ``probability``: count / all transitions leaving the same ``from`` (P(next | current));
+* ``median_time_s`` / ``p90_time_s``: seconds between the two events (linear
+  interpolation; null for marker transitions, which have no time).
+
+Without markers the number of transitions is events − paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import narwhals as nw
+import pyarrow as pa
+
+from journeylens.analytics._common import (
+    GAP_S,
+    LABEL,
+    NEXT_LABEL,
+    PATH_END,
+    PATH_LEN,
+    PATH_START,
+    POS,
+    UNIT_ID,
+    Paths,
+    Unit,
+    clean_float,
+    collect_rows,
+    paths,
+    quantile_exprs,
+    table,
+)
+from journeylens.engine.frames import EVENT
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One edge ``from → to`` of the directly-follows graph with all its weights."""
+
+    from_: str
+    to: str
+    count: int
+    unique_paths: int
+    share: float
+    probability: float
+    median_time_s: float | None
+    p90_time_s: float | None
+
+
+@dataclass(frozen=True)
+class TransitionsResult:
+    """All edges, most frequent first (ties by from, to)."""
+
+    unit: Unit
+    markers: bool
+    paths: int
+    total_transitions: int
+    transitions: tuple[Transition, ...]
+
+    def to_frame(self) -> pa.Table:
+        """One row per edge; the ``from`` column is named ``from``."""
+        rows = []
+        for t in self.transitions:
+            row = asdict(t)
+            row["from"] = row.pop("from_")
+            rows.append(row)
+        return table(
+            rows,
+            {
+                "from": pa.string(),
+                "to": pa.string(),
+                "count": pa.int64(),
+                "unique_paths": pa.int64(),
+                "share": pa.float64(),
+                "probability": pa.float64(),
+                "median_time_s": pa.float64(),
+                "p90_time_s": pa.float64(),
+            },
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: ``{"unit", "transitions": [{"from", "to", "count", …}]}``."""
+        return {
+            "unit": self.unit,
+            "markers": self.markers,
+            "paths": self.paths,
+            "total_transitions": self.total_transitions,
+            "transitions": self.to_frame().to_pylist(),
+        }
+
+
+def edge_frame(p: Paths, *, markers: bool) -> nw.LazyFrame[Any]:
+    """``unit_id, from, to, gap_s`` per transition (markers included when asked)."""
+    lf = p.frame
+    edges = lf.filter(~nw.col(NEXT_LABEL).is_null()).select(
+        UNIT_ID,
+        nw.col(LABEL).alias("from"),
+        nw.col(NEXT_LABEL).alias("to"),
+        nw.col(GAP_S).cast(nw.Float64),
+    )
+    if not markers:
+        return edges
+    starts = lf.filter(nw.col(POS) == 1).select(
+        UNIT_ID,
+        nw.lit(PATH_START, dtype=nw.String).alias("from"),
+        nw.col(LABEL).alias("to"),
+        nw.lit(None, dtype=nw.Float64).alias(GAP_S),
+    )
+    ends = lf.filter(nw.col(POS) == nw.col(PATH_LEN)).select(
+        UNIT_ID,
+        nw.col(LABEL).alias("from"),
+        nw.lit(PATH_END, dtype=nw.String).alias("to"),
+        nw.lit(None, dtype=nw.Float64).alias(GAP_S),
+    )
+    return nw.concat([starts, edges, ends], how="vertical")
+
+
+def transitions(
+    events: Any, *, unit: Unit = "customer", markers: bool = False, label: str = EVENT
+) -> TransitionsResult:
+    """The directly-follows graph with every weight of METRICS.md (module docstring).
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "a", "b", "b"],
+    ...     "event_name": ["x", "y", "x", "x", "y"],
+    ...     "occurred_at": [datetime(2024, 1, 1, 0, m) for m in (0, 1, 3, 0, 2)],
+    ...     "seq": [1, 2, 3, 4, 5]})
+    >>> r = transitions(ev)
+    >>> [(t.from_, t.to, t.count, t.unique_paths, t.probability, t.median_time_s)
+    ...  for t in r.transitions]
+    [('x', 'y', 2, 2, 1.0, 90.0), ('y', 'x', 1, 1, 1.0, 120.0)]
+    >>> r.total_transitions  # 5 events - 2 paths
+    3
+    """
+    p = paths(events, unit=unit, label=label)
+    edges = edge_frame(p, markers=markers)
+    rows = collect_rows(
+        edges.group_by("from", "to").agg(
+            nw.len().alias("count"),
+            nw.col(UNIT_ID).n_unique().alias("unique_paths"),
+            *quantile_exprs(GAP_S, "t_"),
+        )
+    )
+    n_paths = int(collect_rows(p.frame.select(nw.col(UNIT_ID).n_unique().alias("n")))[0]["n"] or 0)
+    total = sum(int(r["count"]) for r in rows)
+    out_of: dict[str, int] = {}
+    for r in rows:
+        out_of[r["from"]] = out_of.get(r["from"], 0) + int(r["count"])
+    rows.sort(key=lambda r: (-int(r["count"]), r["from"], r["to"]))
+    return TransitionsResult(
+        unit=p.unit,
+        markers=markers,
+        paths=n_paths,
+        total_transitions=total,
+        transitions=tuple(
+            Transition(
+                from_=r["from"],
+                to=r["to"],
+                count=int(r["count"]),
+                unique_paths=int(r["unique_paths"]),
+                share=int(r["count"]) / total,
+                probability=int(r["count"]) / out_of[r["from"]],
+                median_time_s=clean_float(r["t_median"]),
+                p90_time_s=clean_float(r["t_p90"]),
+            )
+            for r in rows
+        ),
+    )
