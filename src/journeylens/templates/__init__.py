@@ -56,6 +56,8 @@ class TemplateTargetExistsError(FileExistsError):
         self.paths = paths
         names = ", ".join(str(p) for p in paths)
         super().__init__(f"refusing to overwrite existing file(s): {names}")
+        # Callers that print ``exc.filename`` (as for any FileExistsError) name every file.
+        self.filename = names
 
     def __str__(self) -> str:
         return str(self.args[0])
