@@ -171,20 +171,29 @@ def stitch(
     iterations = 0
     while True:
         iterations += 1
-        # One round: each node takes the smallest label among itself and its neighbours,
-        # then jumps to its label's label (pointer jumping halves the rounds on long chains).
+        # One round: each node takes the smallest label among itself and its neighbours;
+        # nodes that shared a label then all take the smallest label their group reached
+        # (hooking), and each node jumps to its label's label. Groups merge like union-find,
+        # so long chains converge in a number of rounds that grows with their log-length.
         con.execute(
             """
             CREATE OR REPLACE TEMP TABLE _jl_label2 AS
             WITH step AS (
-                SELECT l.node, least(l.label, coalesce(min(n.label), l.label)) AS label
+                SELECT l.node, l.label AS old,
+                       least(l.label, coalesce(min(n.label), l.label)) AS new
                 FROM _jl_label AS l
                 LEFT JOIN _jl_adj AS a ON a.src = l.node
                 LEFT JOIN _jl_label AS n ON n.node = a.dst
                 GROUP BY l.node, l.label
+            ),
+            grp AS (SELECT old, min(new) AS low FROM step GROUP BY old),
+            hooked AS (
+                SELECT s.node, least(s.new, g.low, coalesce(r.low, g.low)) AS label
+                FROM step AS s JOIN grp AS g USING (old)
+                LEFT JOIN grp AS r ON r.old = s.node
             )
-            SELECT s.node, least(s.label, coalesce(j.label, s.label)) AS label
-            FROM step AS s LEFT JOIN step AS j ON j.node = s.label
+            SELECT h.node, least(h.label, coalesce(j.label, h.label)) AS label
+            FROM hooked AS h LEFT JOIN hooked AS j ON j.node = h.label
             """
         )
         changed = con.execute(
