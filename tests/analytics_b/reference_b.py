@@ -3,6 +3,7 @@ plainly as possible so the engine code can be checked against it on generated lo
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -47,16 +48,12 @@ def stage_sequences(events: Sequence[Ev]) -> dict[str, list[str]]:
     return seqs
 
 
-def conformance_reference(
-    events: Sequence[Ev], stages: Sequence[str]
-) -> dict[str, object]:
+def conformance_reference(events: Sequence[Ev], stages: Sequence[str]) -> dict[str, object]:
     """fitness, backtrack share, skip counts per stage, unbound share, stage edge volumes."""
     pos = {s: i for i, s in enumerate(stages, 1)}
     seqs = stage_sequences(events)
     n = len(seqs)
-    back = sum(
-        1 for s in seqs.values() if any(pos[b] < pos[a] for a, b in zip(s, s[1:], strict=False))
-    )
+    back = sum(1 for s in seqs.values() if any(pos[b] < pos[a] for a, b in itertools.pairwise(s)))
     skips = {}
     for st in stages:
         skips[st] = sum(
@@ -64,7 +61,7 @@ def conformance_reference(
         )
     edges: dict[tuple[str, str], int] = defaultdict(int)
     for s in seqs.values():
-        for a, b in zip(s, s[1:], strict=False):
+        for a, b in itertools.pairwise(s):
             edges[(a, b)] += 1
     unbound = sum(1 for e in events if e.touchpoint is None)
     return {
@@ -89,7 +86,7 @@ def time_in_stage_reference(
             if e.stage is not None and e.stage not in first:
                 first[e.stage] = e.at
         ordered = sorted(first.items(), key=lambda kv: (kv[1], pos[kv[0]]))
-        for (st, t0), (_, t1) in zip(ordered, ordered[1:], strict=False):
+        for (st, t0), (_, t1) in itertools.pairwise(ordered):
             durations[st].append((t1 - t0).total_seconds())
     return {
         st: (len(durations[st]), statistics.median(durations[st]) if durations[st] else None)

@@ -10,12 +10,12 @@ import narwhals as nw
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from journeylens.analytics.conformance import conformance
-from journeylens.analytics.timing import time_in
 from tests.analytics_b.conftest import Make
 from tests.analytics_b.maps import shop_map
 from tests.analytics_b.reference_b import Ev, conformance_reference, time_in_stage_reference
+
+from journeylens.analytics.conformance import conformance
+from journeylens.analytics.timing import time_in
 
 T0 = datetime(2024, 3, 1)
 STEP_STAGE = {"browse": "look", "pay": "buy", "confirm": "buy", "onboard": "use"}
@@ -80,14 +80,16 @@ def test_designed_edges_never_seen_have_volume_zero(make: Make) -> None:
 
 
 def test_unbound_input_is_a_clear_error(make: Make) -> None:
-    with pytest.raises(ValueError, match="stage_id.*bind the map first"):
+    with pytest.raises(ValueError, match=r"stage_id.*bind the map first"):
         conformance(make({"unit_id": ["u"], "occurred_at": [T0], "seq": [1]}), shop_map())
 
 
 def test_hand_computed_time_in_stage(make: Make) -> None:
     r = time_in(_frame(make, HAND), shop_map())
     look, buy, use = r.get("look"), r.get("buy"), r.get("use")
-    assert look is not None and buy is not None and use is not None
+    assert look is not None
+    assert buy is not None
+    assert use is not None
     # look: u1 0→1h, u2 0→1h (use), u5 0→0 (tie broken by map order) → [3600, 3600, 0]
     assert (look.n, look.open, look.median_s, look.mean_s) == (3, 0, 3600.0, 2400.0)
     assert look.p90_s == pytest.approx(3600.0)
@@ -96,7 +98,8 @@ def test_hand_computed_time_in_stage(make: Make) -> None:
     assert (use.n, use.open, use.median_s) == (0, 2, None)
     steps = time_in(_frame(make, HAND), shop_map(), level="step")
     pay = steps.get("pay")
-    assert pay is not None and (pay.n, pay.median_s) == (1, 3600.0)  # u1 pay 1h → confirm 2h
+    assert pay is not None
+    assert (pay.n, pay.median_s) == (1, 3600.0)
 
 
 events_strategy = st.lists(
@@ -109,12 +112,23 @@ events_strategy = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=events_strategy)
-def test_matches_reference_on_generated_logs(make: Make, rows: list[tuple[str, int, str | None]]) -> None:
+def test_matches_reference_on_generated_logs(
+    make: Make, rows: list[tuple[str, int, str | None]]
+) -> None:
     indexed = [(u, h, i, s) for i, (u, h, s) in enumerate(rows)]
     evs = [
-        Ev(u, T0 + timedelta(hours=h), i, STEP_STAGE[s] if s else None, s, STEP_TP[s] if s else None)
+        Ev(
+            u,
+            T0 + timedelta(hours=h),
+            i,
+            STEP_STAGE[s] if s else None,
+            s,
+            STEP_TP[s] if s else None,
+        )
         for u, h, i, s in indexed
     ]
     if not rows:
@@ -128,7 +142,11 @@ def test_matches_reference_on_generated_logs(make: Make, rows: list[tuple[str, i
     )
     assert {s.stage: s.skipped for s in got.skips} == ref["skips"]
     assert got.unbound_share == pytest.approx(ref["unbound_share"])
-    seen = {(e.source, e.target): e.transitions for e in got.edges if e.level == "stage" and e.transitions}
+    seen = {
+        (e.source, e.target): e.transitions
+        for e in got.edges
+        if e.level == "stage" and e.transitions
+    }
     assert seen == ref["edges"]
     ref_time = time_in_stage_reference(evs, STAGES)
     got_time = time_in(_frame(make, indexed), shop_map())
@@ -136,4 +154,6 @@ def test_matches_reference_on_generated_logs(make: Make, rows: list[tuple[str, i
         n, median = ref_time[stage]
         row = got_time.get(stage)
         assert (row.n if row else 0) == n
-        assert (row.median_s if row else None) == (pytest.approx(median) if median is not None else None)
+        assert (row.median_s if row else None) == (
+            pytest.approx(median) if median is not None else None
+        )

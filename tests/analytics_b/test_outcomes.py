@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
+from tests.analytics_b.conftest import Make
 
 from journeylens.analytics import stats
 from journeylens.analytics.outcomes import TOO_RARE, compare_outcome
-from tests.analytics_b.conftest import Make
 
 
 def _data(make: Make):  # type: ignore[no-untyped-def]
@@ -59,11 +59,17 @@ def test_counts_and_statistics(make: Make) -> None:
     assert h.p_value == pytest.approx(math.erfc(math.sqrt(100 / 6 / 2)))
     assert (h.rate_with, h.rate_without) == (0.75, pytest.approx(20 / 60))
     p = r.get("event", "promo")
-    assert p is not None and (p.a, p.c, p.test) == (3, 22, "fisher")
+    assert p is not None
+    assert (p.a, p.c, p.test) == (3, 22, "fisher")
     assert p.p_value == pytest.approx(stats.fisher_p(3, 47, 22, 28))
     rare = r.get("event", "rare")
     assert rare is not None
-    assert (rare.flag, rare.p_value, rare.q_value, rare.significant) == (TOO_RARE, None, None, False)
+    assert (rare.flag, rare.p_value, rare.q_value, rare.significant) == (
+        TOO_RARE,
+        None,
+        None,
+        False,
+    )
 
 
 def test_bh_across_all_features_tested(make: Make) -> None:
@@ -81,7 +87,9 @@ def test_bh_across_all_features_tested(make: Make) -> None:
     assert r.features[-1].flag == TOO_RARE
     # 'visit' and 'web' are on every unit: OR = (50.5·0.5)/(0.5·50.5) = 1, p = 1.
     web = r.get("channel", "web")
-    assert web is not None and web.odds_ratio == pytest.approx(1.0) and web.p_value == 1.0
+    assert web is not None
+    assert web.odds_ratio == pytest.approx(1.0)
+    assert web.p_value == 1.0
 
 
 def test_to_frame_and_errors(make: Make) -> None:
@@ -89,9 +97,9 @@ def test_to_frame_and_errors(make: Make) -> None:
     r = compare_outcome(events, outcomes, "converted", features=["event"])
     assert r.to_frame().num_rows == 4
     assert r.to_dict()["outcome"] == "converted"
-    with pytest.raises(ValueError, match="no outcome 'churned'.*converted"):
+    with pytest.raises(ValueError, match=r"no outcome 'churned'.*converted"):
         compare_outcome(events, outcomes, "churned")
     with pytest.raises(ValueError, match="unknown feature kind"):
         compare_outcome(events, outcomes, "converted", features=["colour"])
-    with pytest.raises(ValueError, match="'touchpoint_id' column.*bind the map"):
+    with pytest.raises(ValueError, match=r"'touchpoint_id' column.*bind the map"):
         compare_outcome(events, outcomes, "converted", features=["touchpoint"])

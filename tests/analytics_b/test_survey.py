@@ -7,10 +7,10 @@ import math
 from datetime import datetime
 
 import pytest
-
-from journeylens.analytics.survey import TOO_FEW, survey_metrics
 from tests.analytics_b.conftest import Make
 from tests.analytics_b.maps import shop_map
+
+from journeylens.analytics.survey import TOO_FEW, survey_metrics
 
 NPS = [10, 10, 9, 9, 9, 8, 7, 7, 3, 0]  # P = 5, passives 3, D = 2 → NPS 30
 CSAT = [5, 5, 4, 4, 4, 4, 4, 3, 2, 1]  # 7 of 10 are 4 or 5 → 70 %
@@ -49,10 +49,12 @@ def test_nps_by_stage_from_properties(make: Make) -> None:
     assert nps.se == pytest.approx(100 * math.sqrt(0.061))  # sqrt((.5 + .2 − .09)/10)
     # CSAT named touchpoint 'checkout', whose stage on the map is 'buy' (not binding's 'look').
     csat = r.get("buy", "csat")
-    assert csat is not None and csat.value == pytest.approx(70.0)
+    assert csat is not None
+    assert csat.value == pytest.approx(70.0)
     assert r.get("look", "csat") is None
     ces = r.get("use", "ces")
-    assert ces is not None and ces.value == pytest.approx(4.6)
+    assert ces is not None
+    assert ces.value == pytest.approx(4.6)
 
 
 def test_csat_by_touchpoint_with_wilson(make: Make) -> None:

@@ -45,7 +45,7 @@ from journeylens.analytics import stats
 from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows, table
 from journeylens.analytics.outcomes import ALPHA, MIN_SUPPORT, _outcome_units
 from journeylens.analytics.survey import LOC_STEP, LOC_TOUCHPOINT, locate_answers, survey_answers
-from journeylens.engine.frames import EVENT, TIME
+from journeylens.engine.frames import EVENT, TIME_US, with_epoch_us
 from journeylens.model import JourneyMap
 
 Level = Literal["step", "touchpoint"]
@@ -143,17 +143,20 @@ def _pain_experience(
 ) -> nw.LazyFrame[Any]:
     """Per (unit, location reached): ``_bad`` = 1 when a pain event follows within the horizon."""
     loc = "step_id" if level == "step" else "touchpoint_id"
+    # Integer epoch microseconds: the horizon test runs the same on every engine.
+    timed = with_epoch_us(bound)
+    horizon_us = int(horizon / timedelta(microseconds=1))
     firsts = (
-        bound.filter(~nw.col(loc).is_null())
+        timed.filter(~nw.col(loc).is_null())
         .group_by(UNIT_ID, nw.col(loc).alias("_loc"))
-        .agg(nw.col(TIME).min().alias("_t0"))
+        .agg(nw.col(TIME_US).min().alias("_t0"))
     )
-    pains = bound.filter(nw.col(EVENT).is_in(list(pain_events))).select(
-        UNIT_ID, nw.col(TIME).alias("_tp")
+    pains = timed.filter(nw.col(EVENT).is_in(list(pain_events))).select(
+        UNIT_ID, nw.col(TIME_US).alias("_tp")
     )
     hit = (
         firsts.join(pains, on=UNIT_ID, how="inner")
-        .filter((nw.col("_tp") >= nw.col("_t0")) & (nw.col("_tp") <= nw.col("_t0") + horizon))
+        .filter((nw.col("_tp") >= nw.col("_t0")) & (nw.col("_tp") <= nw.col("_t0") + horizon_us))
         .select(UNIT_ID, "_loc")
         .unique([UNIT_ID, "_loc"])
         .with_columns(nw.lit(1, dtype=nw.Int64).alias("_bad"))

@@ -41,7 +41,7 @@ from journeylens.analytics.conformance import (
     MapOrder,
     lookup,
 )
-from journeylens.engine.frames import TIME, extract_properties, prop_column
+from journeylens.engine.frames import TIME_US, extract_properties, prop_column, with_epoch_us
 from journeylens.model import JourneyMap
 
 #: What survey metrics can be grouped by.
@@ -248,8 +248,12 @@ def survey_aggregates(
     return out
 
 
+_DAY_US = 86_400_000_000
+_EPOCH = dt.date(1970, 1, 1)
+
+
 def _period_start(day: Any, by: str) -> dt.date:
-    d: dt.date = day.date() if isinstance(day, dt.datetime) else day
+    d = _EPOCH + dt.timedelta(days=int(day))
     if by == "week":
         return d - dt.timedelta(days=d.weekday())
     if by == "month":
@@ -300,7 +304,10 @@ def survey_metrics(
             )
         key = persona_col
     elif by in ("day", "week", "month"):
-        answers = answers.with_columns(nw.col(TIME).dt.truncate("1d").alias("_day"))
+        # Whole UTC days since the epoch (integer arithmetic runs the same on every engine).
+        answers = with_epoch_us(answers).with_columns(
+            (nw.col(TIME_US) // _DAY_US).cast(nw.Int64).alias("_day")
+        )
         key = "_day"
     else:
         key = None

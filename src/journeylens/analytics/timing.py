@@ -30,7 +30,7 @@ from journeylens.analytics._common import (
     table,
 )
 from journeylens.analytics.conformance import MapOrder, lookup
-from journeylens.engine.frames import TIME
+from journeylens.engine.frames import TIME_US, with_epoch_us
 from journeylens.model import JourneyMap
 
 TimingLevel = Literal["stage", "step", "touchpoint"]
@@ -85,7 +85,7 @@ class TimeIn:
 def first_arrivals(
     bound: nw.LazyFrame[Any], journey_map: JourneyMap, level: TimingLevel = "stage"
 ) -> nw.LazyFrame[Any]:
-    """Per (unit, location): ``_loc``, ``_t0`` (first event there), ``_pos`` (map order),
+    """Per (unit, location): ``_loc``, ``_t0`` (first event there, epoch µs), ``_pos`` (map order),
     and ``_dur_s``: seconds to the first event of the next location reached (null for the
     last one)."""
     if level not in _COLUMN:
@@ -100,19 +100,16 @@ def first_arrivals(
     order = MapOrder.of(journey_map)
     pos = {"stage": order.stage_pos, "step": order.step_pos,
            "touchpoint": {t: i for i, t in enumerate(order.touchpoints, 1)}}[level]  # fmt: skip
+    # Integer epoch microseconds: duration arithmetic that runs the same on every engine.
     firsts = (
-        bound.filter(~nw.col(column).is_null())
+        with_epoch_us(bound.filter(~nw.col(column).is_null()))
         .group_by(UNIT_ID, nw.col(column).cast(nw.String).alias("_loc"))
-        .agg(nw.col(TIME).min().alias("_t0"))
+        .agg(nw.col(TIME_US).min().alias("_t0"))
         .with_columns(lookup(nw.col("_loc"), pos, nw.Int64).fill_null(0).alias("_pos"))
     )
     return firsts.with_columns(
         nw.col("_t0").shift(-1).over(UNIT_ID, order_by=["_t0", "_pos"]).alias("_t1")
-    ).with_columns(
-        ((nw.col("_t1") - nw.col("_t0")).dt.total_microseconds().cast(nw.Float64) / 1e6).alias(
-            "_dur_s"
-        )
-    )
+    ).with_columns(((nw.col("_t1") - nw.col("_t0")).cast(nw.Float64) / 1e6).alias("_dur_s"))
 
 
 def time_in(
