@@ -85,7 +85,35 @@ _CHANNEL_SOURCE = {
     Channel.CHATBOT: "support",
 }
 #: Event names that mean the customer signs up or logs in (the customer becomes identified).
-IDENTIFY_EVENT = re.compile(r"sign_?up|register|log_?in|account_created|create_account|identify")
+IDENTIFY_EVENT = re.compile(
+    r"sign(ed)?_?up|regist|log(ged)?_?in|account_created|create_account|identify"
+)
+#: Country names (as personas write their location) → ISO 3166 codes for the CRM export.
+COUNTRY_CODES = {
+    "germany": "DE", "austria": "AT", "switzerland": "CH", "france": "FR", "spain": "ES",
+    "italy": "IT", "netherlands": "NL", "united kingdom": "GB", "uk": "GB", "england": "GB",
+    "ireland": "IE", "united states": "US", "usa": "US", "canada": "CA", "india": "IN",
+    "brazil": "BR", "japan": "JP", "australia": "AU", "poland": "PL", "sweden": "SE",
+}  # fmt: skip
+
+
+def country_code(location: str | None) -> str:
+    """An ISO country code from a free-text location (``"Berlin, Germany"`` → ``DE``).
+
+    >>> country_code("Leeds, United Kingdom"), country_code("FR"), country_code(None)
+    ('GB', 'FR', 'DE')
+    """
+    if not location:
+        return "DE"
+    if re.fullmatch(r"[A-Z]{2}", location.strip()):
+        return location.strip()
+    low = location.lower()
+    for name, code in sorted(COUNTRY_CODES.items(), key=lambda kv: -len(kv[0])):
+        if re.search(rf"\b{re.escape(name)}\b", low):
+            return code
+    return "DE"
+
+
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]*$")
 
 
@@ -328,7 +356,7 @@ def compile_persona(p: Persona, scenario: Scenario) -> PersonaPlan:
         id=p.id,
         share=p.share or 0.0,
         generations=gens,
-        countries=texts("country", (p.demographics.location or "DE",)),
+        countries=texts("country", (country_code(p.demographics.location),)),
         plans=texts("plan", ("monthly", "yearly")),
         preferred=frozenset(c.value for c in p.preferred_channels),
         drop_factor=behaviour.drop_factor if behaviour else 1.0,
@@ -350,7 +378,8 @@ class Plan:
     stage_ids: tuple[str, ...]
     step_stage: np.ndarray  # (S,) stage index
     emitters: tuple[Emitter, ...]
-    tp_table: np.ndarray  # (S, K) touchpoint index per step slot, -1 = none
+    tp_table: np.ndarray  # (S, K) primary touchpoint index per step slot, -1 = none
+    followups: tuple[tuple[int, ...], ...]  # per step: survey touchpoints asked after a visit
     personas: tuple[PersonaPlan, ...]
     persona_p: np.ndarray  # (P,) shares summing to 1
     identify_step: np.ndarray  # (S,) bool
@@ -366,12 +395,14 @@ class Plan:
 def _where_steps(plan_steps: tuple[str, ...], emitters: tuple[Emitter, ...], where: Where) -> int:
     if where.step is not None:
         if where.step not in plan_steps:
-            raise PlanError(f"effect refers to unknown step '{where.step}'")
+            raise PlanError(
+                f"where.step: unknown step '{where.step}' (expected one of {', '.join(plan_steps)})"
+            )
         return plan_steps.index(where.step)
     for e in emitters:
         if e.touchpoint == where.touchpoint:
             return e.step
-    raise PlanError(f"effect refers to unknown touchpoint '{where.touchpoint}'")
+    raise PlanError(f"where.touchpoint: unknown touchpoint '{where.touchpoint}'")
 
 
 def build_plan(
@@ -388,13 +419,19 @@ def build_plan(
     problems = []
     width = max(1, max(len(s.touchpoints) for _, s in steps))
     tp_table = np.full((len(steps), width), -1, dtype=np.int32)
+    followups: list[tuple[int, ...]] = []
     for i, (stage, step) in enumerate(steps):
-        for k, tp in enumerate(step.touchpoints):
+        mine: list[int] = []
+        for tp in step.touchpoints:
             try:
                 emitters.append(compile_touchpoint(tp, i, stage_ids.index(stage.id)))
-                tp_table[i, k] = len(emitters) - 1
+                mine.append(len(emitters) - 1)
             except PlanError as exc:
                 problems.append(str(exc))
+        primary, after = _roles([emitters[j] for j in mine])
+        for k, j in enumerate(primary):
+            tp_table[i, k] = mine[j]
+        followups.append(tuple(mine[j] for j in after))
     if problems:
         raise PlanError("\n".join(problems))
     b = scenario.behaviour
@@ -440,11 +477,14 @@ def build_plan(
     if not ident.any() and conversion >= 0:
         ident[conversion] = True  # checkout asks for an account when the map has no sign-up
     emit_t = tuple(emitters)
-    for eff in scenario.effects:
+    for i, eff in enumerate(scenario.effects):
         where = getattr(eff, "where", None)
-        if isinstance(where, Where):
-            _where_steps(step_ids, emit_t, where)
-        _check_who(eff.who, plans)
+        try:
+            if isinstance(where, Where):
+                _where_steps(step_ids, emit_t, where)
+            _check_who(eff.who, plans)
+        except PlanError as exc:
+            raise PlanError(f"scenario effects[{i}] (id '{eff.id}'): {exc}") from None
     return Plan(
         journey,
         scenario,
@@ -453,6 +493,7 @@ def build_plan(
         step_stage,
         emit_t,
         tp_table,
+        tuple(followups),
         tuple(plans),
         shares,
         ident,
@@ -466,11 +507,38 @@ def build_plan(
     )
 
 
+def _roles(emitters: list[Emitter]) -> tuple[list[int], list[int]]:
+    """Split a step's touchpoints into alternatives (one is chosen per visit) and surveys
+    asked after the visit.
+
+    Survey touchpoints beside other touchpoints are follow-ups, not alternatives. An
+    ``order_placed`` beside a ``purchase`` is already written by the purchase's order row
+    (created_at + paid_at), and a ``ticket_resolved`` by the ticket row's resolved_at, so
+    neither is chosen on its own.
+    """
+    events = {e.event for e in emitters}
+    primary: list[int] = []
+    after: list[int] = []
+    only_surveys = all(e.source == "survey" for e in emitters)
+    for j, e in enumerate(emitters):
+        if e.source == "survey" and not only_surveys:
+            after.append(j)
+        elif (e.event == "order_placed" and "purchase" in events) or (
+            e.event == "ticket_resolved" and "ticket_opened" in events
+        ):
+            continue
+        else:
+            primary.append(j)
+    return primary, after
+
+
 def _check_who(who: Who, plans: list[PersonaPlan]) -> None:
     ids = [p.id for p in plans]
     for pid in who.personas:
         if pid not in ids:
-            raise PlanError(f"effect refers to unknown persona '{pid}' (known: {', '.join(ids)})")
+            raise PlanError(
+                f"who.personas: unknown persona '{pid}' (expected one of {', '.join(ids)})"
+            )
 
 
 def _step_value(b: object, step: str, name: str) -> float:

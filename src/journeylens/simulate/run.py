@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from journeylens.model import JourneyMap, Persona
 from journeylens.simulate.plan import SOURCES, SUPPORT_CHANNELS, build_plan
@@ -287,30 +289,31 @@ def _csv(text: str) -> str:
 def _write_identities(
     fh: Any, writer: ChunkWriter, has_rows: np.ndarray, has_social: np.ndarray
 ) -> None:
-    """Every identity of every customer who left a record, with its true customer."""
+    """Every identity of every customer who left a record, with its true customer.
+
+    Rows are grouped by identity type within a chunk (vectorised), customers in order.
+    """
     p = writer.p
     used = writer.used
-    cust = p.customer_id.to_pylist()
-    email = p.email.to_pylist()
-    anon = [a.to_pylist() for a in p.anon]
-    dev = [d.to_pylist() for d in p.device]
-    handle = p.handle.to_pylist()
-    out = []
-    for i in np.flatnonzero(has_rows):
-        true = p.true_id[i]
-        if cust[i]:
-            out.append(f"user_id,{cust[i]},{true}\n")
-        out.append(f"email,{email[i]},{true}\n")
-        if used[i, D_APP]:
-            out.append(f"anonymous_id,{anon[D_APP][i]},{true}\n")
-            out.append(f"device_id,{dev[D_APP][i]},{true}\n")
-        for slot in (D_DESKTOP, D_MOBILE):
-            if used[i, slot]:
-                out.append(f"anonymous_id,{anon[slot][i]},{true}\n")
-                out.append(f"device_id,{dev[slot][i]},{true}\n")
-        if has_social[i]:
-            out.append(f"social_handle,{handle[i]},{true}\n")
-    fh.write("".join(out))
+    groups: list[tuple[str, pa.Array, np.ndarray]] = [
+        ("user_id", p.customer_id, has_rows & p.identified),
+        ("email", p.email, has_rows),
+        ("anonymous_id", p.anon[D_APP], has_rows & used[:, D_APP]),
+        ("device_id", p.device[D_APP], has_rows & used[:, D_APP]),
+        ("anonymous_id", p.anon[D_DESKTOP], has_rows & used[:, D_DESKTOP]),
+        ("device_id", p.device[D_DESKTOP], has_rows & used[:, D_DESKTOP]),
+        ("anonymous_id", p.anon[D_MOBILE], has_rows & used[:, D_MOBILE]),
+        ("device_id", p.device[D_MOBILE], has_rows & used[:, D_MOBILE]),
+        ("social_handle", p.handle, has_rows & has_social),
+    ]
+    for name, values, mask in groups:
+        sel = pa.array(np.flatnonzero(mask))
+        if len(sel) == 0:
+            continue
+        lines = pc.binary_join_element_wise(
+            pa.scalar(name), values.take(sel), p.true_id.take(sel), ","
+        )
+        fh.write("\n".join(lines.to_pylist()) + "\n")
 
 
 def _count_preferences(walker: Walker, chunk: Any, prefs: dict[str, dict[str, int]]) -> None:

@@ -196,14 +196,19 @@ class Walker:
         usage = [
             i
             for i in range(self.S)
-            if i > plan.conversion_step
-            and any(self.src[t] < 2 for t in plan.tp_table[i] if t >= 0)
+            if i > plan.conversion_step and any(self.src[t] < 2 for t in plan.tp_table[i] if t >= 0)
         ]
         self.last_stage_steps = (
-            np.array(usage)
-            if usage
-            else np.flatnonzero(plan.step_stage == plan.step_stage[-1])
+            np.array(usage) if usage else np.flatnonzero(plan.step_stage == plan.step_stage[-1])
         )
+        # Survey touchpoints asked after a visit of their step (see plan._roles).
+        self.followup_rate = 0.3
+        self.has_followup = np.array([bool(f) for f in plan.followups])
+        self.followup_by_tp: dict[int, np.ndarray] = {}
+        for i, fs in enumerate(plan.followups):
+            for f in fs:
+                mask = self.followup_by_tp.setdefault(f, np.zeros(self.S, dtype=bool))
+                mask[i] = True
         # Side records (surveys, tickets, posts) follow experiences on these sources only.
         self.tp_side = np.array(
             [e.source in ("web", "app", "sales", "support") for e in plan.emitters] or [False]
@@ -490,13 +495,14 @@ class Walker:
                     drop_mult = np.where(err, drop_mult * eff.drop_factor, drop_mult)
                     exp = np.where(err, PAINFUL, exp).astype(np.int8)
                     had_pain[act[err]] = True
-                elif isinstance(eff, Pain):
+                elif isinstance(eff, Pain) and walking:
+                    # Only the journey walk plants pain: churn is decided when it ends.
                     hm = at & who & inwin & (rng.random(m) < eff.hit_rate)
                     hit[eff.id][act[hm]] = True
                     force_ticket |= hm & ~self.tp_support[np.maximum(tp, 0)]
                     exp = np.where(hm, PAINFUL, exp).astype(np.int8)
                     had_pain[act[hm]] = True
-                elif isinstance(eff, MomentOfTruth):
+                elif isinstance(eff, MomentOfTruth) and walking:
                     state = mot[eff.id]
                     first = at & who & inwin & (state[act] < 0)
                     bad = first & (rng.random(m) < eff.bad_share)
@@ -539,9 +545,24 @@ class Walker:
             )
             utm_pending[act[vi[src[vi] == 0]]] = -1
             last_t[act[vi]] = np.maximum(last_t[act[vi]], ta[vi])
+            # Surveys the map asks after this step (follow-ups), answered by some.
+            has_follow = self.has_followup[s]
+            for f, steps_with in self.followup_by_tp.items():
+                fi = np.flatnonzero(
+                    steps_with[s] & (tp >= 0) & (rng.random(m) < self.followup_rate)
+                )
+                rec.add(
+                    K_TOUCH,
+                    act[fi],
+                    ta[fi] + ((1 + rng.random(fi.size) * 47) * 3600 * US).astype(np.int64),
+                    tp=f,
+                    exp=exp[fi],
+                    ident=ident[fi],
+                    tag=tp[fi],
+                )
             # Side records: surveys, tickets, social mentions.
             side = (tp >= 0) & self.tp_side[np.maximum(tp, 0)]
-            sv = np.flatnonzero(ident & side & (rng.random(m) < survey_p))
+            sv = np.flatnonzero(ident & side & ~has_follow & (rng.random(m) < survey_p))
             stype = np.where(rng.random(sv.size) < 0.7, SURVEY_CSAT, SURVEY_CES)
             rec.add(
                 K_SURVEY,
@@ -554,9 +575,7 @@ class Walker:
             )
             tk_p = b.ticket_rate * ticket_mult * np.where(exp == PAINFUL, 5.0, 1.0)
             tk = np.flatnonzero(
-                ((rng.random(m) < tk_p) | force_ticket)
-                & side
-                & ~self.tp_support[np.maximum(tp, 0)]
+                ((rng.random(m) < tk_p) | force_ticket) & side & ~self.tp_support[np.maximum(tp, 0)]
             )
             tch = self._choose(rng, self.ticket_w[pa[tk], ga[tk]])
             resolve = np.where(

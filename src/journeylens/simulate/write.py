@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from journeylens.simulate.plan import (
     CAMPAIGN_CHANNELS,
+    GENERATIONS,
     SUPPORT_CHANNELS,
     Emitter,
 )
@@ -98,10 +99,24 @@ def join(*pieces: Piece) -> pa.Array:
 
 
 def iso(t_us: np.ndarray, unit: str = "ms") -> pa.Array:
-    """ISO 8601 UTC text (``2026-01-05T10:00:00.123Z`` for ms, no fraction for s)."""
+    """ISO 8601 UTC text (``2026-01-05T10:00:00.123Z`` for ms, no fraction for s).
+
+    Arrow's cast of a timestamp to text is ~15x faster than ``strftime``; it writes a space
+    between date and time, which is replaced by ``T``.
+    """
     div = {"ms": 1000, "s": US}[unit]
     arr = pa.array(np.asarray(t_us) // div, type=pa.timestamp(unit))
-    return pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ")
+    text = pc.utf8_replace_slice(pc.cast(arr, pa.string()), start=10, stop=11, replacement="T")
+    return join(text, "Z")
+
+
+def yyyymmdd(t_us: np.ndarray) -> pa.Array:
+    """The UTC date as ``YYYYMMDD`` text (GA4 ``event_date``)."""
+    days = (np.asarray(t_us) // DAY).astype("datetime64[D]")
+    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    day = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
+    return num(year * 10000 + month * 100 + day)
 
 
 def num(values: np.ndarray) -> pa.Array:
@@ -135,10 +150,10 @@ def nullable(
 class People:
     """Per-customer identity strings of one chunk (built once, taken per record)."""
 
-    true_id: list[str]
+    true_id: pa.Array
     customer_id: pa.Array  # "" when never identified
     email: pa.Array
-    first: list[str]
+    first: pa.Array
     anon: list[pa.Array]  # per device slot: app pseudo id, desktop anonymousId, mobile anonymousId
     device: list[pa.Array]
     handle: pa.Array
@@ -146,46 +161,33 @@ class People:
 
 
 def people(chunk: Chunk) -> People:
-    """Identity strings for every customer of a chunk (unique by construction)."""
+    """Identity strings for every customer of a chunk (unique by construction: each embeds
+    the customer's global number, behind random digits so ids do not sort by customer)."""
     n, off = chunk.n, chunk.offset
     key = chunk.persons["key"]
     u = chunk.persons["attr_u"]
     ident = chunk.persons["ident_at"] >= 0
-    first = [FIRST_NAMES[int(x * len(FIRST_NAMES))] for x in u[:, 2]]
-    gid = range(off, off + n)
-    anon_desktop = [
-        f"{int(k) & 0xFFFFFFFFFF:010x}-{g:07x}-d" for k, g in zip(key[:, 0], gid, strict=True)
-    ]
-    anon_mobile = [
-        f"{int(k) & 0xFFFFFFFFFF:010x}-{g:07x}-m" for k, g in zip(key[:, 1], gid, strict=True)
-    ]
-    pseudo = [
-        f"{int(k) % 10**9:09d}{g:07d}.{1_600_000_000 + int(k) % 10**8}"
-        for k, g in zip(key[:, 2], gid, strict=True)
-    ]
-    dev = [
-        pa.array([f"{x}" for x in pseudo]),
-        pa.array(
-            [
-                f"dev-{int(k) >> 20 & 0xFFFFFFFF:08x}{g:07x}d"
-                for k, g in zip(key[:, 3], gid, strict=True)
-            ]
-        ),
-        pa.array(
-            [
-                f"dev-{int(k) >> 20 & 0xFFFFFFFF:08x}{g:07x}m"
-                for k, g in zip(key[:, 3], gid, strict=True)
-            ]
-        ),
-    ]
+    gid = np.arange(off, off + n, dtype=np.int64)
+    first = take(FIRST_NAMES, (u[:, 2] * len(FIRST_NAMES)).astype(np.int64))
+    g = num(gid)
+    g7 = pc.utf8_lpad(g, width=8, padding="0")
+
+    def rand(col: int, digits: int, shift: int = 0) -> pa.Array:
+        return pc.utf8_lpad(num((key[:, col] >> shift) % 10**digits), width=digits, padding="0")
+
+    pseudo = join(rand(2, 9), g7, ".", num(1_600_000_000 + key[:, 2] % 10**8))
     return People(
-        true_id=[f"P{g:08d}" for g in gid],
-        customer_id=pa.array([f"C{g:08d}" if i else "" for g, i in zip(gid, ident, strict=True)]),
-        email=pa.array([f"{f}.{g}@example.com" for f, g in zip(first, gid, strict=True)]),
+        true_id=join("P", g7),
+        customer_id=pc.if_else(pa.array(ident), join("C", g7), pa.scalar("")),
+        email=join(first, ".", g, "@example.com"),
         first=first,
-        anon=[pa.array(pseudo), pa.array(anon_desktop), pa.array(anon_mobile)],
-        device=dev,
-        handle=pa.array([f"{f}_{g:x}" for f, g in zip(first, gid, strict=True)]),
+        anon=[pseudo, join(rand(0, 10), "-", g7, "-d"), join(rand(1, 10), "-", g7, "-m")],
+        device=[
+            pseudo,
+            join("dev-", rand(3, 8, 20), g7, "d"),
+            join("dev-", rand(3, 8, 20), g7, "m"),
+        ],
+        handle=join(first, "_", g),
         identified=ident,
     )
 
@@ -281,149 +283,138 @@ class ChunkWriter:
     # -- formats -----------------------------------------------------------------------
 
     def segment(self, idx: np.ndarray) -> pa.Array:
-        """Segment JSON lines (track / page / identify) for records ``idx``."""
+        """Segment JSON lines (track / page / identify) for records ``idx``.
+
+        A line is: a per-group opening (type, name), the common head (ids, time), a
+        per-group middle (event, properties or traits), the device context, a per-group
+        page block and the common tail. Only the short per-group parts are built per group.
+        """
         r, p = self.r, self.p
         person = r["person"][idx]
-        dev = np.maximum(r["dev"][idx], D_DESKTOP)
-        anon = pc.if_else(
-            pa.array(dev == D_MOBILE), take(p.anon[2], person), take(p.anon[1], person)
-        )
-        devid = pc.if_else(
-            pa.array(dev == D_MOBILE), take(p.device[2], person), take(p.device[1], person)
-        )
-        ident = r["ident"][idx]
-        user = nullable(take(p.customer_id, person), ident)
-        dtype = pc.if_else(pa.array(dev == D_MOBILE), pa.scalar("mobile"), pa.scalar("desktop"))
+        mob = pa.array(r["dev"][idx] == D_MOBILE)
+        anon = pc.if_else(mob, take(p.anon[2], person), take(p.anon[1], person))
+        devid = pc.if_else(mob, take(p.device[2], person), take(p.device[1], person))
+        user = nullable(take(p.customer_id, person), r["ident"][idx])
+        dtype = pc.if_else(mob, pa.scalar("mobile"), pa.scalar("desktop"))
         agent = pc.if_else(
-            pa.array(dev == D_MOBILE),
+            mob,
             pa.scalar("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148"),
             pa.scalar("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0"),
         )
-        tag = r["tag"][idx]
         campaigns = [
-            f',"campaign":{{"source":"{self._camp_source(c)}","medium":"{self._camp_medium(c)}","name":{jq(c)}}}'
+            f',"campaign":{{"source":"{self._camp_source(c)}","medium":"cpc","name":{jq(c)}}}'
             for c in self.w.campaigns
         ]
-        camp = take(["", *campaigns], np.maximum(tag + 1, 0))
-        head = join(
-            ',"messageId":"', self._ids("m", idx), '","timestamp":"', iso(r["t"][idx]),
-            '","anonymousId":"', anon, '","userId":', user,
-        )  # fmt: skip
-        ctx_dev = join(',"context":{"device":{"id":"', devid, '","type":"', dtype, '"}')
-        tail = join(camp, ',"userAgent":"', agent, '"}}')
-        parts: list[tuple[np.ndarray, pa.Array]] = []
-        kind, tp = r["kind"][idx], r["tp"][idx]
-        for g in self._groups(kind, tp):
-            sel = g[1]
-            k, t = g[0]
+        camp = take(["", *campaigns], np.maximum(r["tag"][idx] + 1, 0))
+        opens: list[str] = []
+        code = np.zeros(len(idx), dtype=np.int64)
+        mids: list[tuple[np.ndarray, pa.Array]] = []
+        pages: list[tuple[np.ndarray, pa.Array]] = []
+        tp_json = [jq(e.touchpoint) for e in self.plan.emitters]
+        for (k, t), sel in self._groups(r["kind"][idx], r["tp"][idx]):
+            n = len(sel)
+            code[sel] = len(opens)
+            page: pa.Array = pa.array([""] * n)
             if k == K_IDENTIFY:
-                body = join(
-                    '{"type":"identify"', head.take(pa.array(sel)),
-                    ',"traits":{"email":"', take(p.email, person[sel]), '"}',
-                    ctx_dev.take(pa.array(sel)), tail.take(pa.array(sel)),
-                )  # fmt: skip
+                opens.append('{"type":"identify"')
+                mid = join(',"traits":{"email":"', take(p.email, person[sel]), '"}')
             elif k == K_ERROR:
-                name = self._incident_event(r["tag"][idx][sel])
-                body = join(
-                    '{"type":"track"', head.take(pa.array(sel)), ',"event":', name,
-                    ',"properties":{"touchpoint":', take([jq(e.touchpoint) for e in self.plan.emitters], tp[sel]),
-                    ',"message":"Something went wrong"}',
-                    ctx_dev.take(pa.array(sel)), tail.take(pa.array(sel)),
+                opens.append('{"type":"track"')
+                mid = join(
+                    ',"event":', self._incident_event(r["tag"][idx][sel]),
+                    ',"properties":{"touchpoint":', tp_json[t], ',"message":"Something went wrong"}',
                 )  # fmt: skip
             else:
                 e = self.plan.emitters[t]
-                props = self._props(e, len(sel), True)
-                path = props.get("path")
+                props = self._props(e, n, True)
                 if e.event == "page_view":
+                    opens.append('{"type":"page","name":' + jq(self.tp_names[t]))
+                    path = props.pop("path", None)
                     if path is None:
-                        path = pa.array([jq("/" + e.touchpoint)] * len(sel))
-                    props.pop("path", None)
-                    extra = [(',"' + k2 + '":', v) for k2, v in props.items()]
-                    flat: list[Piece] = [x for pair in extra for x in pair]
-                    body = join(
-                        '{"type":"page","name":', jq(self.tp_names[t]), head.take(pa.array(sel)),
-                        ',"properties":{"path":', path, ',"url":"https://example.com', pc.utf8_slice_codeunits(path, 1),
-                        *flat, "}", ctx_dev.take(pa.array(sel)), ',"page":{"path":', path,
-                        ',"url":"https://example.com', pc.utf8_slice_codeunits(path, 1), ',"referrer":""}',
-                        tail.take(pa.array(sel)),
-                    )  # fmt: skip
+                        path = pa.array([jq("/" + e.touchpoint)] * n)
+                    url = join('"https://example.com', pc.utf8_slice_codeunits(path, 1))
+                    flat: list[Piece] = [x for k2, v in props.items() for x in (f',"{k2}":', v)]
+                    mid = join(',"properties":{"path":', path, ',"url":', url, *flat, "}")
+                    page = join(',"page":{"path":', path, ',"url":', url, ',"referrer":""}')
                 else:
-                    extra = [
-                        (('"' if i == 0 else ',"') + k2 + '":', v)
+                    opens.append('{"type":"track"')
+                    flat = [
+                        x
                         for i, (k2, v) in enumerate(props.items())
+                        for x in (("" if i == 0 else ",") + f'"{k2}":', v)
                     ]
-                    flat = [x for pair in extra for x in pair]
-                    body = join(
-                        '{"type":"track"', head.take(pa.array(sel)), ',"event":', jq(e.event),
-                        ',"properties":{', *flat, "}", ctx_dev.take(pa.array(sel)), tail.take(pa.array(sel)),
-                    )  # fmt: skip
-            parts.append((sel, body))
-        return _assemble(parts, len(idx))
+                    mid = join(',"event":', jq(e.event), ',"properties":{', *flat, "}")
+            mids.append((sel, mid))
+            pages.append((sel, page))
+        return join(
+            take(opens, code), ',"messageId":"', self._ids("m", idx), '","timestamp":"',
+            iso(r["t"][idx]), '","anonymousId":"', anon, '","userId":', user,
+            _assemble(mids, len(idx)), ',"context":{"device":{"id":"', devid, '","type":"', dtype,
+            '"}', _assemble(pages, len(idx)), camp, ',"userAgent":"', agent, '"}}',
+        )  # fmt: skip
 
     def ga4(self, idx: np.ndarray) -> pa.Array:
         """GA4 BigQuery-export JSON lines for records ``idx``."""
         r, p = self.r, self.p
         person = r["person"][idx]
         t = r["t"][idx]
-        ident = r["ident"][idx]
-        user = nullable(take(p.customer_id, person), ident)
-        date = pc.strftime(pa.array(t // US, type=pa.timestamp("s")), format="%Y%m%d")
-        session = num((t // US) // 1800)
+        user = nullable(take(p.customer_id, person), r["ident"][idx])
         country = take(
             [jq(c) for c in ("DE", "AT", "FR", "US", "GB")],
             (self.c.persons["attr_u"][person, 0] * 5).astype(np.int64),
         )
-        ios = (self.c.persons["key"][person, 2] & 1) == 1
-        os_ = pc.if_else(pa.array(ios), pa.scalar('"iOS"'), pa.scalar('"Android"'))
-        platform = pc.if_else(pa.array(ios), pa.scalar('"IOS"'), pa.scalar('"ANDROID"'))
-        head = join('{"event_date":"', date, '","event_timestamp":', num(t), ',"event_name":')
-        tail = join(
-            ',"user_pseudo_id":"', take(p.anon[0], person), '","user_id":', user,
-            ',"device":{"category":"mobile","operating_system":', os_, '},"geo":{"country":', country,
-            '},"platform":', platform, "}",
-        )  # fmt: skip
-        sess = join('{"key":"ga_session_id","value":{"int_value":', session, "}}")
-        parts: list[tuple[np.ndarray, pa.Array]] = []
-        kind, tp = r["kind"][idx], r["tp"][idx]
-        for (k, tpi), sel in self._groups(kind, tp):
-            s = pa.array(sel)
+        ios = pa.array((self.c.persons["key"][person, 2] & 1) == 1)
+        os_ = pc.if_else(ios, pa.scalar('"iOS"'), pa.scalar('"Android"'))
+        platform = pc.if_else(ios, pa.scalar('"IOS"'), pa.scalar('"ANDROID"'))
+        names: list[str] = []
+        code = np.zeros(len(idx), dtype=np.int64)
+        params_parts: list[tuple[np.ndarray, pa.Array]] = []
+        for (k, tpi), sel in self._groups(r["kind"][idx], r["tp"][idx]):
+            n = len(sel)
+            e = self.plan.emitters[tpi]
+            code[sel] = len(names)
             if k == K_ERROR:
-                name = self._incident_event(r["tag"][idx][sel])
-                params: list[Piece] = [
-                    ',{"key":"touchpoint","value":{"string_value":',
-                    jq(self.plan.emitters[tpi].touchpoint),
-                    "}}",
-                ]
-            else:
-                e = self.plan.emitters[tpi]
-                name = pa.array([jq(e.event)] * len(sel))
-                params = []
-                for key, values in e.props:
-                    if values.absent:
-                        continue
-                    vals = self._props(
-                        Emitter(e.touchpoint, 0, 0, "", "", "", ((key, values),), None, None, ()),
-                        len(sel),
-                        True,
-                    )[key]
-                    numeric = (
-                        (not values.candidates and values.integer)
-                        or (all(
-                            isinstance(c, int) and not isinstance(c, bool)
-                            for c in values.candidates
-                        )
-                        and values.candidates)
+                names.append("@@ERROR@@")
+                params: pa.Array = pa.array(
+                    [',{"key":"touchpoint","value":{"string_value":' + jq(e.touchpoint) + "}}"] * n
+                )
+                # The error's event name varies by incident: carried in its own group column.
+                params_parts.append((sel, params))
+                continue
+            names.append(jq(e.event))
+            pieces: list[Piece] = []
+            for key, values in e.props:
+                if values.absent:
+                    continue
+                one = Emitter(e.touchpoint, 0, 0, "", "", "", ((key, values),), None, None, ())
+                vals = self._props(one, n, True)[key]
+                ints = (
+                    values.integer
+                    if not values.candidates
+                    else all(
+                        isinstance(c, int) and not isinstance(c, bool) for c in values.candidates
                     )
-                    is_float = not values.candidates and not values.integer
-                    vkey = (
-                        "int_value" if numeric else ("double_value" if is_float else "string_value")
-                    )
-                    params += [',{"key":', jq(key), ',"value":{"' + vkey + '":', vals, "}}"]
-            body = join(
-                head.take(s), name, ',"event_params":[', sess.take(s), *params, "]", tail.take(s)
+                )
+                floats = not values.candidates and not values.integer
+                vkey = "int_value" if ints else ("double_value" if floats else "string_value")
+                pieces += [',{"key":', jq(key), ',"value":{"' + vkey + '":', vals, "}}"]
+            params = join(*pieces) if pieces else pa.array([""] * n)
+            params_parts.append((sel, params))
+        name = take(names, code)
+        err = np.flatnonzero(r["kind"][idx] == K_ERROR)
+        if err.size:
+            mask = np.zeros(len(idx), dtype=bool)
+            mask[err] = True
+            name = pc.replace_with_mask(
+                name, pa.array(mask), self._incident_event(r["tag"][idx][err])
             )
-            parts.append((sel, body))
-        return _assemble(parts, len(idx))
+        return join(
+            '{"event_date":"', yyyymmdd(t), '","event_timestamp":', num(t), ',"event_name":', name,
+            ',"event_params":[{"key":"ga_session_id","value":{"int_value":', num((t // US) // 1800),
+            "}}", _assemble(params_parts, len(idx)), '],"user_pseudo_id":"', take(p.anon[0], person),
+            '","user_id":', user, ',"device":{"category":"mobile","operating_system":', os_,
+            '},"geo":{"country":', country, '},"platform":', platform, "}",
+        )  # fmt: skip
 
     def orders(self, idx: np.ndarray) -> pa.Array:
         """Orders CSV rows (one row per order; its timestamps carry the event kinds)."""
@@ -562,13 +553,33 @@ class ChunkWriter:
             for x in (0, 1, 2)
             for j in range(nb)
         ]
+        # What the answer is about: the visited touchpoint for follow-up surveys (``tag``),
+        # unless the survey touchpoint's rule fixes ``touchpoint`` / ``stage`` values.
+        tp_ids = ["", *[e.touchpoint for e in self.plan.emitters]]
+        stage_ids = ["", *[self.plan.stage_ids[e.stage] for e in self.plan.emitters]]
+        tp_text = np.array(tp_ids, dtype=object)[about + 1]
+        st_text = np.array(stage_ids, dtype=object)[about + 1]
+        for (k, tpi), sel in self._groups(r["kind"][idx], r["tp"][idx]):
+            if k != K_TOUCH:
+                continue
+            visited = r["tag"][idx][sel]
+            about[sel] = np.where(visited >= 0, visited, about[sel])
+            tp_text[sel] = np.array(tp_ids, dtype=object)[about[sel] + 1]
+            st_text[sel] = np.array(stage_ids, dtype=object)[about[sel] + 1]
+            fixed = dict(self.plan.emitters[tpi].props)
+            u2 = self.rng.random(len(sel))
+            for col, arr in (("touchpoint", tp_text), ("stage", st_text)):
+                vals = fixed.get(col)
+                if vals is None or not vals.candidates:
+                    continue
+                cands = [str(c) for c in vals.candidates]
+                pick = np.array(cands, dtype=object)[(u2 * len(cands)).astype(np.int64)]
+                arr[sel] = np.where(np.isin(arr[sel], cands), arr[sel], pick)
         has_comment = self.rng.random(n) < 0.6
         cidx = (about + 1) * 3 * nb + exp * nb + (self.rng.random(n) * nb).astype(np.int64)
         comment = pc.if_else(pa.array(has_comment), take(vocab, cidx), pa.scalar(""))
-        tp_ids = ["", *[e.touchpoint for e in self.plan.emitters]]
-        stage_ids = ["", *[self.plan.stage_ids[e.stage] for e in self.plan.emitters]]
-        tp_col = take(tp_ids, about + 1)
-        st_col = take(stage_ids, about + 1)
+        tp_col = pa.array([cq(x) for x in tp_text.tolist()], pa.string())
+        st_col = pa.array([cq(x) for x in st_text.tolist()], pa.string())
         ident = r["ident"][idx]
         cust = pc.if_else(pa.array(ident), take(p.customer_id, person), pa.scalar(""))
         return join(
@@ -659,25 +670,15 @@ class ChunkWriter:
         who = np.flatnonzero(p.identified)
         persona = c.persons["persona"][who]
         u = c.persons["attr_u"][who]
-        countries = [
-            pp.countries[int(x * len(pp.countries))]
-            for pp, x in zip((self.plan.personas[i] for i in persona), u[:, 0], strict=True)
-        ]
-        plans = [
-            pp.plans[int(x * len(pp.plans))]
-            for pp, x in zip((self.plan.personas[i] for i in persona), u[:, 1], strict=True)
-        ]
-        from journeylens.simulate.plan import GENERATIONS
-
-        gens = [GENERATIONS[g] for g in c.persons["gen"][who]]
-        signup = pc.strftime(
-            pa.array(c.persons["ident_at"][who] // US, type=pa.timestamp("s")), format="%Y-%m-%d"
+        countries = _persona_pick(persona, u[:, 0], [pp.countries for pp in self.plan.personas])
+        plans = _persona_pick(persona, u[:, 1], [pp.plans for pp in self.plan.personas])
+        gens = take(GENERATIONS, c.persons["gen"][who])
+        signup = pc.cast(
+            pa.array(c.persons["ident_at"][who] // DAY, pa.int32()).cast(pa.date32()), pa.string()
         )
         return join(
             take(p.customer_id, who), ",", take(p.email, who), ",", take(p.first, who), ",",
-            num(c.persons["birth"][who]), ",", pa.array(gens, pa.string()), ",",
-            pa.array([cq(x) for x in countries], pa.string()), ",", signup, ",",
-            pa.array([cq(x) for x in plans], pa.string()),
+            num(c.persons["birth"][who]), ",", gens, ",", countries, ",", signup, ",", plans,
         )  # fmt: skip
 
     # -- helpers -----------------------------------------------------------------------
@@ -711,6 +712,18 @@ class ChunkWriter:
         return "cpc"
 
 
+def _persona_pick(persona: np.ndarray, u: np.ndarray, options: list[tuple[str, ...]]) -> pa.Array:
+    """Per row, option ``u`` of its persona's candidate values (CSV-quoted)."""
+    vocab: list[str] = []
+    start = []
+    for opts in options:
+        start.append(len(vocab))
+        vocab += [cq(o) for o in opts]
+    sizes = np.array([len(o) for o in options])
+    idx = np.array(start)[persona] + (u * sizes[persona]).astype(np.int64)
+    return take(vocab, idx)
+
+
 def _interval(
     low: float | None, high: float | None, cands: tuple[Any, ...], u: np.ndarray
 ) -> np.ndarray:
@@ -727,7 +740,11 @@ def _assemble(parts: list[tuple[np.ndarray, pa.Array]], n: int) -> pa.Array:
     if not parts:
         return pa.array([], pa.string())
     positions = np.concatenate([sel for sel, _ in parts])
-    lines = pa.concat_arrays([arr.cast(pa.large_string()) for _, arr in parts])
+    arrays = [
+        (pa.array([arr.as_py()] * len(sel)) if isinstance(arr, pa.Scalar) else arr)
+        for sel, arr in parts
+    ]
+    lines = pa.concat_arrays([arr.cast(pa.string()) for arr in arrays])
     inverse = np.empty(n, dtype=np.int64)
     inverse[positions] = np.arange(n)
     return lines.take(pa.array(inverse))
@@ -880,7 +897,9 @@ def write_lines(
     order = np.repeat(np.arange(n), 1 + dup.astype(np.int64))
     if dup.any():
         data = data.take(pa.array(order))
-    data = pc.binary_join_element_wise(data, pa.scalar(b"\n", pa.large_binary()), pa.scalar(b"", pa.large_binary()))
+    data = pc.binary_join_element_wise(
+        data, pa.scalar(b"\n", pa.large_binary()), pa.scalar(b"", pa.large_binary())
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
         if header is not None:
