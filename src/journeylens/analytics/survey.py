@@ -190,7 +190,8 @@ def locate_answers(
 
     ``properties.touchpoint`` / ``properties.stage`` of the answer win; the step and stage
     of a touchpoint named there come from the map; otherwise the binding columns
-    (``touchpoint_id``, ``step_id``, ``stage_id``) are used when present.
+    (``touchpoint_id``, ``step_id``, ``stage_id``) are used when present. With a map, a
+    known step also gives its stage.
     """
     names = answers.collect_schema().names()
     tp_prop, stage_prop = prop_column("touchpoint"), prop_column("stage")
@@ -202,17 +203,39 @@ def locate_answers(
         names = answers.collect_schema().names()
     order = MapOrder.of(journey_map) if journey_map is not None else None
 
-    def col(name: str) -> nw.Expr:
-        return nw.col(name).cast(nw.String) if name in names else nw.lit(None, dtype=nw.String)
+    def col(name: str) -> nw.Expr | None:
+        return nw.col(name).cast(nw.String) if name in names else None
+
+    def first_of(*parts: nw.Expr | None) -> nw.Expr:
+        # Only real columns go into coalesce: an all-literal expression would be broadcast
+        # as a scalar, which some engines render as an invalid window.
+        present = [p for p in parts if p is not None]
+        if not present:
+            return nw.lit(None, dtype=nw.String)
+        return present[0] if len(present) == 1 else nw.coalesce(*present)
 
     prop_tp, prop_stage = col(tp_prop), col(stage_prop)
-    tp_step = lookup(prop_tp, order.touchpoint_step) if order else nw.lit(None, dtype=nw.String)
-    tp_stage = lookup(prop_tp, order.touchpoint_stage) if order else nw.lit(None, dtype=nw.String)
-    return answers.with_columns(
-        nw.coalesce(prop_tp, col(TOUCHPOINT_ID)).alias(LOC_TOUCHPOINT),
+    if prop_tp is not None and order is not None:
+        tp_step: nw.Expr | None = lookup(prop_tp, order.touchpoint_step)
+        tp_stage: nw.Expr | None = lookup(prop_tp, order.touchpoint_stage)
+    else:
+        tp_step = tp_stage = None
+    bound_step = col(STEP_ID)
+    if prop_tp is None:
+        loc_step = first_of(bound_step)
+    else:
         # A named touchpoint decides the step too; only unnamed answers fall back to binding.
-        nw.when(prop_tp.is_null()).then(col(STEP_ID)).otherwise(tp_step).alias(LOC_STEP),
-        nw.coalesce(prop_stage, tp_stage, col(STAGE_ID)).alias(LOC_STAGE),
+        loc_step = (
+            nw.when(prop_tp.is_null()).then(first_of(bound_step)).otherwise(first_of(tp_step))
+        )
+    answers = answers.with_columns(
+        first_of(prop_tp, col(TOUCHPOINT_ID)).alias(LOC_TOUCHPOINT), loc_step.alias(LOC_STEP)
+    )
+    # The stage: named in the answer, else the named touchpoint's, else the step's (map),
+    # else the binding's.
+    step_stage = lookup(nw.col(LOC_STEP), order.step_stage) if order else None
+    return answers.with_columns(
+        first_of(prop_stage, tp_stage, step_stage, col(STAGE_ID)).alias(LOC_STAGE)
     )
 
 
