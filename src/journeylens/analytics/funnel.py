@@ -1,0 +1,270 @@
+"""Funnel: how far units get through ordered steps s1 … sk.
+
+Definition (METRICS.md):
+
+* A unit reaches step j if its path has events e1 < e2 < … < ej in strict path order (the
+  ``(occurred_at, seq)`` order; two events at the same instant still have an order) with
+  ei matching si. Every occurrence of s1 starts an **attempt**; with a conversion window
+  W every ei of the attempt must satisfy t(ei) − t(e1) ≤ W (**exactly W counts**, one
+  microsecond more does not). The unit counts at the furthest step any attempt reached.
+  Without W, order alone decides (so only the first attempt matters).
+* Per step: ``reached``; ``conversion_from_start`` = reached j / reached 1;
+  ``step_conversion`` = reached j / reached j−1 (for step 1: reached 1 / all units);
+  ``share_of_all`` = reached j / all units in scope. A rate with a zero denominator is
+  None.
+* Time to convert: median and p90 (linear interpolation) of t(ej) − t(e1) over units that
+  reached j, taking for each unit the earliest attempt that reached j.
+* Drop-off at step j (j < k): units that reached j and not j+1, the most frequent next
+  events after their ej (of the earliest attempt reaching j) and the share whose path
+  ended there.
+
+Each attempt is advanced greedily (the earliest matching event after the previous one):
+for a fixed e1 that reaches every step any other choice reaches, and as early as possible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals as nw
+import pyarrow as pa
+
+from journeylens.analytics._common import (
+    LABEL,
+    NEXT_LABEL,
+    POS,
+    UNIT_ID,
+    AnalyticsError,
+    Unit,
+    clean_float,
+    collect_rows,
+    paths,
+    quantile_exprs,
+    table,
+)
+from journeylens.engine.frames import EVENT, TIME_US, cache
+from journeylens.model import duration_seconds
+
+
+@dataclass(frozen=True)
+class NextEvent:
+    """An event units went to right after dropping off, with how many units did."""
+
+    event: str
+    units: int
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One step of the funnel with its three named rates, time to convert and drop-off."""
+
+    step: str
+    reached: int
+    conversion_from_start: float | None
+    step_conversion: float | None
+    share_of_all: float | None
+    median_time_to_convert_s: float | None
+    p90_time_to_convert_s: float | None
+    dropped: int
+    ended_share: float | None
+    next_events: tuple[NextEvent, ...]
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """A funnel over ``total_units`` units in scope; ``window_s`` None = no window."""
+
+    unit: Unit
+    total_units: int
+    window_s: float | None
+    steps: tuple[FunnelStep, ...]
+
+    def to_frame(self) -> pa.Table:
+        """One row per step (next events as ``event:units`` text, most first)."""
+        rows = []
+        for s in self.steps:
+            rows.append(
+                {
+                    "step": s.step,
+                    "reached": s.reached,
+                    "conversion_from_start": s.conversion_from_start,
+                    "step_conversion": s.step_conversion,
+                    "share_of_all": s.share_of_all,
+                    "median_time_to_convert_s": s.median_time_to_convert_s,
+                    "p90_time_to_convert_s": s.p90_time_to_convert_s,
+                    "dropped": s.dropped,
+                    "ended_share": s.ended_share,
+                    "next_events": ", ".join(f"{n.event}:{n.units}" for n in s.next_events),
+                }
+            )
+        return table(
+            rows,
+            {
+                "step": pa.string(),
+                "reached": pa.int64(),
+                "conversion_from_start": pa.float64(),
+                "step_conversion": pa.float64(),
+                "share_of_all": pa.float64(),
+                "median_time_to_convert_s": pa.float64(),
+                "p90_time_to_convert_s": pa.float64(),
+                "dropped": pa.int64(),
+                "ended_share": pa.float64(),
+                "next_events": pa.string(),
+            },
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"unit", "total_units", "steps": [{"step", "reached", …}]}`` (CLI JSON shape)."""
+        return {
+            "unit": self.unit,
+            "total_units": self.total_units,
+            "steps": [
+                {
+                    "step": s.step,
+                    "reached": s.reached,
+                    "conversion_from_start": s.conversion_from_start,
+                    "step_conversion": s.step_conversion,
+                    "share_of_all": s.share_of_all,
+                    "median_time_to_convert_s": s.median_time_to_convert_s,
+                }
+                for s in self.steps
+            ],
+        }
+
+    def to_full_dict(self) -> dict[str, Any]:
+        """Everything, including p90 time, drop-off and next events."""
+        return {
+            "unit": self.unit,
+            "total_units": self.total_units,
+            "window_s": self.window_s,
+            "steps": [
+                {
+                    **{k: v for k, v in s.__dict__.items() if k != "next_events"},
+                    "next_events": [n.__dict__ for n in s.next_events],
+                }
+                for s in self.steps
+            ],
+        }
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return None if den == 0 else num / den
+
+
+def funnel(
+    events: Any,
+    steps: Sequence[str],
+    *,
+    unit: Unit = "customer",
+    window: str | float | None = None,
+    label: str = EVENT,
+    top_next: int = 5,
+) -> FunnelResult:
+    """The ordered funnel through ``steps`` (values of the ``label`` column; see module doc).
+
+    ``window`` is seconds or a duration text (``7d``); None means no conversion window.
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> ev = pl.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "c"],
+    ...     "event_name": ["view", "cart", "buy", "view", "exit", "cart"],
+    ...     "occurred_at": [datetime(2024, 1, 1, 0, m) for m in (0, 1, 3, 0, 5, 0)],
+    ...     "seq": [1, 2, 3, 4, 5, 6]})
+    >>> r = funnel(ev, ["view", "cart", "buy"])
+    >>> [(s.step, s.reached, s.conversion_from_start, s.share_of_all) for s in r.steps]
+    [('view', 2, 1.0, 0.6666666666666666), ('cart', 1, 0.5, 0.3333333333333333), ('buy', 1, 0.5, 0.3333333333333333)]
+    >>> r.steps[2].median_time_to_convert_s, r.steps[0].next_events
+    (180.0, (NextEvent(event='exit', units=1),))
+    """
+    steps = list(steps)
+    if not steps:
+        raise AnalyticsError("a funnel needs at least one step")
+    window_us: int | None = None
+    window_s: float | None = None
+    if window is not None:
+        window_s = duration_seconds(window) if isinstance(window, str) else float(window)
+        if window_s < 0:
+            raise AnalyticsError(f"the conversion window must not be negative, got {window!r}")
+        window_us = round(window_s * 1e6)
+    p = paths(events, unit=unit, label=label)
+    base = p.frame
+    total_units = int(collect_rows(base.select(nw.col(UNIT_ID).n_unique().alias("n")))[0]["n"] or 0)
+
+    def candidates(step: str) -> nw.LazyFrame[Any]:
+        return base.filter(nw.col(LABEL) == step).select(
+            UNIT_ID, nw.col(POS).alias("_pos"), nw.col(TIME_US).alias("_t")
+        )
+
+    # Level 1: attempts = occurrences of s1 (without a window only the first one matters).
+    first = candidates(steps[0])
+    if window_us is None:
+        first = first.group_by(UNIT_ID).agg(nw.col("_pos").min(), nw.col("_t").min())
+    level = first.select(
+        UNIT_ID,
+        nw.col("_pos").alias("a_pos"),
+        nw.col("_t").alias("t1"),
+        nw.col("_pos").alias("p"),
+        nw.col("_t").alias("t"),
+    )
+    levels = [cache(level)]
+    for step in steps[1:]:
+        joined = levels[-1].join(candidates(step), on=UNIT_ID, how="inner")
+        cond = nw.col("_pos") > nw.col("p")
+        if window_us is not None:
+            cond = cond & ((nw.col("_t") - nw.col("t1")) <= window_us)
+        level = (
+            joined.filter(cond)
+            .group_by(UNIT_ID, "a_pos", "t1")
+            .agg(nw.col("_pos").min().alias("p"), nw.col("_t").min().alias("t"))
+        )
+        levels.append(cache(level))
+
+    # Per unit and level: the earliest attempt that reached it.
+    earliest = [
+        lv.with_columns(nw.col("a_pos").min().over(UNIT_ID).alias("_first"))
+        .filter(nw.col("a_pos") == nw.col("_first"))
+        .with_columns(((nw.col("t") - nw.col("t1")).cast(nw.Float64) / 1e6).alias("dt"))
+        for lv in levels
+    ]
+    reached: list[int] = []
+    times: list[tuple[float | None, float | None]] = []
+    for e in earliest:
+        row = collect_rows(e.select(nw.len().alias("n"), *quantile_exprs("dt", "t_")))[0]
+        reached.append(int(row["n"] or 0))
+        times.append((clean_float(row["t_median"]), clean_float(row["t_p90"])))
+
+    out: list[FunnelStep] = []
+    for j, step in enumerate(steps):
+        dropped, ended_share = 0, None
+        nexts: tuple[NextEvent, ...] = ()
+        if j + 1 < len(steps):
+            gone = earliest[j].join(levels[j + 1].select(UNIT_ID).unique(), on=UNIT_ID, how="anti")
+            after = gone.select(UNIT_ID, nw.col("p").alias(POS)).join(
+                base.select(UNIT_ID, POS, NEXT_LABEL), on=[UNIT_ID, POS], how="left"
+            )
+            rows = collect_rows(after.group_by(NEXT_LABEL).agg(nw.len().alias("n")))
+            dropped = sum(int(r["n"]) for r in rows)
+            ended = sum(int(r["n"]) for r in rows if r[NEXT_LABEL] is None)
+            ended_share = _ratio(ended, dropped)
+            ranked = sorted(
+                (r for r in rows if r[NEXT_LABEL] is not None),
+                key=lambda r: (-int(r["n"]), r[NEXT_LABEL]),
+            )
+            nexts = tuple(NextEvent(r[NEXT_LABEL], int(r["n"])) for r in ranked[:top_next])
+        out.append(
+            FunnelStep(
+                step=step,
+                reached=reached[j],
+                conversion_from_start=_ratio(reached[j], reached[0]),
+                step_conversion=_ratio(reached[j], reached[j - 1] if j else total_units),
+                share_of_all=_ratio(reached[j], total_units),
+                median_time_to_convert_s=times[j][0],
+                p90_time_to_convert_s=times[j][1],
+                dropped=dropped,
+                ended_share=ended_share,
+                next_events=nexts,
+            )
+        )
+    return FunnelResult(unit=p.unit, total_units=total_units, window_s=window_s, steps=tuple(out))
