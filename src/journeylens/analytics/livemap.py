@@ -9,7 +9,8 @@ Per location (stage, step, touchpoint) the figures are:
   bound further along the map (a higher stage index for a stage, a higher step index for a
   step or a touchpoint — touchpoints of one step are alternatives, so a touchpoint's unit
   goes on when it reaches a later step); ``drop_off`` = 1 − conversion: the units whose
-  journey, as far as the map can see, ended there;
+  journey, as far as the map can see, ended there. Both are ``None`` for the last stage,
+  the last step and its touchpoints (there is nothing further to go to);
 - time there (median, p90, mean beside; :mod:`journeylens.analytics.timing`);
 - NPS / CSAT / CES with N and 95% CI (:mod:`journeylens.analytics.survey`, ``None`` and
   "too few answers" under 10 answers);
@@ -230,12 +231,13 @@ def _reach(
 
 def _figures(
     loc: str, reach: dict[str, dict[str, Any]], units: int, timing: TimeIn,
-    survey: SurveyMetrics, emotion: MeasuredEmotion, outcome_ids: list[str],
+    survey: SurveyMetrics, emotion: MeasuredEmotion, outcome_ids: list[str], last: bool,
 ) -> Figures:  # fmt: skip
     r = reach.get(loc)
     reached = int(r["reached"]) if r else 0
     converted = int(r["converted"] or 0) if r else 0
-    conversion = ratio(converted, reached)
+    # Nothing lies beyond the last stage / step of the map: no conversion to speak of.
+    conversion = None if last else ratio(converted, reached)
     t = timing.get(loc)
     e = emotion.get(loc)
     return Figures(
@@ -349,9 +351,18 @@ def compute_livemap(
             ),
         )
 
+    last_stage = order.stages[-1] if order.stages else None
+    last_step = order.steps[-1] if order.steps else None
+
     def figs(level: str, loc: str) -> Figures:
         reach, timing, survey, emotion = per_level[level]
-        return _figures(loc, reach, units, timing, survey, emotion, outcome_ids)
+        if level == "stage":
+            last = loc == last_stage
+        elif level == "step":
+            last = loc == last_step
+        else:
+            last = order.touchpoint_step.get(loc) == last_step
+        return _figures(loc, reach, units, timing, survey, emotion, outcome_ids, last)
 
     stages = []
     for stage in journey_map.stages:
