@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from tests.analytics_b.conftest import Make
+from tests.analytics_b.maps import shop_map
 
 from journeylens.analytics.channels import channel_use
 from journeylens.analytics.emotion import measured_emotion, vader_compound
-from tests.analytics_b.conftest import Make
-from tests.analytics_b.maps import shop_map
 
 
 def test_score_signals_on_the_map_scale(make: Make) -> None:

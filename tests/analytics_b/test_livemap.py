@@ -8,11 +8,11 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from tests.analytics_b.maps import shop_map
 
 from journeylens.analytics.binding import Population
 from journeylens.analytics.livemap import LIVEMAP_SCHEMA, compute_livemap
 from journeylens.model import Condition
-from tests.analytics_b.maps import shop_map
 
 T0 = datetime(2024, 6, 3)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from tests.analytics_b.conftest import Make
 
 from journeylens.analytics import stats
 from journeylens.analytics.moments import moments_of_truth
-from tests.analytics_b.conftest import Make
 
 T0 = datetime(2024, 5, 1)
 
