@@ -233,14 +233,19 @@ def validate(
 
         journeylens validate maps/*.journey.yaml maps/*.persona.yaml
     """
-    from journeylens.formats.io import DocumentError, check_persona_refs, load_any
+    from journeylens.formats.io import (
+        PERSONA_SUFFIXES,
+        DocumentError,
+        check_persona_refs,
+        load_any,
+    )
     from journeylens.model import JourneyMap
 
     reports: list[dict[str, object]] = []
     all_issues: list[Issue] = []
     seen: set[Issue] = set()
     for path in files:
-        kind = "persona" if path.name.lower().endswith((".persona.yaml", ".persona.yml")) else "map"
+        kind = "persona" if path.name.lower().endswith(PERSONA_SUFFIXES) else "map"
         issues: list[Issue] = []
         summary = ""
         try:
