@@ -91,7 +91,8 @@ WorkspaceOpt = Annotated[
     typer.Option("--workspace", "-w", help="Workspace folder (default: the nearest one)."),
 ]
 CustomerCol = Annotated[
-    str | None, typer.Option("--customer-col", help="Customer column (default customer_id or user_id).")
+    str | None,
+    typer.Option("--customer-col", help="Customer column (default customer_id or user_id)."),
 ]
 SessionCol = Annotated[
     str | None, typer.Option("--session-col", help="Session column (default session_id).")
@@ -102,7 +103,9 @@ EventCol = Annotated[
 TimeCol = Annotated[
     str | None, typer.Option("--time-col", help="Time column (default occurred_at or timestamp).")
 ]
-UnitOpt = Annotated[UnitChoice, typer.Option("--unit", help="A path is one customer or one session.")]
+UnitOpt = Annotated[
+    UnitChoice, typer.Option("--unit", help="A path is one customer or one session.")
+]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
 EngineOpt = Annotated[EngineChoice, typer.Option("--engine", help="duckdb, polars or spark.")]
 
@@ -151,7 +154,9 @@ def emit(data: dict[str, Any], frame: pa.Table, fmt: Format, title: str = "") ->
         return
     table = Table(title=title or None)
     for name in frame.column_names:
-        table.add_column(name, justify="left" if pa.types.is_string(frame.schema.field(name).type) else "right")
+        table.add_column(
+            name, justify="left" if pa.types.is_string(frame.schema.field(name).type) else "right"
+        )
     for row in frame.to_pylist():
         table.add_row(*[_cell(v) for v in row.values()])
     console().print(table)
@@ -175,7 +180,9 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
 @analyze_app.command("funnel")
 def funnel_cmd(
     events: EventsArg = None,
-    steps: Annotated[str, typer.Option("--steps", help="Comma-separated steps, e.g. view,cart,buy.")] = "",
+    steps: Annotated[
+        str, typer.Option("--steps", help="Comma-separated steps, e.g. view,cart,buy.")
+    ] = "",
     window: Annotated[
         str | None, typer.Option("--window", help="Conversion window, e.g. 30m, 7d (default none).")
     ] = None,
@@ -192,7 +199,15 @@ def funnel_cmd(
     names = [s.strip() for s in steps.split(",") if s.strip()]
     if not names:
         fail("--steps needs at least one step, e.g. --steps view,cart,purchase")
-    lf = load_events(events, workspace=workspace, customer_col=customer_col, session_col=session_col, event_col=event_col, time_col=time_col, engine=engine)
+    lf = load_events(
+        events,
+        workspace=workspace,
+        customer_col=customer_col,
+        session_col=session_col,
+        event_col=event_col,
+        time_col=time_col,
+        engine=engine,
+    )
     result = _run(funnel, lf, names, unit=unit.value, window=window)
     emit(result.to_dict(), result.to_frame(), fmt, f"Funnel ({result.total_units} {unit.value}s)")
 
@@ -211,7 +226,15 @@ def transitions_cmd(
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
     """Directly-follows graph: count, unique paths, probability, median time per edge."""
-    lf = load_events(events, workspace=workspace, customer_col=customer_col, session_col=session_col, event_col=event_col, time_col=time_col, engine=engine)
+    lf = load_events(
+        events,
+        workspace=workspace,
+        customer_col=customer_col,
+        session_col=session_col,
+        event_col=event_col,
+        time_col=time_col,
+        engine=engine,
+    )
     result = _run(transitions, lf, unit=unit.value, markers=markers)
     data = {
         "unit": result.unit,
@@ -233,7 +256,9 @@ def transitions_cmd(
 @analyze_app.command("step-matrix")
 def step_matrix_cmd(
     events: EventsArg = None,
-    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Number of step columns K.")] = 10,
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", min=1, help="Number of step columns K.")
+    ] = 10,
     unit: UnitOpt = UnitChoice.CUSTOMER,
     fmt: FormatOpt = Format.TABLE,
     workspace: WorkspaceOpt = None,
@@ -244,7 +269,15 @@ def step_matrix_cmd(
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
     """Step matrix: share of paths with each event at steps 1 … K (columns sum to 1)."""
-    lf = load_events(events, workspace=workspace, customer_col=customer_col, session_col=session_col, event_col=event_col, time_col=time_col, engine=engine)
+    lf = load_events(
+        events,
+        workspace=workspace,
+        customer_col=customer_col,
+        session_col=session_col,
+        event_col=event_col,
+        time_col=time_col,
+        engine=engine,
+    )
     result = _run(step_matrix, lf, unit=unit.value, max_steps=max_steps)
     emit(result.to_dict(), result.to_frame(), fmt, f"Step matrix ({result.paths} paths)")
 
@@ -252,7 +285,9 @@ def step_matrix_cmd(
 @analyze_app.command("sessions")
 def sessions_cmd(
     events: EventsArg = None,
-    timeout: Annotated[str, typer.Option("--timeout", help="Gap that starts a new session.")] = "30m",
+    timeout: Annotated[
+        str, typer.Option("--timeout", help="Gap that starts a new session.")
+    ] = "30m",
     keep_source: Annotated[
         bool, typer.Option("--keep-source", help="Keep session ids the source supplies.")
     ] = False,
@@ -265,17 +300,34 @@ def sessions_cmd(
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
     """Sessions: a new one starts after a gap strictly longer than --timeout."""
-    lf = load_events(events, workspace=workspace, customer_col=customer_col, session_col=session_col, event_col=event_col, time_col=time_col, engine=engine)
+    lf = load_events(
+        events,
+        workspace=workspace,
+        customer_col=customer_col,
+        session_col=session_col,
+        event_col=event_col,
+        time_col=time_col,
+        engine=engine,
+    )
     result = _run(sessions, lf, timeout=timeout, keep_source=keep_source)
-    emit(result.to_dict(), result.to_frame(), fmt, f"{result.sessions} sessions of {result.customers} customers")
+    emit(
+        result.to_dict(),
+        result.to_frame(),
+        fmt,
+        f"{result.sessions} sessions of {result.customers} customers",
+    )
 
 
 @analyze_app.command("paths")
 def paths_cmd(
     events: EventsArg = None,
     top: Annotated[int, typer.Option("--top", min=1, help="How many variants.")] = 20,
-    max_length: Annotated[int, typer.Option("--max-length", min=1, help="Cut paths after this many events.")] = 10,
-    collapse: Annotated[bool, typer.Option("--collapse", help="Count consecutive repeats once.")] = False,
+    max_length: Annotated[
+        int, typer.Option("--max-length", min=1, help="Cut paths after this many events.")
+    ] = 10,
+    collapse: Annotated[
+        bool, typer.Option("--collapse", help="Count consecutive repeats once.")
+    ] = False,
     unit: UnitOpt = UnitChoice.CUSTOMER,
     fmt: FormatOpt = Format.TABLE,
     workspace: WorkspaceOpt = None,
@@ -286,7 +338,15 @@ def paths_cmd(
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
     """Top paths (variants): the most common event sequences."""
-    lf = load_events(events, workspace=workspace, customer_col=customer_col, session_col=session_col, event_col=event_col, time_col=time_col, engine=engine)
+    lf = load_events(
+        events,
+        workspace=workspace,
+        customer_col=customer_col,
+        session_col=session_col,
+        event_col=event_col,
+        time_col=time_col,
+        engine=engine,
+    )
     result = _run(top_paths, lf, unit=unit.value, max_length=max_length, top=top, collapse=collapse)
     emit(result.to_dict(), result.to_frame(), fmt, f"Top paths of {result.total_paths}")
 
@@ -294,7 +354,9 @@ def paths_cmd(
 @analyze_app.command("flows")
 def flows_cmd(
     events: EventsArg = None,
-    map_file: Annotated[Path, typer.Option("--map", "-m", help="The journey map to bind.")] = Path(),
+    map_file: Annotated[
+        Path | None, typer.Option("--map", "-m", help="The journey map to bind.")
+    ] = None,
     level: Annotated[str, typer.Option("--level", help="stage or step.")] = "stage",
     markers: Annotated[bool, typer.Option("--markers", help="Add path_start / path_end.")] = False,
     unit: UnitOpt = UnitChoice.CUSTOMER,
@@ -307,26 +369,38 @@ def flows_cmd(
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
     """Flows between stages or steps of a map (Sankey data: source, target, value)."""
-    if map_file == Path():
+    if map_file is None:
         fail("--map MAP is required: flows are between the map's stages or steps")
     if level not in ("stage", "step"):
         fail(f"--level must be stage or step, got {level!r}")
     jm = load_journey_map(map_file)
-    lf = load_events(events, workspace=workspace, customer_col=customer_col, session_col=session_col, event_col=event_col, time_col=time_col, engine=engine)
+    lf = load_events(
+        events,
+        workspace=workspace,
+        customer_col=customer_col,
+        session_col=session_col,
+        event_col=event_col,
+        time_col=time_col,
+        engine=engine,
+    )
     bound = _run(bind, lf, jm, unit=unit.value)
     result = _run(flows, bound, level=level, unit=unit.value, markers=markers)
     emit(result.to_dict(), result.to_frame(), fmt, f"Flows between {level}s")
 
 
+_extras_registered = False
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``analyze`` sub-app (and the map commands of ``analyze_map`` when present)."""
-    try:
-        extra = importlib.import_module("journeylens.cli.analyze_map")
-    except ModuleNotFoundError as exc:
-        if exc.name != "journeylens.cli.analyze_map":
-            raise
-        extra = None
-    if extra is not None and not getattr(analyze_app, "_journeylens_extra", False):
-        extra.register(analyze_app)
-        analyze_app._journeylens_extra = True  # type: ignore[attr-defined]
+    global _extras_registered
+    if not _extras_registered:
+        try:
+            extra = importlib.import_module("journeylens.cli.analyze_map")
+        except ModuleNotFoundError as exc:
+            if exc.name != "journeylens.cli.analyze_map":
+                raise
+        else:
+            extra.register(analyze_app)
+        _extras_registered = True
     app.add_typer(analyze_app, name="analyze")
