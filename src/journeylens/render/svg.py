@@ -196,11 +196,16 @@ def _survey(name: str, m: Measured, fig: MapFigures, fmt: Callable[[float], str]
     return f"{name}: too few answers (N={format_count(m.n)})"
 
 
-def badge_texts(node: NodeFigures, fig: MapFigures) -> list[str]:
-    """The KPI badge labels for one stage, step or touchpoint, in a fixed order."""
+def badge_texts(node: NodeFigures, fig: MapFigures, *, compact: bool = False) -> list[str]:
+    """The KPI badge labels for one stage, step or touchpoint, in a fixed order.
+
+    ``compact`` (touchpoints) keeps reach and survey values; flow figures are on the step.
+    """
     out: list[str] = []
     if node.reached is not None:
         out.append(f"Reached {format_count(node.reached)}")
+    if compact:
+        node = NodeFigures(nps=node.nps, csat=node.csat, ces=node.ces)
     if node.conversion is not None:
         out.append(f"Conversion {format_share(node.conversion)}")
     if node.drop_off is not None:
@@ -914,7 +919,7 @@ class _MapDrawer:
                 g, tx, y + h + th + 1, tw, caption, size=self.fs - 2, fill=GREY, role="channel"
             )
             if self.fig is not None and tp.id in self.fig.touchpoints:
-                labels = badge_texts(self.fig.touchpoints[tp.id], self.fig)
+                labels = badge_texts(self.fig.touchpoints[tp.id], self.fig, compact=True)
                 if labels:
                     th += 3 + self.badges(g, tx, y + h + th + 3, tw, labels)
             h += max(th, ICON_SIZE + 2) + 8
