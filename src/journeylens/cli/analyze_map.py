@@ -1,0 +1,328 @@
+"""``journeylens analyze`` commands that measure the map: ``compare``, ``survey``,
+``conformance``, ``map`` (the LiveMap) and ``channels``.
+
+Each command only loads its inputs, calls one analytics function and prints the result
+(the same function a notebook user calls). ``EVENTS`` is the workspace's event store
+(default) or a CSV / Parquet / JSON-lines file whose column roles are given by
+``--customer-col``, ``--session-col``, ``--event-col``, ``--time-col``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from journeylens.cli._output import EXIT_INVALID, fail
+from journeylens.cli.analyze import (
+    CustomerCol,
+    EngineChoice,
+    EngineOpt,
+    EventCol,
+    EventsArg,
+    Format,
+    FormatOpt,
+    SessionCol,
+    TimeCol,
+    UnitChoice,
+    UnitOpt,
+    WorkspaceOpt,
+    emit,
+    load_events,
+    load_journey_map,
+)
+from journeylens.model import JourneyMap
+
+
+class SurveyByChoice(StrEnum):
+    """What survey metrics are grouped by."""
+
+    ALL = "all"
+    STAGE = "stage"
+    STEP = "step"
+    TOUCHPOINT = "touchpoint"
+    PERSONA = "persona"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+MapOpt = Annotated[Path | None, typer.Option("--map", help="The journey map (*.journey.yaml).")]
+
+
+def _map_for_outcome(map_path: Path | None, outcome: str, workspace: Path | None) -> JourneyMap:
+    """The map given, else the one workspace map that defines ``outcome``."""
+    if map_path is not None:
+        return load_journey_map(map_path)
+    from journeylens.engine.workspace import Workspace, WorkspaceError
+
+    try:
+        ws = Workspace.find(explicit=workspace)
+    except WorkspaceError as exc:
+        fail(f"{exc} (or name the map with --map MAP)")
+    found = [
+        jm
+        for jm in (load_journey_map(p) for p in sorted(ws.maps_dir.glob("*.journey.*")))
+        if any(o.id == outcome for o in jm.outcomes)
+    ]
+    if len(found) != 1:
+        what = "no map" if not found else f"{len(found)} maps"
+        fail(f"{what} in {ws.maps_dir} define outcome '{outcome}': name one with --map MAP")
+    return found[0]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _show(result: Any, fmt: Format, title: str) -> None:
+    """Print a result: JSON of ``to_dict()``, CSV / table of ``to_frame()``."""
+    data = result.to_dict()
+    emit(data, result.to_frame(), fmt, title)
+
+
+def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call an analytics function; its input errors end the command (exit 1) with the message."""
+    from journeylens.analytics._common import AnalyticsError
+
+    try:
+        return fn(*args, **kwargs)
+    except AnalyticsError as exc:
+        fail(str(exc), EXIT_INVALID)
+
+
+def _when(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r}: expected an ISO 8601 date or time such as 2024-01-31")
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def register(analyze_app: typer.Typer) -> None:
+    """Add ``compare``, ``survey``, ``conformance``, ``map`` and ``channels`` to ``analyze``."""
+
+    @analyze_app.command("compare")
+    def compare(
+        outcome: Annotated[
+            str, typer.Option("--outcome", help="Outcome id of the map (e.g. churned).")
+        ],
+        events: EventsArg = None,
+        map_path: MapOpt = None,
+        features: Annotated[
+            str, typer.Option("--features", help="Feature kinds, comma separated.")
+        ] = "touchpoint,step,event,channel",
+        min_support: Annotated[
+            int, typer.Option("--min-support", help="Fewer units with the feature: too rare.")
+        ] = 25,
+        fmt: FormatOpt = Format.TABLE,
+        unit: UnitOpt = UnitChoice.CUSTOMER,
+        engine: EngineOpt = EngineChoice.DUCKDB,
+        customer_col: CustomerCol = None,
+        session_col: SessionCol = None,
+        event_col: EventCol = None,
+        time_col: TimeCol = None,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """Which touchpoints, steps, events and channels go with an outcome (OR, lift, q).
+
+        Example: journeylens analyze compare events.csv --map shop.journey.yaml --outcome churned
+        """
+        from journeylens.analytics.binding import bind, evaluate_outcomes
+        from journeylens.analytics.outcomes import compare_outcome
+
+        jm = _map_for_outcome(map_path, outcome, workspace)
+        if not any(o.id == outcome for o in jm.outcomes):
+            known = ", ".join(o.id for o in jm.outcomes) or "(none)"
+            fail(f"map '{jm.id}' has no outcome '{outcome}'; its outcomes are: {known}")
+        lf = load_events(
+            events,
+            workspace=workspace,
+            customer_col=customer_col,
+            session_col=session_col,
+            event_col=event_col,
+            time_col=time_col,
+            engine=engine,
+        )
+        bound = _run(bind, lf, jm, unit=unit.value)
+        outs = _run(evaluate_outcomes, lf, jm, unit=unit.value)
+        kinds = [k.strip() for k in features.split(",") if k.strip()]
+        result = _run(
+            compare_outcome, bound, outs, outcome, features=kinds, min_support=min_support
+        )
+        _show(result, fmt, f"outcome {outcome}: {result.positive} of {result.units} units")
+
+    @analyze_app.command("survey")
+    def survey(
+        events: EventsArg = None,
+        by: Annotated[
+            SurveyByChoice, typer.Option("--by", help="Group answers by (stage … needs --map).")
+        ] = SurveyByChoice.ALL,
+        map_path: MapOpt = None,
+        min_answers: Annotated[
+            int, typer.Option("--min-answers", help="Below this N no value is shown.")
+        ] = 10,
+        fmt: FormatOpt = Format.TABLE,
+        unit: UnitOpt = UnitChoice.CUSTOMER,
+        engine: EngineOpt = EngineChoice.DUCKDB,
+        customer_col: CustomerCol = None,
+        session_col: SessionCol = None,
+        event_col: EventCol = None,
+        time_col: TimeCol = None,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """NPS, CSAT and CES with N and 95% CI, by stage, step, touchpoint, persona or period.
+
+        Example: journeylens analyze survey events.csv --by week
+        """
+        from journeylens.analytics.binding import bind
+        from journeylens.analytics.survey import survey_metrics
+
+        lf = load_events(
+            events,
+            workspace=workspace,
+            customer_col=customer_col,
+            session_col=session_col,
+            event_col=event_col,
+            time_col=time_col,
+            engine=engine,
+        )
+        jm = load_journey_map(map_path) if map_path is not None else None
+        if jm is not None:
+            lf = _run(bind, lf, jm, unit=unit.value)
+        result = _run(survey_metrics, lf, by=by.value, journey_map=jm, min_answers=min_answers)
+        _show(result, fmt, f"survey metrics by {by.value}")
+
+    @analyze_app.command("conformance")
+    def conformance_cmd(
+        map_path: Annotated[Path, typer.Option("--map", help="The designed map.")],
+        events: EventsArg = None,
+        fmt: FormatOpt = Format.TABLE,
+        unit: UnitOpt = UnitChoice.CUSTOMER,
+        engine: EngineOpt = EngineChoice.DUCKDB,
+        customer_col: CustomerCol = None,
+        session_col: SessionCol = None,
+        event_col: EventCol = None,
+        time_col: TimeCol = None,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """Planned vs actual: fitness, skips, backtracks, unbound share, edge diff.
+
+        Example: journeylens analyze conformance events.csv --map shop.journey.yaml
+        """
+        from journeylens.analytics.binding import bind
+        from journeylens.analytics.conformance import conformance
+
+        jm = load_journey_map(map_path)
+        lf = load_events(
+            events,
+            workspace=workspace,
+            customer_col=customer_col,
+            session_col=session_col,
+            event_col=event_col,
+            time_col=time_col,
+            engine=engine,
+        )
+        result = _run(conformance, _run(bind, lf, jm, unit=unit.value), jm)
+        title = (
+            f"fitness {_cell(result.fitness)} · backtracks {_cell(result.backtrack_share)} · "
+            f"unbound {_cell(result.unbound_share)} of {result.events} events · {result.paths} paths"
+        )
+        _show(result, fmt, title)
+
+    @analyze_app.command("map")
+    def map_cmd(
+        map_path: Annotated[Path, typer.Argument(help="The journey map (*.journey.yaml).")],
+        events: Annotated[
+            Path | None,
+            typer.Option("--events", help="Events file (default: the workspace's event store)."),
+        ] = None,
+        since: Annotated[
+            str | None, typer.Option("--since", help="Window start (inclusive, ISO 8601).")
+        ] = None,
+        until: Annotated[
+            str | None, typer.Option("--until", help="Window end (exclusive, ISO 8601).")
+        ] = None,
+        fmt: FormatOpt = Format.TABLE,
+        unit: UnitOpt = UnitChoice.CUSTOMER,
+        engine: EngineOpt = EngineChoice.DUCKDB,
+        customer_col: CustomerCol = None,
+        session_col: SessionCol = None,
+        event_col: EventCol = None,
+        time_col: TimeCol = None,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """The LiveMap: every stage, step and touchpoint with its measured figures.
+
+        Example: journeylens analyze map shop.journey.yaml --events events.csv --format json
+        """
+        from journeylens.analytics.livemap import compute_livemap
+
+        jm = load_journey_map(map_path)
+        window = (_when(since, "--since"), _when(until, "--until"))
+        lf = load_events(
+            events,
+            workspace=workspace,
+            customer_col=customer_col,
+            session_col=session_col,
+            event_col=event_col,
+            time_col=time_col,
+            engine=engine,
+        )
+        result = _run(
+            compute_livemap,
+            lf,
+            jm,
+            unit=unit.value,
+            window=window if any(w is not None for w in window) else None,
+        )
+        title = (
+            f"{result.title}: {result.units} units, {result.events} events ({result.population})"
+        )
+        _show(result, fmt, title)
+
+    @analyze_app.command("channels")
+    def channels(
+        events: EventsArg = None,
+        persona_col: Annotated[
+            str, typer.Option("--persona-col", help="Column naming each event's persona.")
+        ] = "persona",
+        fmt: FormatOpt = Format.TABLE,
+        unit: UnitOpt = UnitChoice.CUSTOMER,
+        engine: EngineOpt = EngineChoice.DUCKDB,
+        customer_col: CustomerCol = None,
+        session_col: SessionCol = None,
+        event_col: EventCol = None,
+        time_col: TimeCol = None,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """Channel use per persona: share of events and of units per channel.
+
+        Example: journeylens analyze channels events.csv --persona-col persona
+        """
+        from journeylens.analytics._common import with_unit
+        from journeylens.analytics.channels import channel_use
+
+        lf = load_events(
+            events,
+            workspace=workspace,
+            customer_col=customer_col,
+            session_col=session_col,
+            event_col=event_col,
+            time_col=time_col,
+            engine=engine,
+        )
+        lf = _run(with_unit, lf, unit.value)
+        result = _run(channel_use, lf, persona_col=persona_col)
+        _show(result, fmt, "channel use per persona")
