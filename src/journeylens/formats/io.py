@@ -139,7 +139,9 @@ def _parse(text: str, file: str) -> tuple[Any, Positions]:
         if exc.context and cmark is not None and cmark is not mark:
             # Where the broken construct began (an unclosed quote, the mapping that
             # holds a duplicate key) is often the line the user has to fix.
-            problem += f" ({exc.context} started at line {cmark.line + 1}, column {cmark.column + 1})"
+            problem += (
+                f" ({exc.context} started at line {cmark.line + 1}, column {cmark.column + 1})"
+            )
         if isinstance(exc, DuplicateKeyError):
             problem += "; each key may appear once per mapping"
         raise DocumentError([Issue(file, line, col, "", f"not valid YAML: {problem}")]) from None
@@ -228,18 +230,39 @@ def parse_model(text: str, model: type[M], file: str = "<text>") -> M:
                 )
             ]
         )
+    return validate_data(data, model, positions, file)
+
+
+def validate_data(
+    data: dict[str, Any],
+    model: type[M],
+    positions: dict[Loc, tuple[int, int]],
+    file: str = "<text>",
+    extra: list[Issue] | None = None,
+) -> M:
+    """Build ``model`` from plain data; :class:`DocumentError` lists every problem.
+
+    ``positions`` maps document paths (``("stages", 0, "name")``) to (line, column); an
+    error is reported at its path's nearest located ancestor. Importers that are not
+    YAML (the CSV grid) fill it with their own coordinates. ``extra`` holds problems the
+    caller found before validation; they are reported together with the model's.
+    """
+    issues = list(extra or [])
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as exc:
-        issues = _issues_from(exc, data, positions, file)
+        issues.extend(_issues_from(exc, data, positions, file))
         if model is JourneyMap and not _has_invariant_error(exc):
             # Field errors stop pydantic before the cross-object checks; run them on the
             # raw data so every mistake in the file is reported in one go.
             for loc, message in journey_invariants(data):
                 path, line, col = _locate(data, loc, positions)
                 issues.append(Issue(file, line, col, path, message))
-            issues.sort(key=lambda i: (i.line or 0, i.column or 0))
+        issues.sort(key=lambda i: (i.line or 0, i.column or 0))
         raise DocumentError(issues) from None
+    if issues:
+        raise DocumentError(sorted(issues, key=lambda i: (i.line or 0, i.column or 0)))
+    return result
 
 
 def _has_invariant_error(exc: ValidationError) -> bool:
