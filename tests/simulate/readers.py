@@ -185,10 +185,14 @@ class Output:
 
         for r in self.rows("web"):
             t = parse_time(r["timestamp"])
-            out.append((who(("user_id", r["userId"]), ("anonymous_id", r["anonymousId"])), t, "web", r))
+            out.append(
+                (who(("user_id", r["userId"]), ("anonymous_id", r["anonymousId"])), t, "web", r)
+            )
         for r in self.rows("app"):
             t = datetime.fromtimestamp(r["event_timestamp"] / 1e6, UTC)
-            out.append((who(("user_id", r["user_id"]), ("anonymous_id", r["user_pseudo_id"])), t, "app", r))
+            out.append(
+                (who(("user_id", r["user_id"]), ("anonymous_id", r["user_pseudo_id"])), t, "app", r)
+            )
         for folder, col in _TIME_COL.items():
             for r in self.rows(folder):
                 t = parse_time(r[col])

@@ -20,7 +20,8 @@ def test_simulate_command_writes_sources_and_prints_a_summary(tmp_path: Path) ->
          "--out", str(out), "--seed", "5", "--start", "2026-01-05", "--days", "40", "--dirty", "0.01"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "web" in result.output and "bad records" in result.output
+    assert "web" in result.output
+    assert "bad records" in result.output
     truth = json.loads((out / "ground_truth.json").read_text())
     assert truth["parameters"]["customers"] == 300
     assert truth["parameters"]["personas"] == ["career-switcher", "retiree"]
@@ -41,13 +42,16 @@ def test_simulate_online_course_template_with_its_default_story(tmp_path: Path) 
 
 def test_bad_scenario_exits_1_with_located_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.scenario.yaml"
-    bad.write_text("effects:\n  - kind: pain\n    id: p\n    where: {step: checkout}\n    churn_factor: 0\n")
+    bad.write_text(
+        "effects:\n  - kind: pain\n    id: p\n    where: {step: checkout}\n    churn_factor: 0\n"
+    )
     result = CliRunner().invoke(
         app, ["simulate", "--map", "online-course", "--customers", "10", "--out", str(tmp_path / "o"),
               "--scenario", str(bad)],
     )  # fmt: skip
     assert result.exit_code == 1
-    assert f"{bad}:5:" in result.output and "effects[0].churn_factor" in result.output
+    assert f"{bad}:5:" in result.output
+    assert "effects[0].churn_factor" in result.output
 
 
 def test_unknown_map_is_a_usage_error(tmp_path: Path) -> None:

@@ -45,7 +45,9 @@ def _declared(out: Output, effect_id: str) -> dict[str, Any]:
     return next(e for e in out.truth()["effects"] if e["id"] == effect_id)
 
 
-def test_friction_multiplies_drop_off_at_checkout_for_mobile_in_window(out: Output, events: list[Any]) -> None:
+def test_friction_multiplies_drop_off_at_checkout_for_mobile_in_window(
+    out: Output, events: list[Any]
+) -> None:
     paid = {c for c, _, src, r in events if src == "orders" and r["paid_at"]}
     lo, hi = _day("2026-01-05"), _day("2026-02-23")
     affected, other = [0, 0], [0, 0]  # [visits, drops]
@@ -82,7 +84,9 @@ def test_pain_point_multiplies_churn(out: Output, events: list[Any]) -> None:
     rate_a = sum(churned[c] for c in early & helped) / len(early & helped)
     rate_b = sum(churned[c] for c in early - helped) / len(early - helped)
     assert len(early & helped) > 150
-    assert rate_a / rate_b == pytest.approx(_declared(out, "help-churn")["declared"]["churn_factor"], rel=0.25)
+    assert rate_a / rate_b == pytest.approx(
+        _declared(out, "help-churn")["declared"]["churn_factor"], rel=0.25
+    )
 
 
 def test_moment_of_truth_bad_first_lesson_multiplies_churn(out: Output, events: list[Any]) -> None:
@@ -104,7 +108,9 @@ def test_moment_of_truth_bad_first_lesson_multiplies_churn(out: Output, events: 
 
 
 def test_channel_lift_multiplies_passing_the_gate(out: Output, events: list[Any]) -> None:
-    exposed = {c for c, _, src, r in events if src == "campaigns" and r["campaign_name"] == "newsletter"}
+    exposed = {
+        c for c, _, src, r in events if src == "campaigns" and r["campaign_name"] == "newsletter"
+    }
     browsed = {
         c for c, _, src, r in events
         if (src == "web" and r.get("type") == "page" and r["properties"]["path"].startswith("/courses/"))
@@ -113,7 +119,9 @@ def test_channel_lift_multiplies_passing_the_gate(out: Output, events: list[Any]
     signed = {c for c, _, src, r in events if src == "web" and r.get("event") == "sign_up"}
     pass_a = len(browsed & exposed & signed) / len(browsed & exposed)
     pass_b = len((browsed - exposed) & signed) / len(browsed - exposed)
-    assert pass_a / pass_b == pytest.approx(_declared(out, "newsletter")["declared"]["lift"], rel=0.1)
+    assert pass_a / pass_b == pytest.approx(
+        _declared(out, "newsletter")["declared"]["lift"], rel=0.1
+    )
 
 
 def test_generational_channel_preference(out: Output, events: list[Any]) -> None:

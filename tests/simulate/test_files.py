@@ -19,7 +19,16 @@ FOLDERS = ("web", "app", "orders", "campaigns", "loyalty", "surveys", "social", 
 SEGMENT_KEYS = {"type", "messageId", "timestamp", "anonymousId", "userId", "context"}
 GA4_KEYS = {"event_date", "event_timestamp", "event_name", "event_params", "user_pseudo_id",
             "user_id", "device", "geo", "platform"}  # fmt: skip
-SOCIAL_KEYS = {"id", "created_at", "platform", "author_handle", "text", "url", "likes", "customer_id"}
+SOCIAL_KEYS = {
+    "id",
+    "created_at",
+    "platform",
+    "author_handle",
+    "text",
+    "url",
+    "likes",
+    "customer_id",
+}
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -43,7 +52,10 @@ def test_same_seed_gives_byte_identical_output_and_another_seed_does_not(tmp_pat
     other = _run(tmp_path / "c", 12)
     assert first == again
     assert len(first) == 2 + 2 + 9 * 3  # manifest, truth, 2 truth csv, 9 sources x 3 chunks
-    assert {k for k in first if first[k] != other[k]} >= {"web/part-00000.jsonl", "ground_truth.json"}
+    assert {k for k in first if first[k] != other[k]} >= {
+        "web/part-00000.jsonl",
+        "ground_truth.json",
+    }
 
 
 def test_manifest_lists_every_source_with_its_format(effects_run: SimulationResult) -> None:
@@ -94,13 +106,16 @@ def test_segment_and_ga4_shapes(effects_run: SimulationResult) -> None:
     assert page["properties"]["path"] == page["context"]["page"]["path"]
     assert page["context"]["device"]["type"] in ("mobile", "desktop")
     ident = next(r for r in web if r["type"] == "identify")
-    assert ident["anonymousId"] and ident["userId"].startswith("C") and ident["traits"]["email"]
+    assert ident["anonymousId"]
+    assert ident["userId"].startswith("C")
+    assert ident["traits"]["email"]
     app = list(out.rows("app"))
     lesson = next(r for r in app if r["event_name"] == "lesson_completed")
     params = {p["key"]: p["value"] for p in lesson["event_params"]}
     assert 2 <= params["lesson_number"]["int_value"] <= 40  # the rule: gt 1, le 40
     assert isinstance(params["ga_session_id"]["int_value"], int)
-    assert str(lesson["event_timestamp"]).isdigit() and len(lesson["event_date"]) == 8
+    assert str(lesson["event_timestamp"]).isdigit()
+    assert len(lesson["event_date"]) == 8
 
 
 def test_touchpoint_rules_decide_the_values_written(effects_run: SimulationResult) -> None:
@@ -108,10 +123,17 @@ def test_touchpoint_rules_decide_the_values_written(effects_run: SimulationResul
     orders = list(out.rows("orders"))
     assert {o["currency"] for o in orders} == {"EUR"}
     assert all(29 <= float(o["amount"]) <= 199 for o in orders)  # value ge 29, le 199
-    plans = {r["properties"]["plan"] for r in out.rows("web") if r.get("event") == "checkout_started"}
+    plans = {
+        r["properties"]["plan"] for r in out.rows("web") if r.get("event") == "checkout_started"
+    }
     assert plans == {"monthly", "yearly"}
     paths = {r["properties"]["path"] for r in out.rows("web") if r.get("type") == "page"}
-    assert "/" in paths and {p for p in paths if p != "/"} <= {"/courses/intro", "/courses/basics", "/courses/advanced"}
+    assert "/" in paths
+    assert {p for p in paths if p != "/"} <= {
+        "/courses/intro",
+        "/courses/basics",
+        "/courses/advanced",
+    }
 
 
 def test_crm_attributes_satisfy_each_persona_segment_rule(effects_run: SimulationResult) -> None:
@@ -160,7 +182,10 @@ def test_every_identity_belongs_to_exactly_one_customer_and_covers_the_files(
     ids = out.identities()  # asserts no (type, value) is listed twice
     assert {t for t, _ in ids} == {"user_id", "email", "anonymous_id", "device_id", "social_handle"}
     for r in out.rows("web"):
-        owners = {ids[("anonymous_id", r["anonymousId"])], ids[("device_id", r["context"]["device"]["id"])]}
+        owners = {
+            ids[("anonymous_id", r["anonymousId"])],
+            ids[("device_id", r["context"]["device"]["id"])],
+        }
         if r["userId"]:
             owners.add(ids[("user_id", r["userId"])])
         assert len(owners) == 1
@@ -178,11 +203,16 @@ def test_every_identity_belongs_to_exactly_one_customer_and_covers_the_files(
     assert 0 < truth["identified"] < truth["customers"]
     people = set(ids.values())
     with_id = {v for (t, _), v in ids.items() if t == "user_id"}
-    assert len(with_id) == truth["identified"] and len(people) > len(with_id)
+    assert len(with_id) == truth["identified"]
+    assert len(people) > len(with_id)
 
 
 @pytest.mark.parametrize("folder", JSONL)
-def test_jsonl_lines_are_compact_single_line_objects(effects_run: SimulationResult, folder: str) -> None:
+def test_jsonl_lines_are_compact_single_line_objects(
+    effects_run: SimulationResult, folder: str
+) -> None:
     (path,) = files(effects_run.out, folder)
     first = raw_lines(path)[0]
-    assert first.startswith(b"{") and first.endswith(b"}") and b"\n" not in first
+    assert first.startswith(b"{")
+    assert first.endswith(b"}")
+    assert b"\n" not in first

@@ -24,13 +24,17 @@ def test_solve_glob_in_and_numeric_ranges() -> None:
             Condition(field="value", op="lt", value=12),
         ]
     ).fields
-    assert all(fnmatch.fnmatchcase(str(p), "/learn/*/lesson-?") for p in s["properties.path"].candidates)
+    assert all(
+        fnmatch.fnmatchcase(str(p), "/learn/*/lesson-?") for p in s["properties.path"].candidates
+    )
     assert s["properties.plan"].candidates == ("monthly", "yearly")
     assert (s["value"].low, s["value"].high, s["value"].integer) == (11.0, 11.0, True)
 
 
 def test_solve_any_takes_first_satisfiable_branch_and_not_negates() -> None:
-    rule = AnyOf(any=[Condition(field="x", op="eq", value=1), Condition(field="x", op="eq", value=2)])
+    rule = AnyOf(
+        any=[Condition(field="x", op="eq", value=1), Condition(field="x", op="eq", value=2)]
+    )
     assert solve([rule, Condition(field="x", op="ne", value=1)]).fields["x"].candidates == (2,)
     negated = NotOf(not_=Condition(field="plan", op="in", value=["free"]))
     assert solve([negated, Condition(field="plan", op="in", value=["free", "pro"])]).fields[
@@ -40,7 +44,9 @@ def test_solve_any_takes_first_satisfiable_branch_and_not_negates() -> None:
 
 def test_unsatisfiable_rule_is_an_error_naming_the_field() -> None:
     with pytest.raises(UnsatisfiableRuleError, match="'value'"):
-        solve([Condition(field="value", op="gt", value=5), Condition(field="value", op="lt", value=3)])
+        solve(
+            [Condition(field="value", op="gt", value=5), Condition(field="value", op="lt", value=3)]
+        )
 
 
 def _tp(**rule: object) -> Touchpoint:
@@ -83,7 +89,9 @@ def test_plan_of_the_test_map() -> None:
 def test_effect_pointing_nowhere_is_an_error_naming_the_effect() -> None:
     journey, personas = mini_map()
     scenario = parse_scenario("effects:\n  - {kind: pain, id: p1, where: {step: nowhere}}\n")
-    with pytest.raises(PlanError, match=r"effects\[0\] \(id 'p1'\): where.step: unknown step 'nowhere'"):
+    with pytest.raises(
+        PlanError, match=r"effects\[0\] \(id 'p1'\): where.step: unknown step 'nowhere'"
+    ):
         build_plan(journey, personas, scenario, START, 30)
 
 
@@ -122,7 +130,9 @@ def test_builtin_online_course_scenario_fits_the_template() -> None:
     kinds = {e.kind for e in scenario.effects}
     assert kinds == {"friction", "pain", "moment_of_truth", "channel_lift", "channel_preference",
                      "incident", "seasonality", "campaign_spike"}  # fmt: skip
-    plan = build_plan(get_template("online-course"), get_template_personas("online-course"), scenario, START, 180)
+    plan = build_plan(
+        get_template("online-course"), get_template_personas("online-course"), scenario, START, 180
+    )
     assert plan.step_ids[plan.conversion_step] == "pay"
     assert [plan.step_ids[i] for i in plan.identify_step.nonzero()[0]] == ["create-account"]
 

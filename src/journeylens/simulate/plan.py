@@ -236,7 +236,7 @@ def compile_rule(tp: Touchpoint, rule: MatchRule, step: int, stage: int) -> Emit
         expanded = [s for s in SOURCE_LIST if any(fnmatch.fnmatchcase(s, p) for p in sources)]
         order = expanded
     else:
-        guess = [_source_for_event(e) for e in events if _source_for_event(e)]
+        guess = [src for e in events if (src := _source_for_event(e)) is not None]
         order = [*guess, _CHANNEL_SOURCE.get(tp.channel, "web"), "web", "app"]
         for c in wanted_channels:
             order.insert(0, _CHANNEL_SOURCE.get(Channel(c), "web"))

@@ -270,7 +270,7 @@ def simulate(
             "total": sum(dirty_counts.values()),
             "by_kind": dict(sorted(dirty_counts.items())),
             "by_file": dict(sorted(dirty_by_file.items())),
-        },  # fmt: skip
+        },
         "identities": {
             "file": "ground_truth/identities.csv",
             "note": "true_customer is the simulator's person id; identified people also have a CRM customer_id (user_id)",

@@ -149,7 +149,7 @@ class _Records:
         self.parts["kind"].append(np.full(n, kind, dtype=np.int8))
         for c, dt in dtypes.items():
             v = cols.get(c, defaults[c])
-            arr = np.broadcast_to(np.asarray(v), (n,)).astype(dt)
+            arr: np.ndarray = np.broadcast_to(np.asarray(v), (n,)).astype(dt)
             self.parts[c].append(arr)
 
     def done(self) -> dict[str, np.ndarray]:
@@ -228,14 +228,13 @@ class Walker:
         n_p, n_g = len(plan.personas), len(GENERATIONS)
         w = np.ones((n_p, n_g, max(self.T, 1)))
         for i, e in enumerate(plan.emitters):
-            chan = plan.journey.step(plan.step_ids[e.step]).touchpoints
-            tp_channel = next(t.channel.value for t in chan if t.id == e.touchpoint)
+            step_tps = plan.journey.step(plan.step_ids[e.step]).touchpoints
+            tp_channel = next(t.channel.value for t in step_tps if t.id == e.touchpoint)
             for p, persona in enumerate(plan.personas):
                 if tp_channel in persona.preferred:
                     w[p, :, i] *= 3.0
         # Support-ticket channel weights per (persona, generation).
         self.ticket_w = np.ones((n_p, n_g, len(SUPPORT_CHANNELS)))
-        self.campaign_w = np.ones((n_p, n_g, len(CAMPAIGN_CHANNELS)))
         for eff in effects:
             if not isinstance(eff, ChannelPreference):
                 continue
@@ -250,11 +249,6 @@ class Walker:
                     k = SUPPORT_CHANNELS.index(chan.value)
                     self.ticket_w[:, :, k] = np.where(
                         sel, self.ticket_w[:, :, k] * factor, self.ticket_w[:, :, k]
-                    )
-                if chan.value in CAMPAIGN_CHANNELS:
-                    k = CAMPAIGN_CHANNELS.index(chan.value)
-                    self.campaign_w[:, :, k] = np.where(
-                        sel, self.campaign_w[:, :, k] * factor, self.campaign_w[:, :, k]
                     )
         self.tp_w = w
 
@@ -281,7 +275,7 @@ class Walker:
             want_mobile = "mobile" in who.device_type
             want_desktop = "desktop" in who.device_type
             ok &= (mobile & want_mobile) | (~mobile & want_desktop)
-        return ok
+        return np.asarray(ok)
 
     @staticmethod
     def _choose(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
@@ -289,7 +283,7 @@ class Walker:
         cum = np.cumsum(weights, axis=1)
         total = cum[:, -1:]
         u = rng.random((len(weights), 1)) * total
-        return np.minimum((u >= cum).sum(axis=1), weights.shape[1] - 1)
+        return np.asarray(np.minimum((u >= cum).sum(axis=1), weights.shape[1] - 1))
 
     # -- the chunk -------------------------------------------------------------------
 

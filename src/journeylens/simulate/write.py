@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -54,7 +54,7 @@ from journeylens.simulate.walk import (
     Walker,
 )
 
-Piece = str | pa.Array
+Piece: TypeAlias = Any  # a str (repeated on every row) or an Arrow string array
 
 CSV_HEADERS = {
     "orders": "order_id,customer_id,email,status,amount,currency,items,created_at,paid_at,cancelled_at,refunded_at",
@@ -540,10 +540,10 @@ class ChunkWriter:
         hi = np.array([[5, 4, 2], [7, 5, 3], [10, 8, 6]])[typ, exp]
         score = lo + np.floor(u * (hi - lo + 1)).astype(np.int64)
         for (k, tpi), sel in self._groups(r["kind"][idx], r["tp"][idx]):
-            e = self.plan.emitters[tpi] if tpi >= 0 else None
-            if k == K_TOUCH and e is not None and e.score is not None:
+            em = self.plan.emitters[tpi] if tpi >= 0 else None
+            if k == K_TOUCH and em is not None and em.score is not None:
                 score[sel] = _interval(
-                    e.score.low, e.score.high, e.score.candidates, self.rng.random(len(sel))
+                    em.score.low, em.score.high, em.score.candidates, self.rng.random(len(sel))
                 ).astype(np.int64)
         names = ["service", *self.tp_names]
         nb = 6
