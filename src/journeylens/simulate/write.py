@@ -437,7 +437,9 @@ class ChunkWriter:
             elif e.event == "order_cancelled":
                 status, paid, cancelled = "cancelled", empty, now
             elif e.event == "order_refunded":
+                # A refund of an order paid the day before (created a few minutes earlier).
                 status = "refunded"
+                created = iso(ts - DAY - 600 * US, "s")
                 paid = iso(ts - DAY, "s")
                 refunded = now
             cur = props.get("currency", pa.array(["EUR"] * n))
