@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image, ImageStat
 
-from journeylens.render import export
 from journeylens.render.export import ExportUnavailableError, render_pdf, render_png
 from journeylens.render.svg import render_map_svg
 from journeylens.templates import get_template
@@ -27,7 +26,9 @@ def test_png_is_a_png_of_the_svg_size_and_not_blank(svg: str) -> None:
     assert image.width == round(width)
     # A blank picture has zero variance; a drawn map has dark text on light ground.
     assert ImageStat.Stat(image).stddev[0] > 20
-    assert image.getextrema()[0] < 60  # there is dark ink (text)
+    darkest = image.getextrema()[0]
+    assert isinstance(darkest, int)
+    assert darkest < 60  # there is dark ink (text)
 
 
 def test_png_scale_doubles_the_pixels(svg: str) -> None:
@@ -49,6 +50,6 @@ def test_missing_cairosvg_names_the_extra(monkeypatch: pytest.MonkeyPatch, svg: 
     def missing(name: str) -> None:
         raise ImportError(f"No module named {name!r}")
 
-    monkeypatch.setattr(export.importlib, "import_module", missing)
+    monkeypatch.setattr("journeylens.render.export.importlib.import_module", missing)
     with pytest.raises(ExportUnavailableError, match=r"pip install 'journeylens\[pdf\]'"):
         render_png(svg)
