@@ -172,3 +172,20 @@ def test_persona_refs_are_checked_against_persona_files(tmp_path: Path) -> None:
         check_persona_refs(journey.model_copy(update={"personas": ["maya"]}), map_path, personas)
         == []
     )
+
+
+def test_json_file_errors_are_located_too() -> None:
+    text = '{"id": "m",\n "id": "n", "title": "T", "stages": [{"id": "s", "name": "S"}]}'
+    with pytest.raises(DocumentError) as info:
+        parse_model(text, JourneyMap, "m.journey.json")
+    assert [str(i) for i in info.value.issues] == [
+        'm.journey.json:2:2: (document): not valid JSON: found duplicate key "id" with value "n" '
+        '(original value: "m") (while constructing a mapping started at line 1, column 1); '
+        "each key may appear once per mapping"
+    ]
+    with pytest.raises(DocumentError) as info:
+        parse_model('{"id": "M", "title": "T",\n "stages": []}', JourneyMap, "m.json")
+    assert [(i.line, i.column, i.path) for i in info.value.issues] == [
+        (1, 8, "id"),
+        (2, 12, "stages"),
+    ]

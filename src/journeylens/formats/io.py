@@ -144,7 +144,8 @@ def _parse(text: str, file: str) -> tuple[Any, Positions]:
             )
         if isinstance(exc, DuplicateKeyError):
             problem += "; each key may appear once per mapping"
-        raise DocumentError([Issue(file, line, col, "", f"not valid YAML: {problem}")]) from None
+        kind = "JSON" if text.lstrip().startswith("{") else "YAML"
+        raise DocumentError([Issue(file, line, col, "", f"not valid {kind}: {problem}")]) from None
     positions: Positions = {(): (1, 1)}
     return _plain(node, (), positions), positions
 
@@ -215,8 +216,39 @@ def _issues_from(
     return issues
 
 
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKeyError
+    return dict(pairs)
+
+
+def _fast_json(text: str) -> Any:
+    """JSON text read by the C parser, or ``None`` when it is not plain, valid JSON.
+
+    The YAML reader that records positions is pure Python and slow; a valid JSON file
+    does not need positions unless validation fails, and then it is read again.
+    """
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError):
+        return None
+
+
 def parse_model(text: str, model: type[M], file: str = "<text>") -> M:
     """Parse YAML or JSON text into ``model``, raising :class:`DocumentError` on any problem."""
+    fast = _fast_json(text)
+    if isinstance(fast, dict):
+        try:
+            return model.model_validate(fast)
+        except ValidationError:
+            pass  # read again below, with positions, to locate every problem
     data, positions = _parse(text, file)
     if not isinstance(data, dict):
         raise DocumentError(

@@ -1,0 +1,101 @@
+"""How fast the formats layer reads, writes, diffs and converts a large map.
+
+Run: ``.venv/bin/python bench/formats.py``. Prints one line per operation (median of 5).
+The map has 12 stages × 10 steps, each step with 3 actions, an emotion, 2 touchpoints with
+match rules, a pain point and an opportunity — far larger than a real map.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from journeylens.formats import (
+    diff_maps,
+    dumps_json,
+    dumps_yaml,
+    from_csv,
+    from_mermaid,
+    parse_model,
+    to_csv,
+    to_mermaid,
+)
+from journeylens.model import JourneyMap
+
+
+def big_map(stages: int = 12, steps: int = 10) -> JourneyMap:
+    """A synthetic map of the given size."""
+    return JourneyMap.model_validate(
+        {
+            "id": "big",
+            "title": "Big map",
+            "stages": [
+                {
+                    "id": f"s{s}",
+                    "name": f"Stage {s}",
+                    "steps": [
+                        {
+                            "id": f"s{s}-t{t}",
+                            "name": f"Step {s}.{t}",
+                            "actions": [f"Action {i}" for i in range(3)],
+                            "emotion": {"score": (t % 5) - 2, "label": "fine"},
+                            "touchpoints": [
+                                {
+                                    "id": f"s{s}-t{t}-p{p}",
+                                    "name": f"Touchpoint {p}",
+                                    "channel": "web",
+                                    "match": [{"event": f"event_{s}_{t}_{p}", "source": "web"}],
+                                }
+                                for p in range(2)
+                            ],
+                            "pain_points": [
+                                {"id": f"s{s}-t{t}-pain", "text": "Slow", "severity": 3}
+                            ],
+                            "opportunities": [{"id": f"s{s}-t{t}-opp", "text": "Faster"}],
+                        }
+                        for t in range(steps)
+                    ],
+                }
+                for s in range(stages)
+            ],
+        }
+    )
+
+
+def median_ms(action: Callable[[], object], repeat: int = 5) -> float:
+    """Median wall time of ``action`` in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    journey = big_map()
+    yaml_text, json_text = dumps_yaml(journey), dumps_json(journey)
+    csv_text, mermaid_text = to_csv(journey), to_mermaid(journey)
+    edited = journey.model_copy(deep=True)
+    edited.stages[3].steps[2].name = "Renamed"
+    edited.stages[5].steps.reverse()
+    steps = sum(len(s.steps) for s in journey.stages)
+    print(f"map: {len(journey.stages)} stages, {steps} steps, YAML {len(yaml_text) / 1024:.0f} KiB")
+    rows = {
+        "dumps_yaml": lambda: dumps_yaml(journey),
+        "parse YAML": lambda: parse_model(yaml_text, JourneyMap),
+        "dumps_json": lambda: dumps_json(journey),
+        "parse JSON": lambda: parse_model(json_text, JourneyMap),
+        "to_csv": lambda: to_csv(journey),
+        "from_csv": lambda: from_csv(csv_text),
+        "to_mermaid": lambda: to_mermaid(journey),
+        "from_mermaid": lambda: from_mermaid(mermaid_text),
+        "diff_maps (1 rename, 1 stage reversed)": lambda: diff_maps(journey, edited),
+    }
+    for name, action in rows.items():
+        print(f"{name:40s} {median_ms(action):8.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
