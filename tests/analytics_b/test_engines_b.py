@@ -126,11 +126,13 @@ def _everything(native: Any, *, full: bool = True) -> dict[str, Any]:
 
 def _same(a: Any, b: Any, path: str = "") -> None:
     if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        assert isinstance(b, dict), path
+        assert a.keys() == b.keys(), path
         for k in a:
             _same(a[k], b[k], f"{path}.{k}")
     elif isinstance(a, list | tuple):
-        assert isinstance(b, list | tuple) and len(a) == len(b), path
+        assert isinstance(b, list | tuple), path
+        assert len(a) == len(b), path
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _same(x, y, f"{path}[{i}]")
     elif isinstance(a, float) and isinstance(b, float):
