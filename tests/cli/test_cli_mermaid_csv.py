@@ -68,3 +68,34 @@ def test_import_requires_an_output(work: Path, run: Runner) -> None:
     result = run("import", "shop.mmd", "--from", "mermaid")
     assert result.exit_code == 2
     assert "Missing option '--output'" in result.stderr
+
+
+def test_export_csv_grid_has_a_column_per_step(work: Path, run: Runner) -> None:
+    result = run("export", "shop.journey.yaml", "--to", "csv")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "stage,discover,buy"
+    assert "step,see-ad,checkout" in lines
+    assert "emotion,1,-1.5" in lines
+    assert "moment_of_truth,,First payment decides trust" in lines
+
+
+def test_csv_round_trip_loses_nothing(work: Path, run: Runner) -> None:
+    assert run("export", "shop.journey.yaml", "--to", "csv", "-o", "shop.csv").exit_code == 0
+    result = run("import", "shop.csv", "--from", "csv", "-o", "back.journey.yaml")
+    assert result.exit_code == 0
+    assert result.stdout == "wrote back.journey.yaml (map 'shop', 2 stages)\n"
+    same = run("diff", "shop.journey.yaml", "back.journey.yaml", "--exit-code")
+    assert same.exit_code == 0
+    assert same.stdout == "no differences\n"
+
+
+def test_csv_import_error_names_the_cell(work: Path, run: Runner) -> None:
+    assert run("export", "shop.journey.yaml", "--to", "csv", "-o", "shop.csv").exit_code == 0
+    grid = (work / "shop.csv").read_text(encoding="utf-8")
+    (work / "bad.csv").write_text(grid.replace("emotion,1,-1.5", "emotion,1,-7"), encoding="utf-8")
+    result = run("import", "bad.csv", "--from", "csv", "-o", "bad.journey.yaml")
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("bad.csv:12:3: stages[1].steps[0].emotion.score: ")
+    assert first.endswith("(got -7.0) (cell C12)")
