@@ -17,7 +17,6 @@ import numpy as np
 
 from journeylens.model import Channel, JourneyMap, MatchRule, Persona, Touchpoint
 from journeylens.model.persona import Generation
-from journeylens.model.rules import Scalar
 from journeylens.simulate.satisfy import FieldValues, UnsatisfiableRuleError, solve
 from journeylens.simulate.scenario import Scenario, Where, Who
 
@@ -554,14 +553,3 @@ def where_step(plan: Plan, where: Where) -> tuple[int, int]:
     if where.touchpoint is not None:
         tp = next(i for i, e in enumerate(plan.emitters) if e.touchpoint == where.touchpoint)
     return step, tp
-
-
-def pick_scalar(values: FieldValues, u: float) -> Scalar:
-    """A deterministic pick from ``values`` for a uniform draw ``u`` in [0, 1)."""
-    if values.candidates:
-        return values.candidates[int(u * len(values.candidates))]
-    low = values.low if values.low is not None else 0.0
-    high = values.high if values.high is not None else low + 100
-    if values.integer:
-        return int(low + int(u * (high - low + 1)))
-    return round(low + u * (high - low), 2)

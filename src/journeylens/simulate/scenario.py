@@ -73,7 +73,6 @@ class Behaviour(Model):
     social_rate: Probability = 0.01
     guest_share: Probability = 0.1
     mobile_share: Probability = 0.45
-    app_share: Probability = 0.5
     good_share: Probability = 0.6
     steps: dict[str, StepBehaviour] = Field(default_factory=dict)
     personas: dict[str, PersonaBehaviour] = Field(default_factory=dict)
