@@ -93,6 +93,12 @@ def main() -> None:
         "from_mermaid": lambda: from_mermaid(mermaid_text),
         "diff_maps (1 rename, 1 stage reversed)": lambda: diff_maps(journey, edited),
     }
+    small = big_map(stages=5, steps=4)
+    small_yaml = dumps_yaml(small)
+    rows[f"parse YAML, typical map ({len(small_yaml) / 1024:.0f} KiB)"] = lambda: parse_model(
+        small_yaml, JourneyMap
+    )
+    rows["dumps_yaml, typical map"] = lambda: dumps_yaml(small)
     for name, action in rows.items():
         print(f"{name:40s} {median_ms(action):8.1f} ms")
 
