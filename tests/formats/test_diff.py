@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from tests.formats.strategies import journey_maps
+
 from journeylens.formats import load_map
 from journeylens.formats.diff import Change, ChangeKind, diff_maps
 from journeylens.model import (
@@ -147,3 +150,15 @@ def test_map_id_and_status_change() -> None:
     assert diff_maps(old, new).to_text() == (
         '~ map m2: status "draft" → "published"\n~ map m2: id "m" → "m2"\n'
     )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(journey_maps(), journey_maps())
+def test_any_two_maps_diff_cleanly(old: JourneyMap, new: JourneyMap) -> None:
+    result = diff_maps(old, new)
+    assert result.is_empty == (old == new)
+    assert len(result.to_text().splitlines()) == len(result.changes)
+    assert json.loads(json.dumps(result.to_dict()))["changes"] == [
+        c.to_dict() for c in result.changes
+    ]
+    assert diff_maps(new, new.model_copy(deep=True)).is_empty
