@@ -227,6 +227,8 @@ def simulate(
             outcome["churned_after_journey"] += int(chunk.persons["churned"].sum())
             done += n
             index += 1
+            # Arrow keeps freed buffers in its pool; hand them back so memory stays flat.
+            pa.default_memory_pool().release_unused()
             if progress is not None:
                 progress(done)
     manifest = {
@@ -337,13 +339,16 @@ def _count_preferences(walker: Walker, chunk: Any, prefs: dict[str, dict[str, in
         pmask, gmask = walker._who_static(eff.who)
         person = r["person"]
         who = pmask[chunk.persons["persona"][person]] & gmask[chunk.persons["gen"][person]]
-        wanted = [c.value for c in eff.channels]
+        wanted = {c.value for c in eff.channels}
+        # Integer tests per record (string arrays over millions of rows are slow).
+        tp_on = np.array([c in wanted for c in tp_channel])
+        ticket_on = np.array([c in wanted for c in SUPPORT_CHANNELS])
         touch = r["kind"] == K_TOUCH
-        channel = np.where(touch, tp_channel[np.maximum(r["tp"], 0)], "")
         ticket = r["kind"] == K_TICKET
-        channel = np.where(ticket, np.array(SUPPORT_CHANNELS)[np.clip(r["ai"], 0, 3)], channel)
         scope = touch | ticket
-        on = np.isin(channel, wanted) & scope
+        on = (touch & tp_on[np.maximum(r["tp"], 0)]) | (
+            ticket & ticket_on[np.clip(r["ai"], 0, len(SUPPORT_CHANNELS) - 1)]
+        )
         d = prefs.setdefault(eff.id, {})
         for key, val in (
             ("pref_who", on & who),

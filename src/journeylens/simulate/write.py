@@ -580,8 +580,8 @@ class ChunkWriter:
         has_comment = self.rng.random(n) < 0.6
         cidx = (about + 1) * 3 * nb + exp * nb + (self.rng.random(n) * nb).astype(np.int64)
         comment = pc.if_else(pa.array(has_comment), take(vocab, cidx), pa.scalar(""))
-        tp_col = pa.array([cq(x) for x in tp_text.tolist()], pa.string())
-        st_col = pa.array([cq(x) for x in st_text.tolist()], pa.string())
+        tp_col = _quoted(tp_text)
+        st_col = _quoted(st_text)
         ident = r["ident"][idx]
         cust = pc.if_else(pa.array(ident), take(p.customer_id, person), pa.scalar(""))
         return join(
@@ -712,6 +712,12 @@ class ChunkWriter:
 
     def _camp_medium(self, name: str) -> str:
         return "cpc"
+
+
+def _quoted(values: np.ndarray) -> pa.Array:
+    """CSV fields of a text array, quoting each distinct value once."""
+    uniq, inverse = np.unique(values.astype(str), return_inverse=True)
+    return take([cq(v) for v in uniq.tolist()], inverse)
 
 
 def _persona_pick(persona: np.ndarray, u: np.ndarray, options: list[tuple[str, ...]]) -> pa.Array:
