@@ -28,9 +28,7 @@ def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connection.close()
 
 
-def run(
-    con: duckdb.DuckDBPyConnection, *specs: SourceSpec, **kwargs: Any
-) -> RunResult:
+def run(con: duckdb.DuckDBPyConnection, *specs: SourceSpec, **kwargs: Any) -> RunResult:
     """Ingest ``specs`` at the fixed NOW and check read = stored + quarantined + duplicate."""
     result = ingest(con, list(specs), now=NOW, **kwargs)
     for s in result.sources:

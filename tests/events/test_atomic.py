@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.events.conftest import FIXTURES, NOW
 
 from journeylens.engine.workspace import Workspace
 from journeylens.events.runner import SourceSpec, ingest
-from tests.events.conftest import FIXTURES, NOW
 
 # The child ingests a file, and once its events are inserted (inside the transaction, before
 # COMMIT) writes a marker and waits to be killed.

@@ -6,10 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
+from tests.events.conftest import FIXTURES
 from typer.testing import CliRunner
 
 from journeylens.cli.main import app
-from tests.events.conftest import FIXTURES
 
 runner = CliRunner()
 
@@ -21,7 +21,16 @@ def test_init_ingest_quarantine_identities_export(tmp_path: Path) -> None:
     # the fixture's times are in 2024, in the past for the real clock too
     res = runner.invoke(
         app,
-        ["ingest", str(FIXTURES / "orders.csv"), "--format", "orders", "-w", str(ws), "--output", "json"],
+        [
+            "ingest",
+            str(FIXTURES / "orders.csv"),
+            "--format",
+            "orders",
+            "-w",
+            str(ws),
+            "--output",
+            "json",
+        ],
     )
     assert res.exit_code == 0, res.output
     (src,) = json.loads(res.stdout)["sources"]
@@ -35,36 +44,47 @@ def test_init_ingest_quarantine_identities_export(tmp_path: Path) -> None:
         "unknown_currency": 1, "missing_identity": 1, "bad_timestamp": 2,
         "missing_field": 1, "bad_value": 1,
     }  # fmt: skip
-    res = runner.invoke(
-        app, ["quarantine", "show", "-w", str(ws), "--reason", "unknown_currency"]
-    )
+    res = runner.invoke(app, ["quarantine", "show", "-w", str(ws), "--reason", "unknown_currency"])
     assert res.exit_code == 0
     assert res.stdout.splitlines()[0].endswith(
         "orders.csv:4: unknown_currency: currency='XXX' (expected an ISO 4217 currency code)"
     )
     out = tmp_path / "q.csv"
-    res = runner.invoke(app, ["quarantine", "export", "--to", str(out), "-w", str(ws), "--run", "latest"])
-    assert res.exit_code == 0 and out.read_text().startswith("run_id,source,file,line,field")
+    res = runner.invoke(
+        app, ["quarantine", "export", "--to", str(out), "-w", str(ws), "--run", "latest"]
+    )
+    assert res.exit_code == 0
+    assert out.read_text().startswith("run_id,source,file,line,field")
     res = runner.invoke(app, ["identities", "stats", "-w", str(ws), "--output", "json"])
     stats = json.loads(res.stdout)
     assert (stats["customers"], stats["identified"]) == (2, 1)
     res = runner.invoke(app, ["stitch", "-w", str(ws), "--max-users-per-identity", "2"])
-    assert res.exit_code == 0 and "2 customers (1 identified)" in res.stdout
+    assert res.exit_code == 0
+    assert "2 customers (1 identified)" in res.stdout
     res = runner.invoke(app, ["export-events", "--to", str(tmp_path / "pq"), "-w", str(ws)])
-    assert res.exit_code == 0 and (tmp_path / "pq" / "events.parquet").is_file()
+    assert res.exit_code == 0
+    assert (tmp_path / "pq" / "events.parquet").is_file()
 
 
 def test_errors_exit_non_zero_naming_the_problem(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     runner.invoke(app, ["init", str(ws)])
-    res = runner.invoke(app, ["ingest", str(tmp_path / "none.csv"), "--format", "orders", "-w", str(ws)])
-    assert res.exit_code == 2 and "none.csv: no such file or folder" in res.stderr
+    res = runner.invoke(
+        app, ["ingest", str(tmp_path / "none.csv"), "--format", "orders", "-w", str(ws)]
+    )
+    assert res.exit_code == 2
+    assert "none.csv: no such file or folder" in res.stderr
     res = runner.invoke(app, ["ingest", str(FIXTURES / "orders.csv"), "-w", str(ws)])
-    assert res.exit_code == 2 and "give --format F or --mapping FILE" in res.stderr
-    res = runner.invoke(app, ["ingest", str(FIXTURES / "loyalty.csv"), "--format", "orders", "-w", str(ws)])
-    assert res.exit_code == 2 and "not a orders file: missing columns order_id" in res.stderr
+    assert res.exit_code == 2
+    assert "give --format F or --mapping FILE" in res.stderr
+    res = runner.invoke(
+        app, ["ingest", str(FIXTURES / "loyalty.csv"), "--format", "orders", "-w", str(ws)]
+    )
+    assert res.exit_code == 2
+    assert "not a orders file: missing columns order_id" in res.stderr
     res = runner.invoke(app, ["quarantine", "list", "-w", str(tmp_path / "nowhere")])
-    assert res.exit_code == 2 and "not a journeylens workspace" in res.stderr
+    assert res.exit_code == 2
+    assert "not a journeylens workspace" in res.stderr
 
 
 def test_manifest_folder(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+from tests.events.conftest import FIXTURES, events, quarantined, run
 
 from journeylens.events.runner import SourceSpec
-from tests.events.conftest import FIXTURES, events, quarantined, run
 
 T = dt.datetime
 
@@ -25,7 +25,9 @@ def test_orders(con: duckdb.DuckDBPyConnection) -> None:
     res = run(con, spec("orders.csv", "orders"))
     assert counts(res) == (9, 2, 6, 1, 4)
     rows = events(con)
-    assert [(e["event_id"], e["occurred_at"], e["event_name"], e["user_id"], e["value"]) for e in rows] == [
+    assert [
+        (e["event_id"], e["occurred_at"], e["event_name"], e["user_id"], e["value"]) for e in rows
+    ] == [
         ("sales:O1:placed", T(2024, 3, 1, 10, 0), "order_placed", "C0000001", 25.5),
         ("sales:O1:paid", T(2024, 3, 1, 10, 5), "purchase", "C0000001", 25.5),
         ("sales:O2:placed", T(2024, 3, 2, 9, 0), "order_placed", None, 10.0),
@@ -39,7 +41,8 @@ def test_orders(con: duckdb.DuckDBPyConnection) -> None:
         "status": "paid",
         "email": "ann@example.com",
     }
-    assert {e["source"] for e in rows} == {"sales"} and {e["channel"] for e in rows} == {"web"}
+    assert {e["source"] for e in rows} == {"sales"}
+    assert {e["channel"] for e in rows} == {"web"}
     # seq follows file order, ties in occurred_at keep it
     assert [e["seq"] for e in rows] == sorted(e["seq"] for e in rows)
     assert quarantined(con) == [
@@ -57,7 +60,14 @@ def test_segment(con: duckdb.DuckDBPyConnection) -> None:
     assert counts(res) == (10, 5, 4, 1, 5)
     rows = events(con)
     assert [
-        (e["event_id"], e["occurred_at"], e["event_name"], e["anonymous_id"], e["user_id"], e["device_id"])
+        (
+            e["event_id"],
+            e["occurred_at"],
+            e["event_name"],
+            e["anonymous_id"],
+            e["user_id"],
+            e["device_id"],
+        )
         for e in rows
     ] == [
         ("web:m1", T(2024, 3, 1, 10, 0), "page_view", "a1", None, "d1"),
@@ -94,7 +104,15 @@ def test_ga4(con: duckdb.DuckDBPyConnection) -> None:
     assert counts(res) == (6, 2, 3, 1, 2)
     rows = events(con)
     assert [
-        (e["occurred_at"], e["event_name"], e["channel"], e["anonymous_id"], e["user_id"], e["device_id"], e["session_id"])
+        (
+            e["occurred_at"],
+            e["event_name"],
+            e["channel"],
+            e["anonymous_id"],
+            e["user_id"],
+            e["device_id"],
+            e["session_id"],
+        )
         for e in rows
     ] == [
         (T(2024, 3, 1, 10, 0), "screen_view", "app", "p1", None, "p1", "42"),
@@ -159,7 +177,15 @@ def test_surveys_with_reader_rejects(con: duckdb.DuckDBPyConnection) -> None:
     res = run(con, spec("surveys.csv", "surveys"))
     assert counts(res) == (8, 4, 4, 0, 4)
     assert [
-        (e["event_id"], e["event_name"], e["channel"], e["user_id"], e["score"], e["score_type"], e["text"])
+        (
+            e["event_id"],
+            e["event_name"],
+            e["channel"],
+            e["user_id"],
+            e["score"],
+            e["score_type"],
+            e["text"],
+        )
         for e in events(con)
     ] == [
         ("survey:S1", "nps_response", "email", "C0000001", 9.0, "nps", "Great, fast delivery"),

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 import zstandard
+from tests.events.conftest import FIXTURES, events, quarantined, run
 
 from journeylens.events.mapping import MappingError, read_mapping
 from journeylens.events.runner import IngestError, SourceSpec
-from tests.events.conftest import FIXTURES, events, quarantined, run
 
 T = dt.datetime
 
@@ -37,8 +37,12 @@ def test_overlapping_exports_merge(con: duckdb.DuckDBPyConnection, tmp_path: Pat
     header = "transaction_id,member_id,occurred_at,type,points,tier,reason\n"
     a = tmp_path / "a.csv"
     b = tmp_path / "b.csv"
-    a.write_text(header + "L1,C1,2024-01-01T00:00:00Z,earn,1,,\nL2,C1,2024-01-02T00:00:00Z,earn,2,,\n")
-    b.write_text(header + "L2,C1,2024-01-02T00:00:00Z,earn,2,,\nL3,C1,2024-01-03T00:00:00Z,earn,3,,\n")
+    a.write_text(
+        header + "L1,C1,2024-01-01T00:00:00Z,earn,1,,\nL2,C1,2024-01-02T00:00:00Z,earn,2,,\n"
+    )
+    b.write_text(
+        header + "L2,C1,2024-01-02T00:00:00Z,earn,2,,\nL3,C1,2024-01-03T00:00:00Z,earn,3,,\n"
+    )
     res = run(con, SourceSpec((str(a), str(b)), "loyalty"))
     (s,) = res.sources
     assert (s.rows_read, s.rows_stored, s.rows_duplicate) == (4, 3, 1)
@@ -50,6 +54,10 @@ def test_overlapping_exports_merge(con: duckdb.DuckDBPyConnection, tmp_path: Pat
     run(con, SourceSpec((str(c),), "loyalty"))
     seqs = {e["event_id"]: e["seq"] for e in events(con)}
     assert seqs["loyalty:L4"] > max(seqs["loyalty:L1"], seqs["loyalty:L2"], seqs["loyalty:L3"])
+    # event_id and seq are unique by construction (the table has no index to enforce it)
+    assert con.execute(
+        "SELECT count(*), count(DISTINCT event_id), count(DISTINCT seq) FROM events"
+    ).fetchall() == [(4, 4, 4)]
 
 
 def test_compressed_files_folders_and_globs(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -95,12 +103,16 @@ def test_csv_mapping_with_time_zone(con: duckdb.DuckDBPyConnection, tmp_path: Pa
     assert (s.rows_read, s.rows_stored, s.rows_quarantined) == (4, 2, 2)
     rows = events(con)
     # Paris is UTC+1 in March and UTC+2 in May
-    assert [(e["occurred_at"], e["user_id"], e["anonymous_id"], e["event_name"], e["value"]) for e in rows] == [
+    assert [
+        (e["occurred_at"], e["user_id"], e["anonymous_id"], e["event_name"], e["value"])
+        for e in rows
+    ] == [
         (T(2024, 3, 1, 9, 0), "U1", None, "click", None),
         (T(2024, 5, 1, 8, 0), None, "k9", "view", 2.5),
     ]
     assert rows[0]["properties"] == {"page": "/home", "country": "FR"}
-    assert rows[0]["event_id"].startswith("site:h:") and rows[0]["channel"] == "web"
+    assert rows[0]["event_id"].startswith("site:h:")
+    assert rows[0]["channel"] == "web"
     assert [(q[1], q[2], q[4]) for q in quarantined(con)] == [
         (4, "when", "bad_timestamp"),
         (5, "who|cookie", "missing_identity"),
@@ -122,9 +134,9 @@ def test_jsonl_and_parquet_mappings(con: duckdb.DuckDBPyConnection, tmp_path: Pa
     )
     res = run(con, SourceSpec((str(lines),), "mapping", "iot", read_mapping(mapping)))
     assert (res.sources[0].rows_stored, res.sources[0].rows_quarantined) == (1, 1)
-    assert [(e["event_id"], e["occurred_at"], e["device_id"], e["properties"]) for e in events(con)] == [
-        ("iot:1", T(2024, 3, 1, 10, 0), "D1", {"ev.kind": "a"})
-    ]
+    assert [
+        (e["event_id"], e["occurred_at"], e["device_id"], e["properties"]) for e in events(con)
+    ] == [("iot:1", T(2024, 3, 1, 10, 0), "D1", {"ev.kind": "a"})]
     pq = tmp_path / "e.parquet"
     con.execute(
         "COPY (SELECT 'p' || i AS id, TIMESTAMP '2024-03-01 10:00:00' + i * INTERVAL 1 MINUTE AS ts, "
@@ -155,7 +167,9 @@ def test_unreadable_inputs_are_clear_errors(con: duckdb.DuckDBPyConnection, tmp_
         run(con, SourceSpec((str(png),), "orders"))
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("a,b\n1,2\n")
-    with pytest.raises(IngestError, match=r"wrong\.csv: not a orders file: missing columns order_id"):
+    with pytest.raises(
+        IngestError, match=r"wrong\.csv: not a orders file: missing columns order_id"
+    ):
         run(con, SourceSpec((str(wrong),), "orders"))
     with pytest.raises(IngestError, match="unknown format 'xml'"):
         run(con, SourceSpec((str(wrong),), "xml"))

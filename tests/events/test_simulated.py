@@ -63,9 +63,10 @@ def test_dirty_simulation_matches_ground_truth(tmp_path: Path) -> None:
     # every kind of bad record the simulator plants shows up
     assert {k for _, _, k in expected} >= {"bad_timestamp", "missing_identity", "broken_json",
                                           "bad_encoding", "missing_field"}  # fmt: skip
-    assert sum(s["rows_duplicate"] for s in sources.values()) == Counter(
-        t["kind"] for t in truth
-    )["duplicate"]
+    assert (
+        sum(s["rows_duplicate"] for s in sources.values())
+        == Counter(t["kind"] for t in truth)["duplicate"]
+    )
     # every other record is stored: data lines minus the dirty ones
     lines = 0
     for f in out.rglob("part-*"):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from tests.events.conftest import FIXTURES, run
 
 from journeylens.events.runner import SourceSpec
 from journeylens.events.stitch import identity_stats, stitch
-from tests.events.conftest import FIXTURES, run
 
 HEADER = "interaction_id,occurred_at,channel,campaign_id,campaign_name,interaction,customer_id,email,anonymous_id,cost\n"
 
@@ -16,7 +16,8 @@ HEADER = "interaction_id,occurred_at,channel,campaign_id,campaign_name,interacti
 def _campaign_rows(tmp_path: Path, rows: list[tuple[str, str, str]]) -> SourceSpec:
     """A campaigns file whose rows carry (customer_id, email, anonymous_id)."""
     body = "".join(
-        f"I{i},2024-01-01T00:00:00Z,ads,K,K,click,{u},{e},{a},0\n" for i, (u, e, a) in enumerate(rows)
+        f"I{i},2024-01-01T00:00:00Z,ads,K,K,click,{u},{e},{a},0\n"
+        for i, (u, e, a) in enumerate(rows)
     )
     path = tmp_path / "c.csv"
     path.write_text(HEADER + body, encoding="utf-8")
@@ -44,10 +45,14 @@ def test_chain_and_islands(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> No
     (anon,) = [c for c in comp if c.startswith("anon-")]
     assert comp[anon] == {"anonymous:a3"}
     # each event gets the customer of its anchor identity
-    got = con.execute(
-        "SELECT event_id, customer_id FROM events ORDER BY seq"
-    ).fetchall()
-    assert got == [("ads:I0", "C2"), ("ads:I1", "C1"), ("ads:I2", "C1"), ("ads:I3", anon), ("ads:I4", "C2")]
+    got = con.execute("SELECT event_id, customer_id FROM events ORDER BY seq").fetchall()
+    assert got == [
+        ("ads:I0", "C2"),
+        ("ads:I1", "C1"),
+        ("ads:I2", "C1"),
+        ("ads:I3", anon),
+        ("ads:I4", "C2"),
+    ]
     # deterministic: a second pass gives the same ids
     stitch(con)
     assert components(con) == comp
@@ -62,7 +67,8 @@ def test_long_chain_converges(con: duckdb.DuckDBPyConnection, tmp_path: Path) ->
     rows.append(("C9", "e19", ""))
     run(con, _campaign_rows(tmp_path, rows))
     res = stitch(con)
-    assert res.customers == 1 and res.identified_customers == 1
+    assert res.customers == 1
+    assert res.identified_customers == 1
     assert len(components(con)["C9"]) == 1 + 20 + 21
     assert res.iterations <= 8  # pointer jumping: rounds grow with log(path length)
 
@@ -75,7 +81,9 @@ def test_two_users_sharing_a_device_merge_below_the_limit(
     assert components(con)["C1"] == {"user:C1", "user:C2", "anonymous:shared"}
 
 
-def test_over_merge_guard_refuses_and_reports(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_over_merge_guard_refuses_and_reports(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
     rows = [(f"C{i}", "", "kiosk") for i in range(6)] + [("C0", "", "own")]
     run(con, _campaign_rows(tmp_path, rows))
     res = stitch(con, max_users_per_identity=5)
@@ -116,15 +124,22 @@ def test_fixture_sources_stitch_across_channels(con: duckdb.DuckDBPyConnection) 
     }  # fmt: skip
     # the guest ticket of bob@example.com belongs to C0000002 through the CRM e-mail
     assert comp["C0000002"] == {
-        "user:C0000002", "email:bob@example.com", "anonymous:p1", "device:p1"
+        "user:C0000002",
+        "email:bob@example.com",
+        "anonymous:p1",
+        "device:p1",
     }
     assert con.execute(
         "SELECT customer_id FROM events WHERE event_id = 'support:K2:opened'"
     ).fetchall() == [("C0000002",)]
     stats = identity_stats(con, top=1)
     assert (stats.customers, stats.identified) == (3, 2)
-    assert stats.largest[0].customer_id == "C0000001" and stats.largest[0].identities == 6
+    assert stats.largest[0].customer_id == "C0000001"
+    assert stats.largest[0].identities == 6
     assert stats.anonymous_only_share == 1 / 3
     assert con.execute(
         "SELECT customer_id, identified, email, plan FROM customers ORDER BY customer_id LIMIT 2"
-    ).fetchall() == [("C0000001", True, "ann@example.com", "gold"), ("C0000002", True, "bob@example.com", "basic")]
+    ).fetchall() == [
+        ("C0000001", True, "ann@example.com", "gold"),
+        ("C0000002", True, "bob@example.com", "basic"),
+    ]

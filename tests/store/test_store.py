@@ -42,7 +42,8 @@ def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:
 def test_workspace_init_find_and_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JOURNEYLENS_WORKSPACE", raising=False)
     ws = Workspace.init(tmp_path / "shop")
-    assert ws.maps_dir.is_dir() and ws.store.path.is_file()
+    assert ws.maps_dir.is_dir()
+    assert ws.store.path.is_file()
     assert ws.max_users_per_identity == 5
     assert Workspace.init(tmp_path / "shop").root == ws.root  # idempotent
     nested = ws.maps_dir / "a" / "b"
@@ -55,7 +56,9 @@ def test_workspace_init_find_and_config(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(WorkspaceError, match="no journeylens workspace at or above"):
         Workspace.find(tmp_path)
     ws.config_path.write_text("[stitching]\nmax_users_per_identity = 0\n")
-    with pytest.raises(WorkspaceError, match=r"max_users_per_identity = 0: expected an integer ≥ 1"):
+    with pytest.raises(
+        WorkspaceError, match=r"max_users_per_identity = 0: expected an integer ≥ 1"
+    ):
         _ = Workspace.open(ws.root).max_users_per_identity
     ws.config_path.write_text("[store\n")
     with pytest.raises(WorkspaceError, match="invalid TOML"):

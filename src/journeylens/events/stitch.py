@@ -154,19 +154,23 @@ def stitch(
         "INSERT INTO identity_edges_refused SELECT a_type, a_value, b_type, b_value, origin, "
         "reason, linked FROM _jl_refused"
     )
+    # Nodes get integer ids in key order, so the smallest id of a component is its smallest
+    # key (a user id when there is one) and every round joins integers, not strings.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _jl_nodes AS SELECT identity_type, identity_value, "
+        f"CREATE OR REPLACE TEMP TABLE _jl_nodes AS SELECT identity_type, identity_value, node, "
+        f"row_number() OVER (ORDER BY node) AS id FROM (SELECT identity_type, identity_value, "
         f"{_key('identity_type', 'identity_value')} AS node FROM ({_NODES}) "
-        "WHERE identity_value IS NOT NULL"
+        "WHERE identity_value IS NOT NULL)"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _jl_adj AS "
-        f"SELECT {_key('a_type', 'a_value')} AS src, {_key('b_type', 'b_value')} AS dst "
-        "FROM identity_edges UNION "
-        f"SELECT {_key('b_type', 'b_value')}, {_key('a_type', 'a_value')} FROM identity_edges"
+        "WITH e AS (SELECT a.id AS src, b.id AS dst FROM identity_edges AS g "
+        "JOIN _jl_nodes AS a ON a.identity_type = g.a_type AND a.identity_value = g.a_value "
+        "JOIN _jl_nodes AS b ON b.identity_type = g.b_type AND b.identity_value = g.b_value) "
+        "SELECT src, dst FROM e UNION SELECT dst, src FROM e"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _jl_label AS SELECT node, node AS label FROM _jl_nodes"
+        "CREATE OR REPLACE TEMP TABLE _jl_label AS SELECT id AS node, id AS label FROM _jl_nodes"
     )
     iterations = 0
     while True:
@@ -209,9 +213,10 @@ def stitch(
         """
         INSERT INTO identities
         SELECT n.identity_type, n.identity_value,
-               CASE WHEN starts_with(l.label, '0|') THEN substr(l.label, 3)
-                    ELSE 'anon-' || left(md5(l.label), 16) END
-        FROM _jl_nodes AS n JOIN _jl_label AS l USING (node)
+               CASE WHEN starts_with(r.node, '0|') THEN substr(r.node, 3)
+                    ELSE 'anon-' || left(md5(r.node), 16) END
+        FROM _jl_nodes AS n JOIN _jl_label AS l ON l.node = n.id
+        JOIN _jl_nodes AS r ON r.id = l.label
         """
     )
     con.execute(

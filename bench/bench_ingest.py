@@ -1,0 +1,156 @@
+"""Ingestion benchmark: full ingest vs DuckDB's own plain read of the same file.
+
+Generates an events file of ``--rows`` rows (CSV and Parquet; default 10M), then, each in a
+fresh child process so peak memory is measured per step:
+
+* ``plain``: ``CREATE TABLE t AS SELECT * FROM read_csv / read_parquet`` into a new DuckDB file;
+* ``ingest``: ``journeylens.events.runner.ingest`` with a mapping (parse, validate, quarantine,
+  dedupe, store) into a new workspace, without stitching;
+* ``stitch``: identity stitching of the stored events.
+
+Prints rows/s, the ingest / plain time ratio and each step's peak RSS.
+
+    .venv/bin/python bench/bench_ingest.py --rows 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MAPPING = """\
+time: {column: ts}
+event_id: id
+event_name: {column: event}
+channel: {constant: web}
+identities: {user_id: user_id, anonymous_id: anonymous_id}
+value: amount
+properties: [page]
+"""
+
+
+def generate(folder: Path, rows: int) -> tuple[Path, Path]:
+    """Write events.csv and events.parquet with ``rows`` synthetic events (0.5% invalid)."""
+    import duckdb
+
+    csv_path, pq_path = folder / "events.csv", folder / "events.parquet"
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        CREATE TABLE g AS SELECT
+            'e' || i AS id,
+            CASE WHEN i % 200 = 7 THEN 'not-a-time'
+                 ELSE strftime(TIMESTAMP '2025-01-01' + to_microseconds(i * 1000003 % 31536000000000),
+                               '%Y-%m-%dT%H:%M:%S.%fZ') END AS ts,
+            CASE WHEN i % 3 = 0 THEN 'C' || (i % 500000) END AS user_id,
+            'a' || (i % 2000000) AS anonymous_id,
+            ['page_view', 'add_to_cart', 'purchase', 'search'][1 + i % 4] AS event,
+            CASE WHEN i % 4 = 2 THEN round((i % 10000) / 100.0, 2) END AS amount,
+            '/p/' || (i % 1000) AS page
+        FROM range({int(rows)}) AS t(i)
+        """
+    )
+    con.execute(f"COPY g TO '{csv_path}' (HEADER)")
+    con.execute(
+        "COPY (SELECT * REPLACE (CAST(ts AS VARCHAR) AS ts) FROM g) "
+        f"TO '{pq_path}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    con.close()
+    return csv_path, pq_path
+
+
+def child(step: str, path: str, work: str) -> None:
+    """One measured step (run in its own process)."""
+    import duckdb
+
+    started = time.perf_counter()
+    if step == "plain":
+        con = duckdb.connect(str(Path(work) / "plain.duckdb"))
+        reader = "read_parquet($f)" if path.endswith(".parquet") else "read_csv($f)"
+        con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}", {"f": path})
+        n = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+    elif step == "ingest":
+        from journeylens.engine.workspace import Workspace
+        from journeylens.events.mapping import read_mapping
+        from journeylens.events.runner import SourceSpec, ingest
+
+        mapping = Path(work) / "mapping.yaml"
+        mapping.write_text(MAPPING, encoding="utf-8")
+        ws = Workspace.init(Path(work) / "ws")
+        con = ws.store.connect()
+        res = ingest(con, [SourceSpec((path,), "mapping", "bench", read_mapping(mapping))])
+        n = res.sources[0].rows_read
+        s = res.sources[0]
+        print(
+            f"    read {s.rows_read:,} stored {s.rows_stored:,} "
+            f"quarantined {s.rows_quarantined:,} duplicate {s.rows_duplicate:,}",
+            file=sys.stderr,
+        )
+    else:
+        from journeylens.engine.workspace import Workspace
+        from journeylens.events.stitch import stitch
+
+        con = Workspace.open(Path(work) / "ws").store.connect()
+        con.execute("BEGIN TRANSACTION")
+        res2 = stitch(con)
+        con.execute("COMMIT")
+        n = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        print(f"    {res2}", file=sys.stderr)
+    con.close()
+    print(f"{n} {time.perf_counter() - started:.3f}")
+
+
+def measure(step: str, path: Path, work: Path) -> tuple[int, float, float]:
+    """(rows, seconds, peak RSS in MB) of one step run in a child process."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", step, str(path), str(work)],
+        stdout=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if status != 0:
+        raise SystemExit(f"{step} failed")
+    rows, seconds = out.split()
+    return int(rows), float(seconds), usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--dir", type=Path, default=None, help="Work folder (default: temp).")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    base = args.dir or Path(tempfile.mkdtemp(prefix="jl-bench-"))
+    base.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    csv_path, pq_path = generate(base, args.rows)
+    print(f"generated {args.rows:,} rows in {time.perf_counter() - t:.1f}s under {base}")
+    print(f"cores: {os.cpu_count()}")
+    for label, path in (("Parquet", pq_path), ("CSV", csv_path)):
+        work = base / label.lower()
+        work.mkdir(exist_ok=True)
+        rows, plain_s, plain_mb = measure("plain", path, work)
+        rows, ingest_s, ingest_mb = measure("ingest", path, work)
+        _, stitch_s, stitch_mb = measure("stitch", path, work)
+        print(
+            f"{label:8} plain read_*: {plain_s:6.2f}s {rows / plain_s:12,.0f} rows/s "
+            f"peak {plain_mb:6.0f} MB"
+        )
+        print(
+            f"{label:8} ingest      : {ingest_s:6.2f}s {rows / ingest_s:12,.0f} rows/s "
+            f"peak {ingest_mb:6.0f} MB  ratio {ingest_s / plain_s:.2f}x"
+        )
+        print(f"{label:8} stitch      : {stitch_s:6.2f}s peak {stitch_mb:6.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
