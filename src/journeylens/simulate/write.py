@@ -513,9 +513,12 @@ class ChunkWriter:
                 e = self.plan.emitters[tpi]
                 typ[sel] = types.index(e.event.removeprefix("loyalty_"))
                 pts[sel] = np.round(self._value(e, len(sel), (5, 50)))
-        redeem = (typ == 0) & (self.rng.random(n) < 0.1)
-        typ = np.where(redeem, 2, typ)
-        pts = np.where(redeem, -pts * 5, pts)
+        # Of the background earnings, some are redemptions and a few are tier changes.
+        u = self.rng.random(n)
+        redeem = (typ == 0) & (u < 0.1)
+        tier_up = (typ == 0) & (u >= 0.1) & (u < 0.13)
+        typ = np.where(redeem, 2, np.where(tier_up, 3, typ))
+        pts = np.where(redeem, -pts * 5, np.where(tier_up, 0, pts))
         tier = take(("bronze", "silver", "gold"), (self.rng.random(n) ** 2 * 3).astype(np.int64))
         reasons = take(("lesson completed", "signup bonus", "reward redeemed", "tier review"), typ)
         return join(
