@@ -477,12 +477,16 @@ class Walker:
                     c.add("visits_out", int((at & ~inside).sum()))
                     c.add("errors_out", int((err & at & ~inside).sum()))
                     ei = np.flatnonzero(err)
+                    # Errors of touchpoints without a device (orders, tickets…) are logged
+                    # by the web front end, on the laptop browser.
+                    edev = np.where(dev[ei] < 0, D_DESKTOP, dev[ei])
+                    dev_used[act[ei], edev] = True
                     rec.add(
                         K_ERROR,
                         act[ei],
                         ta[ei] + 2 * US,
                         tp=tp[ei],
-                        dev=dev[ei],
+                        dev=edev,
                         ident=ident[ei],
                         tag=self.effects.index(eff),
                     )
