@@ -47,3 +47,37 @@ def test_emotion_bar_is_centred_on_neutral() -> None:
     assert emotion_bar(-2) == "████│    "
     assert emotion_bar(0.5) == "    │█   "
     assert emotion_bar(-0.5) == "   █│    "
+
+
+def test_outline_shows_thoughts_owners_custom_lanes_and_duration(work: Path, run: Runner) -> None:
+    (work / "lanes.journey.yaml").write_text(
+        "id: lanes\n"
+        "title: Lanes\n"
+        "lanes:\n"
+        "  custom:\n"
+        "    - id: regulation\n"
+        "      name: Regulation\n"
+        "stages:\n"
+        "  - id: s\n"
+        "    name: S\n"
+        "    steps:\n"
+        "      - id: t\n"
+        "        name: T\n"
+        "        thoughts: [Is this safe?]\n"
+        "        owners: [Web team, Legal]\n"
+        "        expected_duration: 2d\n"
+        "        custom:\n"
+        "          regulation: [GDPR consent]\n",
+        encoding="utf-8",
+    )
+    result = run("show", "lanes.journey.yaml")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[2:] == [
+        "Stages",
+        "└── 1. S",
+        "    └── 1.1 T   (no emotion)",
+        "        ├── thinks: Is this safe?",
+        "        ├── owners: Web team; Legal",
+        "        ├── Regulation: GDPR consent",
+        "        └── expected duration: 2d",
+    ]

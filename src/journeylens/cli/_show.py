@@ -59,7 +59,9 @@ def _emotion_text(step: Step) -> Text:
     return text
 
 
-def _step_node(parent: Tree, number: str, step: Step, pad: int) -> None:
+def _step_node(
+    parent: Tree, number: str, step: Step, pad: int, custom_names: Mapping[str, str]
+) -> None:
     head = Text(f"{number} ", style="bold")
     # Pad names so the emotion bars of a stage line up into a curve.
     head.append(step.name.ljust(pad - len(number) - 1))
@@ -69,6 +71,8 @@ def _step_node(parent: Tree, number: str, step: Step, pad: int) -> None:
         node.add(f"[bold magenta]★ moment of truth:[/] {escape(step.moment_of_truth.why)}")
     if step.actions:
         node.add(f"[cyan]does:[/] {escape('; '.join(step.actions))}")
+    if step.thoughts:
+        node.add(f"[cyan]thinks:[/] {escape('; '.join(step.thoughts))}")
     for tp in step.touchpoints:
         rules = f", {len(tp.match)} match rule(s)" if tp.match else ""
         hidden = ", not visible to the customer" if not tp.visible else ""
@@ -83,14 +87,18 @@ def _step_node(parent: Tree, number: str, step: Step, pad: int) -> None:
             f"[green]opportunity:[/] {escape(opp.text)} "
             f"[dim]({opp.status.value}, impact {opp.impact}/5, effort {opp.effort}/5)[/]"
         )
-    lanes = (
+    lanes = [
         ("frontstage", step.frontstage),
         ("backstage", step.backstage),
         ("support", step.support),
-    )
+        ("owners", step.owners),
+        *((custom_names.get(lane, lane), items) for lane, items in step.custom.items()),
+    ]
     for name, items in lanes:
         if items:
-            node.add(f"[dim]{name}:[/] {escape('; '.join(items))}")
+            node.add(f"[dim]{escape(name)}:[/] {escape('; '.join(items))}")
+    if step.expected_duration:
+        node.add(f"[dim]expected duration:[/] {step.expected_duration}")
 
 
 def map_outline(journey: JourneyMap, personas: Mapping[str, Persona]) -> RenderableType:
@@ -123,6 +131,7 @@ def map_outline(journey: JourneyMap, personas: Mapping[str, Persona]) -> Rendera
         parts.append(Text("Persona: none set", style="yellow"))
 
     tree = Tree("[bold]Stages[/]")
+    custom_names = {lane.id: lane.name for lane in journey.lanes.custom}
     pad = max(
         (
             len(f"{s}.{t} {step.name}")
@@ -139,7 +148,7 @@ def map_outline(journey: JourneyMap, personas: Mapping[str, Persona]) -> Rendera
         for exp in stage.expectations:
             stage_node.add(f"[dim]expects:[/] {escape(exp)}")
         for t_index, step in enumerate(stage.steps, start=1):
-            _step_node(stage_node, f"{s_index}.{t_index}", step, pad)
+            _step_node(stage_node, f"{s_index}.{t_index}", step, pad, custom_names)
         if not stage.steps:
             stage_node.add("[dim](no steps)[/]")
     parts.append(tree)

@@ -7,6 +7,7 @@ workspace is given, convert analytics results into the render layer's plain inpu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -87,11 +88,12 @@ def _live(
     window: tuple[datetime | None, datetime | None] | None,
     *,
     with_charts: bool,
+    personas: Sequence[Persona] = (),
 ) -> tuple[MapFigures, ChartsData | None]:
     """Measure ``journey`` on the workspace's events: the figures, and the charts' data."""
     from journeylens.analytics.binding import Population, bind
-    from journeylens.analytics.conformance import conformance
     from journeylens.analytics.livemap import compute_livemap
+    from journeylens.engine.frames import cache
     from journeylens.engine.workspace import Workspace, WorkspaceError
     from journeylens.render.figures import figures_from_livemap
 
@@ -111,21 +113,32 @@ def _live(
     figures = figures_from_livemap(livemap.to_dict())
     if not with_charts:
         return figures, None
-    # Planned vs actual over the same population and window as the LiveMap.
+    # The other analytics run on one bound, cached frame of the same population and window
+    # (binding once and caching matters: conformance on an uncached frame rebinds per query).
     scope = Population(
         segment=persona.segment if persona is not None else None,
         start=window[0] if window else None,
         end=window[1] if window else None,
     )
-    conf = conformance(bind(scope.apply(events, customers), journey), journey)
-    return figures, _charts_data(journey, livemap, conf)
+    bound = cache(bind(scope.apply(events, customers), journey))
+    return figures, _charts_data(journey, livemap, bound, events, con, personas)
 
 
-def _charts_data(journey: JourneyMap, livemap: Any, conf: Any) -> ChartsData:
-    """Plain chart inputs from the LiveMap and the conformance result (no computation)."""
-    from journeylens.render.charts import FlowLink, FunnelStep, TransitionCell
+def _charts_data(
+    journey: JourneyMap,
+    livemap: Any,
+    bound: Any,
+    events: Any,
+    con: Any,
+    personas: Sequence[Persona],
+) -> ChartsData:
+    """Plain chart inputs from analytics results (each call is a library function)."""
+    from journeylens.analytics.conformance import conformance
+    from journeylens.analytics.survey import survey_metrics
+    from journeylens.render.charts import FlowLink, FunnelStep, SurveyPoint, TransitionCell
     from journeylens.render.report import ChartsData, PlannedVsActual
 
+    conf = conformance(bound, journey)
     names = {s.id: s.name for s in journey.stages}
     funnel = [FunnelStep(s.name, int(s.figures.reached)) for s in livemap.stages]
     stage_edges = [e for e in conf.edges if e.level == "stage" and e.transitions > 0]
@@ -151,13 +164,81 @@ def _charts_data(journey: JourneyMap, livemap: Any, conf: Any) -> ChartsData:
         backtrack_share=conf.backtrack_share,
         skips={s.stage: s.share for s in conf.skips if s.share},
     )
+    survey = [
+        SurveyPoint(str(r.group), r.score_type.upper(), r.value, r.low, r.high, r.n)
+        for r in survey_metrics(bound, by="month").rows
+        if r.group is not None
+    ]
+    outcome_rows, outcome_name = _outcome_rows(journey, bound)
     return ChartsData(
         funnel=funnel,
         flows=flows,
         flow_order=[s.name for s in journey.stages],
         transitions=transitions,
+        survey=survey,
+        outcome=outcome_rows,
+        outcome_name=outcome_name,
+        channel_use=_channel_rows(events, con, personas),
         planned=planned,
     )
+
+
+def _outcome_rows(journey: JourneyMap, bound: Any) -> tuple[list[Any], str]:
+    """Odds ratios of the map's first outcome for the tested features (largest effects)."""
+    import math
+
+    from journeylens.analytics.binding import evaluate_outcomes
+    from journeylens.analytics.outcomes import compare_outcome
+    from journeylens.engine.frames import cache
+    from journeylens.render.charts import OddsRatioRow
+
+    if not journey.outcomes:
+        return [], ""
+    outcome = journey.outcomes[0]
+    comparison = compare_outcome(bound, cache(evaluate_outcomes(bound, journey)), outcome.id)
+    tested = [
+        f
+        for f in comparison.features
+        if f.odds_ratio is not None and f.or_low is not None and f.or_high is not None
+        and f.flag is None and f.kind in ("touchpoint", "channel")
+    ]  # fmt: skip
+    tested.sort(key=lambda f: -abs(math.log(f.odds_ratio or 1.0)))
+    rows = [
+        OddsRatioRow(
+            f"{f.kind}: {f.feature}",
+            f.odds_ratio or 1.0,
+            f.or_low or 0.0,
+            f.or_high or 0.0,
+            f.q_value,
+        )
+        for f in tested[:15]
+    ]
+    return rows, outcome.name
+
+
+def _channel_rows(events: Any, con: Any, personas: Sequence[Persona]) -> list[Any]:
+    """Share of each persona's customers per channel (personas with a segment rule)."""
+    import narwhals as nw
+
+    from journeylens.analytics._common import with_unit
+    from journeylens.analytics.binding import Population
+    from journeylens.analytics.channels import channel_use
+    from journeylens.engine.frames import to_lazy
+    from journeylens.render.charts import ChannelUse
+
+    rows: list[Any] = []
+    customers = con.table("customers")
+    for p in personas:
+        if p.segment is None:
+            continue
+        lf = with_unit(to_lazy(Population.for_persona(p).apply(events, customers)), "customer")
+        lf = lf.with_columns(nw.lit(p.name).alias("persona"))
+        rows += [
+            ChannelUse(p.name, str(r.channel), r.share_of_units or 0.0)
+            for r in channel_use(lf).rows
+            if r.channel is not None
+        ]
+    return rows
 
 
 def _findings(journey: JourneyMap, figures: MapFigures) -> list[str]:
@@ -274,7 +355,12 @@ def register(app: typer.Typer) -> None:
         if workspace is not None:
             selected = personas[0] if persona is not None else None
             figures, charts_data = _live(
-                workspace, journey, selected, window if any(window) else None, with_charts=True
+                workspace,
+                journey,
+                selected,
+                window if any(window) else None,
+                with_charts=True,
+                personas=personas,
             )
             findings = _findings(journey, figures)
         try:
