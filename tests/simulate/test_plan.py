@@ -140,3 +140,12 @@ def test_builtin_online_course_scenario_fits_the_template() -> None:
 def test_country_codes_from_locations() -> None:
     assert country_code("Berlin, Germany") == "DE"
     assert country_code("somewhere") == "DE"
+
+
+def test_behaviour_must_leave_room_to_continue() -> None:
+    with pytest.raises(DocumentError, match=r"behaviour: drop \+ loop \+ backtrack \+ skip"):
+        parse_scenario("behaviour: {drop: 0.5, loop: 0.3, backtrack: 0.2}\n", "x.scenario.yaml")
+
+
+def test_maps_without_a_builtin_scenario_get_none() -> None:
+    assert builtin_scenario("mini-course") is None
