@@ -88,7 +88,7 @@ def test_bad_cells_are_all_reported_by_row_and_column() -> None:
         "'_', starting with a letter or digit, at most 64 characters (got 'Bad Id') (cell C3)",
         "grid.csv:3:4: stages[1].steps[0]: a step needs an id (row 'step') or a name "
         "(row 'step_name') (cell D3)",
-        "grid.csv:5:2: stages[0].steps[0].emotion.score: expected a number at most 2 (got 9.0) "
+        "grid.csv:5:2: stages[0].steps[0].emotion.score: expected a number from -2 to 2 (got 9.0) "
         "(cell B5)",
         "grid.csv:5:3: stages[0].steps[1].emotion.score: expected a number (got 'x') (cell C5)",
         "grid.csv:7:2: stages[0].steps[0].touchpoints: expected 'id: name (channel)' "

@@ -37,7 +37,7 @@ def test_five_mistakes_are_all_reported_with_line_and_column() -> None:
             "expected an id: lower-case letters, digits, '-' and '_', starting with a letter "
             "or digit, at most 64 characters (got 'Course Map')",
         ),
-        (11, 18, "stages[0].steps[0].emotion.score", "expected a number at most 2 (got 3)"),
+        (11, 18, "stages[0].steps[0].emotion.score", "expected a number from -2 to 2 (got 3)"),
         (
             15,
             22,
@@ -188,4 +188,19 @@ def test_json_file_errors_are_located_too() -> None:
     assert [(i.line, i.column, i.path) for i in info.value.issues] == [
         (1, 8, "id"),
         (2, 12, "stages"),
+    ]
+
+
+def test_range_messages_give_both_bounds() -> None:
+    text = (
+        "id: m\ntitle: M\nstages:\n  - id: s\n    name: S\n    steps:\n      - id: a\n"
+        "        name: A\n        pain_points: [{id: p, text: t, severity: 9}]\n"
+    )
+    with pytest.raises(DocumentError) as info:
+        parse_model(text, JourneyMap, "m.yaml")
+    assert [i.message for i in info.value.issues] == ["expected a whole number from 1 to 5 (got 9)"]
+    with pytest.raises(DocumentError) as info:
+        parse_model("id: ana\nname: Ana\nshare: 2\n", Persona, "ana.persona.yaml")
+    assert [str(i) for i in info.value.issues] == [
+        "ana.persona.yaml:3:8: share: expected a number above 0 and at most 1 (got 2)"
     ]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any
+from typing import Any, get_args
 
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from journeylens.model.common import DURATION_PATTERN, ID_PATTERN
@@ -55,10 +57,66 @@ def _number(value: Any) -> str:
     return str(value)
 
 
+_BOUND_KEYS = ("ge", "gt", "le", "lt")
+
+
+def _constraints(annotation: Any, metadata: list[Any]) -> tuple[dict[str, Any], bool]:
+    """The numeric bounds of a field (also inside ``X | None``) and whether it is an int."""
+    bounds: dict[str, Any] = {}
+    is_int = annotation is int
+    for meta in metadata:
+        for key in _BOUND_KEYS:
+            if getattr(meta, key, None) is not None:
+                bounds[key] = getattr(meta, key)
+    for arg in get_args(annotation):
+        if isinstance(arg, FieldInfo):
+            inner, _ = _constraints(None, arg.metadata)
+            bounds |= inner
+        elif arg is not None and arg is not type(None):
+            inner, inner_int = _constraints(arg, list(getattr(arg, "__metadata__", ())))
+            bounds |= inner
+            is_int = is_int or inner_int
+    return bounds, is_int
+
+
+def _range_words() -> dict[str, str]:
+    """Field name → "a number from -2 to 2", for every bounded number field of the model.
+
+    Pydantic reports one side of a range (``less than or equal to 2``); people editing a
+    file want both. Field names with bounds are unique across the model, so the name of
+    the field that failed is enough to find them.
+    """
+    from journeylens import model
+
+    words: dict[str, str] = {}
+    for cls in vars(model).values():
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            continue
+        for name, info in cls.model_fields.items():
+            bounds, is_int = _constraints(info.annotation, info.metadata)
+            low = [f"{_number(bounds[k])}" for k in ("ge",) if k in bounds]
+            above = [f"above {_number(bounds[k])}" for k in ("gt",) if k in bounds]
+            high = [_number(bounds[k]) for k in ("le",) if k in bounds]
+            noun = "a whole number" if is_int else "a number"
+            if low and high:
+                words[name] = f"{noun} from {low[0]} to {high[0]}"
+            elif above and high:
+                words[name] = f"{noun} {above[0]} and at most {high[0]}"
+    return words
+
+
+_RANGES = _range_words()
+
+
 def expected_phrase(err: ErrorDetails) -> str | None:
     """What the value should have been, in words; ``None`` when there is no better phrase."""
     kind = err["type"]
     ctx: dict[str, Any] = dict(err.get("ctx") or {})
+    loc = err.get("loc") or ()
+    field = loc[-1] if loc else None
+    bound_error = kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than")
+    if bound_error and isinstance(field, str) and field in _RANGES:
+        return _RANGES[field]
     if kind in _FIXED:
         return _FIXED[kind]
     if kind == "string_pattern_mismatch":
