@@ -201,6 +201,9 @@ def _outcome_rows(journey: JourneyMap, bound: Any) -> tuple[list[Any], str]:
         for f in comparison.features
         if f.odds_ratio is not None and f.or_low is not None and f.or_high is not None
         and f.flag is None and f.kind in ("touchpoint", "channel")
+        # OR beyond 100 (or under 1/100) marks a feature that is part of the outcome itself
+        # (e.g. the payment confirmation for "converted"): it would only squash the plot.
+        and 0.01 <= f.odds_ratio <= 100
     ]  # fmt: skip
     tested.sort(key=lambda f: -abs(math.log(f.odds_ratio or 1.0)))
     rows = [

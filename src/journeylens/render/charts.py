@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from journeylens.render.text import FONT_FAMILY
+from journeylens.render.text import FONT_FAMILY, text_width
 from journeylens.render.xml import El
 
 INSTALL_HINT = "charts need vl-convert-python: pip install 'journeylens[report]'"
@@ -182,8 +182,12 @@ def funnel_chart(steps: Sequence[FunnelStep], *, title: str = "Funnel") -> Chart
     )
 
 
-def transition_heatmap(cells: Sequence[TransitionCell], *, title: str = "Transitions") -> Chart:
-    """Heatmap of P(next | current): rows are the current stage, columns the next."""
+def transition_heatmap(
+    cells: Sequence[TransitionCell], *, title: str = "Transitions", order: Sequence[str] = ()
+) -> Chart:
+    """Heatmap of P(next | current): rows are the current stage, columns the next, both in
+    ``order`` (the map's order) when given, else in order of appearance."""
+    axis_sort: list[str] | None = list(order) or None
     values = [
         {"from": c.source, "to": c.target, "p": c.probability, "label": f"{c.probability:.2f}"}
         for c in cells
@@ -194,8 +198,8 @@ def transition_heatmap(cells: Sequence[TransitionCell], *, title: str = "Transit
         "height": {"step": 28},
         "data": {"values": values},
         "encoding": {
-            "y": {"field": "from", "type": "nominal", "title": "current", "sort": None},
-            "x": {"field": "to", "type": "nominal", "title": "next", "sort": None},
+            "y": {"field": "from", "type": "nominal", "title": "current", "sort": axis_sort},
+            "x": {"field": "to", "type": "nominal", "title": "next", "sort": axis_sort},
         },
         "layer": [
             {
@@ -533,7 +537,12 @@ def sankey_chart(
     top, label_h, node_w, gap = 40.0, 16.0, 14.0, 18.0
     plot_h = height - top - 30
     scale = (plot_h - gap * max((len(c) for c in columns), default=1)) / total if columns else 1.0
-    x_step = (width - 160) / max(1, n_cols - 1)
+    # Every label sits right of its node: leave room for the widest one, and make columns
+    # at least as far apart as the widest label so labels of neighbours never collide.
+    labels = {n: f"{n} ({size[n]:,})" for n in names}
+    widest = max((text_width(labels[n], 11) for c in columns for n in c), default=0.0)
+    x_step = max(widest + node_w + 16, (width - 40 - node_w - widest) / max(1, n_cols - 1))
+    width = max(width, 40 + node_w + widest + x_step * max(0, n_cols - 1))
     pos: dict[str, tuple[float, float, float]] = {}
     for c, nodes in enumerate(columns):
         y = top
@@ -571,12 +580,11 @@ def sankey_chart(
         band.sub("title", f"{ln.source} → {ln.target}: {ln.value:,}")
     for n, (x, y, h) in pos.items():
         root.sub("rect", x=x, y=y, width=node_w, height=h, fill="#23415E")
-        label = f"{n} ({size[n]:,})"
-        # Labels right of the node, except in the last column where they go left.
-        last = col[n] == n_cols - 1 and n_cols > 1
-        lx = x - 4 if last else x + node_w + 4
+        label = labels[n]
+        lx = x + node_w + 4
         ly = y + min(h, label_h) / 2 + 4
-        root.sub("text", label, x=lx, y=ly, text_anchor="end" if last else None)
+        # A white halo keeps the label readable where it crosses a band.
+        root.sub("text", label, x=lx, y=ly, stroke="#FFFFFF", stroke_width=3, paint_order="stroke")
     rows = tuple(
         (ln.source, ln.target, f"{ln.value:,}", "backtrack" if ln in backward else "")
         for ln in links

@@ -92,7 +92,7 @@ def build_charts(data: ChartsData) -> list[Chart]:
     if data.flows:
         charts.append(sankey_chart(data.flows, data.flow_order))
     if data.transitions:
-        charts.append(transition_heatmap(data.transitions))
+        charts.append(transition_heatmap(data.transitions, order=data.flow_order))
     if data.time_to_convert:
         charts.append(time_to_convert_chart(data.time_to_convert))
     if data.survey:
