@@ -31,7 +31,7 @@ import narwhals as nw
 import pyarrow as pa
 
 from journeylens.analytics._common import AnalyticsError, collect_rows, ratio, table
-from journeylens.engine.frames import SEQ, TIME
+from journeylens.engine.frames import SEQ, TIME, cache
 from journeylens.model import JourneyMap
 
 UNIT_ID = "unit_id"
@@ -275,10 +275,14 @@ def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int =
     unbound = int(totals["unbound"] or 0)
     all_units = int(totals["units"] or 0)
 
-    stages = _collapsed(bound, STAGE_ID, order.stage_pos)
-    per_unit = stages.group_by(UNIT_ID).agg(
-        (nw.col("cur_pos") < nw.col("prev_pos")).cast(nw.Int64).max().alias("back"),
-        nw.col("cur_pos").max().alias("max_pos"),
+    # Both are read several times and joined with each other: materialise them once (a
+    # join of two frames derived from one lazy source is planned badly by DuckDB).
+    stages = cache(_collapsed(bound, STAGE_ID, order.stage_pos))
+    per_unit = cache(
+        stages.group_by(UNIT_ID).agg(
+            (nw.col("cur_pos") < nw.col("prev_pos")).cast(nw.Int64).max().alias("back"),
+            nw.col("cur_pos").max().alias("max_pos"),
+        )
     )
     agg = collect_rows(
         per_unit.select(

@@ -185,8 +185,29 @@ class LiveMap:
         )  # fmt: skip
 
 
+def _suffix(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
+    """Bound events with ``_after_stage`` / ``_after_step``: the furthest stage / step index
+    reached at or after each event along its path (a suffix max; one sort for both)."""
+    lf = bound.filter(~nw.col("touchpoint_id").is_null()).with_columns(
+        lookup(nw.col("stage_id"), order.stage_pos, nw.Int64).alias("_ps"),
+        lookup(nw.col("step_id"), order.step_pos, nw.Int64).alias("_pt"),
+    )
+    return cache(
+        lf.with_columns(
+            nw.col("_ps")
+            .cum_max(reverse=True)
+            .over(UNIT_ID, order_by=[TIME, SEQ])
+            .alias("_after_stage"),
+            nw.col("_pt")
+            .cum_max(reverse=True)
+            .over(UNIT_ID, order_by=[TIME, SEQ])
+            .alias("_after_step"),
+        ).select(UNIT_ID, "stage_id", "step_id", "touchpoint_id", "_after_stage", "_after_step")
+    )
+
+
 def _reach(
-    bound: nw.LazyFrame[Any], order: MapOrder, level: str, outcomes: nw.LazyFrame[Any] | None,
+    suffix: nw.LazyFrame[Any], order: MapOrder, level: str, outcomes: nw.LazyFrame[Any] | None,
     outcome_ids: list[str],
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
     """Per location: reached, converted (went further along the map), positive per outcome."""
@@ -197,19 +218,10 @@ def _reach(
         pos_of = dict(order.step_pos)
     else:
         pos_of = {tp: order.step_pos[st] for tp, st in order.touchpoint_step.items()}
-    # The map position of every bound event on the level's scale (stage or step index).
-    scale = order.stage_pos if level == "stage" else order.step_pos
-    scale_col = "stage_id" if level == "stage" else "step_id"
-    lf = bound.filter(~nw.col(column).is_null()).with_columns(
-        lookup(nw.col(scale_col), scale, nw.Int64).alias("_p")
-    )
-    # Furthest position reached at or after each event (suffix max along the path).
-    lf = lf.with_columns(
-        nw.col("_p").cum_max(reverse=True).over(UNIT_ID, order_by=[TIME, SEQ]).alias("_after")
-    )
+    after = "_after_stage" if level == "stage" else "_after_step"
     per_unit = (
-        lf.group_by(UNIT_ID, nw.col(column).alias("_loc"))
-        .agg(nw.col("_after").max().alias("_after"))
+        suffix.group_by(UNIT_ID, nw.col(column).alias("_loc"))
+        .agg(nw.col(after).max().alias("_after"))
         .with_columns(lookup(nw.col("_loc"), pos_of, nw.Int64).alias("_own"))
         .with_columns(
             (nw.col("_after") > nw.col("_own")).fill_null(False).cast(nw.Int64).alias("_conv")
@@ -339,9 +351,10 @@ def compute_livemap(
     per_level: dict[
         str, tuple[dict[str, dict[str, Any]], TimeIn, SurveyMetrics, MeasuredEmotion]
     ] = {}
+    suffix = _suffix(bound, order)
     for level in _LEVELS:
         per_level[level] = (
-            _reach(bound, order, level, outcomes, outcome_ids),
+            _reach(suffix, order, level, outcomes, outcome_ids),
             time_in(bound, journey_map, level=level),
             survey_metrics(bound, by=level, journey_map=journey_map, min_answers=min_answers)
             if "score" in bound.collect_schema().names()

@@ -45,7 +45,7 @@ from journeylens.analytics import stats
 from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows, table
 from journeylens.analytics.outcomes import ALPHA, MIN_SUPPORT, _outcome_units
 from journeylens.analytics.survey import LOC_STEP, LOC_TOUCHPOINT, locate_answers, survey_answers
-from journeylens.engine.frames import EVENT, TIME_US, with_epoch_us
+from journeylens.engine.frames import EVENT, TIME_US, cache, with_epoch_us
 from journeylens.model import JourneyMap
 
 Level = Literal["step", "touchpoint"]
@@ -146,7 +146,9 @@ def _pain_experience(
     # Integer epoch microseconds: the horizon test runs the same on every engine.
     timed = with_epoch_us(bound)
     horizon_us = int(horizon / timedelta(microseconds=1))
-    firsts = (
+    # Materialised: it is joined twice, and DuckDB plans a join of two frames derived from
+    # one lazy source badly (seconds instead of milliseconds at 300k events).
+    firsts = cache(
         timed.filter(~nw.col(loc).is_null())
         .group_by(UNIT_ID, nw.col(loc).alias("_loc"))
         .agg(nw.col(TIME_US).min().alias("_t0"))
