@@ -216,3 +216,16 @@ def test_jsonl_lines_are_compact_single_line_objects(
     assert first.startswith(b"{")
     assert first.endswith(b"}")
     assert b"\n" not in first
+
+
+@pytest.mark.slow
+def test_worker_processes_write_the_same_bytes(tmp_path: Path) -> None:
+    journey, personas = mini_map()
+    digests = []
+    for workers in (1, 2):
+        root = tmp_path / f"w{workers}"
+        simulate(journey, personas, Scenario(), root, 600, start=START, days=40, seed=9,
+                 dirty=0.02, chunk_size=300, workers=workers)  # fmt: skip
+        digests.append(_digest(root))
+    assert digests[0] == digests[1]
+    assert len(digests[0]) == 4 + 9 * 2

@@ -97,6 +97,10 @@ def simulate_command(
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=100, help="Customers per chunk (bounds memory).")
     ] = 50_000,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", min=1, help="Processes simulating chunks (same output bytes)."),
+    ] = 1,
 ) -> None:
     """Simulate customers walking a journey map; write each source in its native shape.
 
@@ -135,6 +139,7 @@ def simulate_command(
                 seed=seed,
                 dirty=dirty,
                 chunk_size=chunk_size,
+                workers=workers,
                 progress=lambda done: bar.update(task, completed=done),
             )
     except PlanError as exc:

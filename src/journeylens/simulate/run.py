@@ -8,7 +8,9 @@ byte-identical for the same map, personas, scenario, parameters and seed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from journeylens.model import JourneyMap, Persona
-from journeylens.simulate.plan import SOURCES, SUPPORT_CHANNELS, build_plan
+from journeylens.simulate.plan import SOURCES, SUPPORT_CHANNELS, Plan, build_plan
 from journeylens.simulate.scenario import (
     CampaignSpike,
     ChannelLift,
@@ -151,10 +153,12 @@ def simulate(
     dirty: float = 0.0,
     chunk_size: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> SimulationResult:
     """Simulate ``customers`` customers walking ``journey`` and write every source file.
 
     ``progress`` is called with the number of customers done after each chunk.
+    ``workers`` > 1 simulates chunks in that many processes (same output bytes).
     Raises :class:`~journeylens.simulate.plan.PlanError` when the map cannot be simulated.
     """
     if customers < 1:
@@ -164,7 +168,6 @@ def simulate(
     if not 0 <= dirty < 1:
         raise ValueError(f"dirty rate must be in [0, 1), got {dirty}")
     plan = build_plan(journey, personas, scenario, start, days)
-    walker = Walker(plan, seed)
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     _clear(root)
@@ -182,55 +185,59 @@ def simulate(
         "completed": 0,
         "churned_after_journey": 0,
     }
-    with (
-        (gt_dir / "identities.csv").open("w", encoding="utf-8", newline="") as ids_fh,
-        (gt_dir / "dirty.csv").open("w", encoding="utf-8", newline="") as dirty_fh,
-    ):
-        ids_fh.write("identity_type,identity_value,true_customer\n")
-        dirty_fh.write("file,line,kind,detail\n")
-        done = 0
-        index = 0
-        while done < customers:
-            n = min(chunk_size, customers - done)
-            chunk = walker.run(index, done, n)
-            writer = ChunkWriter(walker, chunk, seed)
-            drng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, index, 99])))
-            has_rows = np.zeros(n, dtype=bool)
-            has_social = np.zeros(n, dtype=bool)
-            for source, folder, fmt, ext in OUTPUTS:
-                rel = f"{folder}/part-{index:05d}.{ext}"
-                if source == "crm":
-                    lines = writer.crm()
-                    written = write_lines(root / rel, lines, "crm", CSV_HEADERS["crm"], 0.0, drng)
-                else:
-                    idx = writer.rows_for(source)
-                    has_rows[chunk.records["person"][idx]] = True
-                    if source == "social":
-                        has_social[chunk.records["person"][idx]] = True
-                    lines = getattr(writer, fmt)(idx)
-                    written = write_lines(root / rel, lines, fmt, CSV_HEADERS.get(fmt), dirty, drng)
-                rows[folder] += written.rows
-                for line, kind, detail in written.dirty:
+    specs: list[tuple[int, int, int]] = []
+    offset = 0
+    while offset < customers:
+        n = min(chunk_size, customers - offset)
+        specs.append((len(specs), offset, n))
+        offset += n
+    results: Iterable[_ChunkOutcome]
+    pool: ProcessPoolExecutor | None = None
+    if workers <= 1 or len(specs) == 1:
+        walker = Walker(plan, seed)
+        results = (_do_chunk(walker, root, seed, dirty, *spec) for spec in specs)
+    else:
+        # Chunks are independent (each seeded by its own index), so worker processes give
+        # the same bytes as one process; results are merged in chunk order.
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(plan, seed),
+        )
+        results = pool.map(_worker_chunk, [(root, seed, dirty, *spec) for spec in specs])
+    try:
+        with (
+            (gt_dir / "identities.csv").open("w", encoding="utf-8", newline="") as ids_fh,
+            (gt_dir / "dirty.csv").open("w", encoding="utf-8", newline="") as dirty_fh,
+        ):
+            ids_fh.write("identity_type,identity_value,true_customer\n")
+            dirty_fh.write("file,line,kind,detail\n")
+            done = 0
+            for res in results:
+                for folder, count in res.rows.items():
+                    rows[folder] += count
+                for rel, line, kind, detail in res.dirty:
                     dirty_fh.write(f"{rel},{line},{kind},{_csv(detail)}\n")
                     dirty_counts[kind] = dirty_counts.get(kind, 0) + 1
                     dirty_by_file[rel] = dirty_by_file.get(rel, 0) + 1
-            _write_identities(ids_fh, writer, has_rows, has_social)
-            for key, counter in chunk.counters.items():
-                total = totals.setdefault(key, Counters())
-                for k, v in counter.values.items():
-                    total.add(k, v)
-            _count_preferences(walker, chunk, prefs)
-            outcome["customers"] += n
-            outcome["identified"] += int(writer.p.identified.sum())
-            outcome["converted"] += int(chunk.persons["converted"].sum())
-            outcome["completed"] += int(chunk.persons["completed"].sum())
-            outcome["churned_after_journey"] += int(chunk.persons["churned"].sum())
-            done += n
-            index += 1
-            # Arrow keeps freed buffers in its pool; hand them back so memory stays flat.
-            pa.default_memory_pool().release_unused()
-            if progress is not None:
-                progress(done)
+                ids_fh.write(res.identities)
+                for key, values in res.counters.items():
+                    total = totals.setdefault(key, Counters())
+                    for k, v in values.items():
+                        total.add(k, v)
+                for key, values in res.prefs.items():
+                    merged = prefs.setdefault(key, {})
+                    for k, v in values.items():
+                        merged[k] = merged.get(k, 0) + v
+                for k, v in res.outcome.items():
+                    outcome[k] += v
+                done += res.n
+                if progress is not None:
+                    progress(done)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     manifest = {
         "schema": SIMULATION_SCHEMA,
         "sources": [
@@ -284,13 +291,88 @@ def simulate(
     return SimulationResult(root, customers, rows, dict(sorted(dirty_counts.items())), truth)
 
 
+@dataclass(frozen=True)
+class _ChunkOutcome:
+    """What one chunk wrote and measured (small: merged by the main process in order)."""
+
+    index: int
+    n: int
+    rows: dict[str, int]
+    dirty: list[tuple[str, int, str, str]]
+    identities: str
+    counters: dict[str, dict[str, int]]
+    prefs: dict[str, dict[str, int]]
+    outcome: dict[str, int]
+
+
+def _do_chunk(
+    walker: Walker, root: Path, seed: int, dirty: float, index: int, offset: int, n: int
+) -> _ChunkOutcome:
+    """Simulate one chunk of customers and write its part file of every source."""
+    chunk = walker.run(index, offset, n)
+    writer = ChunkWriter(walker, chunk, seed)
+    drng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, index, 99])))
+    has_rows = np.zeros(n, dtype=bool)
+    has_social = np.zeros(n, dtype=bool)
+    rows: dict[str, int] = {}
+    bad: list[tuple[str, int, str, str]] = []
+    for source, folder, fmt, ext in OUTPUTS:
+        rel = f"{folder}/part-{index:05d}.{ext}"
+        if source == "crm":
+            written = write_lines(root / rel, writer.crm(), "crm", CSV_HEADERS["crm"], 0.0, drng)
+        else:
+            idx = writer.rows_for(source)
+            has_rows[chunk.records["person"][idx]] = True
+            if source == "social":
+                has_social[chunk.records["person"][idx]] = True
+            lines = getattr(writer, fmt)(idx)
+            written = write_lines(root / rel, lines, fmt, CSV_HEADERS.get(fmt), dirty, drng)
+        rows[folder] = written.rows
+        bad += [(rel, line, kind, detail) for line, kind, detail in written.dirty]
+    prefs: dict[str, dict[str, int]] = {}
+    _count_preferences(walker, chunk, prefs)
+    outcome = {
+        "customers": n,
+        "identified": int(writer.p.identified.sum()),
+        "converted": int(chunk.persons["converted"].sum()),
+        "completed": int(chunk.persons["completed"].sum()),
+        "churned_after_journey": int(chunk.persons["churned"].sum()),
+    }
+    result = _ChunkOutcome(
+        index,
+        n,
+        rows,
+        bad,
+        _identities(writer, has_rows, has_social),
+        {k: dict(c.values) for k, c in chunk.counters.items()},
+        prefs,
+        outcome,
+    )
+    # Arrow keeps freed buffers in its pool; hand them back so memory stays flat.
+    del chunk, writer
+    pa.default_memory_pool().release_unused()
+    return result
+
+
+_WORKER: Walker | None = None
+
+
+def _init_worker(plan: Plan, seed: int) -> None:
+    """Build the walker once per worker process."""
+    global _WORKER
+    _WORKER = Walker(plan, seed)
+
+
+def _worker_chunk(args: tuple[Path, int, float, int, int, int]) -> _ChunkOutcome:
+    assert _WORKER is not None
+    return _do_chunk(_WORKER, *args)
+
+
 def _csv(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
 
 
-def _write_identities(
-    fh: Any, writer: ChunkWriter, has_rows: np.ndarray, has_social: np.ndarray
-) -> None:
+def _identities(writer: ChunkWriter, has_rows: np.ndarray, has_social: np.ndarray) -> str:
     """Every identity of every customer who left a record, with its true customer.
 
     Rows are grouped by identity type within a chunk (vectorised), customers in order.
@@ -308,6 +390,7 @@ def _write_identities(
         ("device_id", p.device[D_MOBILE], has_rows & used[:, D_MOBILE]),
         ("social_handle", p.handle, has_rows & has_social),
     ]
+    out = []
     for name, values, mask in groups:
         sel = pa.array(np.flatnonzero(mask))
         if len(sel) == 0:
@@ -315,7 +398,8 @@ def _write_identities(
         lines = pc.binary_join_element_wise(
             pa.scalar(name), values.take(sel), p.true_id.take(sel), ","
         )
-        fh.write("\n".join(lines.to_pylist()) + "\n")
+        out.append("\n".join(lines.to_pylist()) + "\n")
+    return "".join(out)
 
 
 def _count_preferences(walker: Walker, chunk: Any, prefs: dict[str, dict[str, int]]) -> None:
