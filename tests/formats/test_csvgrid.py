@@ -25,7 +25,7 @@ def test_golden_grid_reads_back_to_the_same_map() -> None:
     assert from_csv((GOLDEN / "course.csv").read_text(encoding="utf-8")) == journey
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journey_maps())
 def test_round_trip_is_lossless(journey: JourneyMap) -> None:
     text = to_csv(journey)

@@ -152,7 +152,7 @@ def test_map_id_and_status_change() -> None:
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journey_maps(), journey_maps())
 def test_any_two_maps_diff_cleanly(old: JourneyMap, new: JourneyMap) -> None:
     result = diff_maps(old, new)

@@ -122,7 +122,7 @@ def _expected_name(name: str, ident: str) -> str:
     return " ".join(name.split()) or ident
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journey_maps())
 def test_round_trip_keeps_stages_steps_names_and_scores(journey: JourneyMap) -> None:
     text = to_mermaid(journey)
