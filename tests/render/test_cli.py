@@ -87,3 +87,29 @@ def test_report_rejects_a_bad_date(map_file: Path, tmp_path: Path) -> None:
     )
     assert code == 2
     assert "--from 'last week': expected a date like 2026-01-31" in out
+
+
+@pytest.mark.slow
+def test_render_and_report_live_from_a_workspace(map_file: Path, tmp_path: Path) -> None:
+    """Simulate 300 customers, ingest them, and draw the live map and the report."""
+    from journeylens.simulate.run import simulate
+    from journeylens.simulate.scenario import Scenario, builtin_scenario
+
+    journey = get_template("online-course")
+    personas = get_template_personas("online-course")
+    simulate(journey, personas, builtin_scenario(journey.id) or Scenario(), tmp_path / "sim", 300)
+    ws = tmp_path / "ws"
+    assert _run("init", ws)[0] == 0
+    code, out = _run("ingest", tmp_path / "sim", "--workspace", ws)
+    assert code == 0, out
+    code, out = _run("render", map_file, "--workspace", ws, "-o", tmp_path / "live.svg")
+    assert code == 0, out
+    svg = (tmp_path / "live.svg").read_text(encoding="utf-8")
+    assert "live map" in svg
+    assert "Reached " in svg  # KPI badges from the LiveMap
+    code, out = _run("report", map_file, "--workspace", ws, "-o", tmp_path / "live.html")
+    assert code == 0, out
+    html = (tmp_path / "live.html").read_text(encoding="utf-8")
+    for key in ("funnel", "sankey", "transitions", "survey", "forest", "channels"):
+        assert f'id="chart-{key}"' in html
+    assert "went no further along the map" in html  # a finding in plain words
