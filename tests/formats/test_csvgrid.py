@@ -117,3 +117,21 @@ def test_a_grid_without_stage_row() -> None:
         "grid.csv:1:1: stages: expected a 'stage' or 'stage_name' row naming each column's stage (cell A1)",
         "grid.csv:1:1: stages: a journey map needs at least one stage (cell A1)",
     ]
+
+
+def test_spreadsheet_exports_with_bom_crlf_and_semicolons() -> None:
+    text = (
+        "\ufeffstage_name;Awareness, online;Purchase\r\n"
+        'step_name;Sees an ad;"Pays\r\nonline"\r\n'
+        "actions;Scrolls;\r\n"
+        "\r\n"
+        "map.title;Sneakers\r\n"
+    )
+    journey = from_csv(text, "excel.csv")
+    assert [(s.name, [t.name for t in s.steps]) for s in journey.stages] == [
+        ("Awareness, online", ["Sees an ad"]),
+        ("Purchase", ["Pays\nonline"]),
+    ]
+    assert journey.step("sees-an-ad").actions == ["Scrolls"]
+    tabbed = "stage\ts\nstep\tx\nstep_name\tX\n\nmap.title\tT\n"
+    assert from_csv(tabbed).step("x").name == "X"

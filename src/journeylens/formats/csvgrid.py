@@ -30,8 +30,9 @@ Cells:
   evidence is ``source (confidence): reference``;
 * an item whose text has a line break makes its whole cell a JSON list of objects.
 
-So the grid is lossless: ``from_csv(to_csv(m)) == m`` for every valid map. Hand-made
-sheets may leave rows out (defaults apply), repeat a stage id in every column of the stage,
+So the grid is lossless: ``from_csv(to_csv(m)) == m`` for every valid map. ``from_csv``
+also reads what spreadsheets save: a UTF-8 BOM, Windows line ends, ``;`` or tab as the
+separator (decided by the first row). Hand-made sheets may leave rows out (defaults apply), repeat a stage id in every column of the stage,
 give only names (ids are then made from them) and write a pain point without ``id:`` or
 severity. Errors name the row and column of the cell.
 """
@@ -354,6 +355,15 @@ def _split_id(line: str) -> tuple[str | None, str]:
     return (m["id"], m["rest"]) if m is not None else (None, line)
 
 
+def _delimiter(text: str) -> str:
+    """The separator used most in the first row: ``,``, or ``;`` / tab as some spreadsheets save.
+
+    The first row of a written grid holds ids only, which contain none of them but ``,``.
+    """
+    first = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=first.count)
+
+
 def from_csv(text: str, file: str = "<text>") -> JourneyMap:
     """A map from a CSV grid; :class:`DocumentError` lists every bad cell by row and column.
 
@@ -366,7 +376,10 @@ def from_csv(text: str, file: str = "<text>") -> JourneyMap:
     rows: dict[str, tuple[int, list[str]]] = {}
     map_cells: dict[str, tuple[int, str]] = {}
     width = 0
-    for number, record in enumerate(csv.reader(io.StringIO(text)), start=1):
+    text = text.removeprefix("\ufeff")  # spreadsheets often save UTF-8 with a BOM
+    records = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    for number, raw in enumerate(records, start=1):
+        record = [cell.replace("\r\n", "\n") for cell in raw]
         if not record or not any(cell.strip() for cell in record):
             continue
         name = record[0].strip()
