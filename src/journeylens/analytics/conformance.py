@@ -197,19 +197,37 @@ class Conformance:
         )
 
 
-def _collapsed(lf: nw.LazyFrame[Any], column: str, pos: Mapping[str, int]) -> nw.LazyFrame[Any]:
-    """Per unit, the sequence of ``column`` with consecutive repeats collapsed, as rows with
-    ``cur`` / ``prev`` labels and positions (``prev`` null on the first)."""
-    order = [TIME, SEQ]
-    seq = lf.filter(~nw.col(column).is_null()).select(
-        UNIT_ID, TIME, SEQ, nw.col(column).cast(nw.String).alias("cur")
+def _sequence(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
+    """Bound events in path order with the stage and step of the previous bound event.
+
+    One sort serves both levels: a row whose previous stage differs starts a new element of
+    the collapsed stage sequence, and that previous stage *is* the collapsed predecessor
+    (repeats in between are all equal to it). Materialised, as it is read several times.
+    """
+    lf = bound.filter(~nw.col(STAGE_ID).is_null()).select(
+        UNIT_ID,
+        TIME,
+        SEQ,
+        nw.col(STAGE_ID).cast(nw.String).alias("stage"),
+        nw.col(STEP_ID).cast(nw.String).alias("step"),
     )
-    seq = seq.with_columns(nw.col("cur").shift(1).over(UNIT_ID, order_by=order).alias("_before"))
-    seq = seq.filter(nw.col("_before").is_null() | (nw.col("_before") != nw.col("cur")))
-    seq = seq.with_columns(nw.col("cur").shift(1).over(UNIT_ID, order_by=order).alias("prev"))
-    return seq.with_columns(
-        lookup(nw.col("cur"), pos, nw.Int64).alias("cur_pos"),
-        lookup(nw.col("prev"), pos, nw.Int64).alias("prev_pos"),
+    lf = lf.with_columns(
+        nw.col("stage").shift(1).over(UNIT_ID, order_by=[TIME, SEQ]).alias("prev_stage"),
+        nw.col("step").shift(1).over(UNIT_ID, order_by=[TIME, SEQ]).alias("prev_step"),
+    )
+    return cache(
+        lf.with_columns(
+            lookup(nw.col("stage"), order.stage_pos, nw.Int64).alias("stage_pos"),
+            lookup(nw.col("prev_stage"), order.stage_pos, nw.Int64).alias("prev_stage_pos"),
+        )
+    )
+
+
+def _moves(sequence: nw.LazyFrame[Any], level: str) -> nw.LazyFrame[Any]:
+    """The transitions of the collapsed ``level`` sequences: ``unit_id``, ``prev``, ``cur``."""
+    cur, prev = nw.col(level), nw.col(f"prev_{level}")
+    return sequence.filter(~prev.is_null() & ~cur.is_null() & (prev != cur)).select(
+        UNIT_ID, prev.alias("prev"), cur.alias("cur")
     )
 
 
@@ -217,9 +235,7 @@ def _edges(
     collapsed: nw.LazyFrame[Any], level: str, designed: list[tuple[str, str]]
 ) -> tuple[Edge, ...]:
     rows = collect_rows(
-        collapsed.filter(~nw.col("prev").is_null())
-        .group_by("prev", "cur")
-        .agg(
+        collapsed.group_by("prev", "cur").agg(
             nw.len().cast(nw.Int64).alias("transitions"),
             nw.col(UNIT_ID).n_unique().cast(nw.Int64).alias("paths"),
         )
@@ -275,13 +291,17 @@ def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int =
     unbound = int(totals["unbound"] or 0)
     all_units = int(totals["units"] or 0)
 
-    # Both are read several times and joined with each other: materialise them once (a
-    # join of two frames derived from one lazy source is planned badly by DuckDB).
-    stages = cache(_collapsed(bound, STAGE_ID, order.stage_pos))
+    sequence = _sequence(bound, order)
+    # Read several times and joined with the sequence: materialised once (a join of two
+    # frames derived from one lazy source is planned badly by DuckDB).
     per_unit = cache(
-        stages.group_by(UNIT_ID).agg(
-            (nw.col("cur_pos") < nw.col("prev_pos")).cast(nw.Int64).max().alias("back"),
-            nw.col("cur_pos").max().alias("max_pos"),
+        sequence.group_by(UNIT_ID).agg(
+            (nw.col("stage_pos") < nw.col("prev_stage_pos"))
+            .fill_null(False)
+            .cast(nw.Int64)
+            .max()
+            .alias("back"),
+            nw.col("stage_pos").max().alias("max_pos"),
         )
     )
     agg = collect_rows(
@@ -294,7 +314,8 @@ def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int =
     back_paths = int(agg["back_paths"] or 0)
 
     back_rows = collect_rows(
-        stages.filter(nw.col("cur_pos") < nw.col("prev_pos"))
+        sequence.filter(nw.col("stage_pos") < nw.col("prev_stage_pos"))
+        .select(UNIT_ID, nw.col("prev_stage").alias("prev"), nw.col("stage").alias("cur"))
         .group_by("prev", "cur")
         .agg(
             nw.len().cast(nw.Int64).alias("transitions"),
@@ -311,8 +332,8 @@ def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int =
 
     # Skips: units whose furthest stage lies beyond k, minus those of them that reached k.
     reached = (
-        stages.filter(~nw.col("cur_pos").is_null())
-        .select(UNIT_ID, "cur", "cur_pos")
+        sequence.filter(~nw.col("stage_pos").is_null())
+        .select(UNIT_ID, nw.col("stage").alias("cur"), nw.col("stage_pos").alias("cur_pos"))
         .unique([UNIT_ID, "cur"])
         .join(per_unit.select(UNIT_ID, "max_pos"), on=UNIT_ID, how="inner")
     )
@@ -341,10 +362,8 @@ def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int =
             StageSkip(stage, skipped, ratio(skipped, n_paths), later, ratio(skipped, later))
         )
 
-    stage_edges = _edges(stages, "stage", order.designed_stage_edges())
-    step_edges = _edges(
-        _collapsed(bound, STEP_ID, order.step_pos), "step", order.designed_step_edges()
-    )
+    stage_edges = _edges(_moves(sequence, "stage"), "stage", order.designed_stage_edges())
+    step_edges = _edges(_moves(sequence, "step"), "step", order.designed_step_edges())
     edges = stage_edges + step_edges
     return Conformance(
         paths=n_paths,
