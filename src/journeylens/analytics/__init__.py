@@ -5,7 +5,14 @@ Polars and PySpark. Results are frozen dataclasses with ``.to_frame()`` (a pyarr
 and ``.to_dict()`` (plain data for JSON). METRICS.md defines every number.
 """
 
-from journeylens.analytics._common import PATH_END, PATH_START, AnalyticsError, Paths, Unit, paths
+from journeylens.analytics._common import (
+    PATH_END,
+    PATH_START,
+    AnalyticsError,
+    Paths,
+    Unit,
+    sort_paths,
+)
 from journeylens.analytics.binding import (
     BindingError,
     Population,
@@ -40,9 +47,9 @@ __all__ = [
     "evaluate_outcomes",
     "flows",
     "funnel",
-    "paths",
     "sessionize",
     "sessions",
+    "sort_paths",
     "step_matrix",
     "top_paths",
     "transitions",

@@ -97,7 +97,7 @@ class Paths:
     label: str
 
 
-def paths(
+def sort_paths(
     events: Any,
     *,
     unit: Unit = "customer",
@@ -116,7 +116,7 @@ def paths(
     >>> from datetime import datetime
     >>> ev = pl.DataFrame({"customer_id": ["c", "c"], "event_name": ["a", "b"],
     ...                    "occurred_at": [datetime(2024, 1, 1)] * 2, "seq": [2, 1]})
-    >>> p = paths(ev)
+    >>> p = sort_paths(ev)
     >>> p.frame.sort(POS).select(LABEL, POS, NEXT_LABEL).collect().rows()
     [('b', 1, 'a'), ('a', 2, None)]
     """

@@ -24,7 +24,7 @@ from journeylens.analytics._common import (
     AnalyticsError,
     Unit,
     collect_rows,
-    paths,
+    sort_paths,
     table,
 )
 from journeylens.analytics.binding import STAGE_ID, STAGE_INDEX, STEP_ID, STEP_INDEX
@@ -102,7 +102,7 @@ def flows(
     column, index_column = (STAGE_ID, STAGE_INDEX) if level == "stage" else (STEP_ID, STEP_INDEX)
     if level not in ("stage", "step"):
         raise AnalyticsError(f"level must be 'stage' or 'step', got {level!r}")
-    p = collapse_repeats(paths(bound, unit=unit, label=column))
+    p = collapse_repeats(sort_paths(bound, unit=unit, label=column))
     names = p.frame.collect_schema().names()
     index = (
         nw.col(index_column).min() if index_column in names else nw.lit(None, dtype=nw.Int64).min()

@@ -40,8 +40,8 @@ from journeylens.analytics._common import (
     Unit,
     clean_float,
     collect_rows,
-    paths,
     quantile_exprs,
+    sort_paths,
     table,
 )
 from journeylens.engine.frames import EVENT, TIME_US, cache
@@ -188,7 +188,7 @@ def funnel(
         if window_s < 0:
             raise AnalyticsError(f"the conversion window must not be negative, got {window!r}")
         window_us = round(window_s * 1e6)
-    p = paths(events, unit=unit, label=label)
+    p = sort_paths(events, unit=unit, label=label)
     base = p.frame
     total_units = int(collect_rows(base.select(nw.col(UNIT_ID).n_unique().alias("n")))[0]["n"] or 0)
 

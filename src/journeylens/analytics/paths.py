@@ -26,7 +26,7 @@ from journeylens.analytics._common import (
     Paths,
     Unit,
     collect_rows,
-    paths,
+    sort_paths,
     table,
 )
 from journeylens.engine.frames import EVENT
@@ -99,7 +99,7 @@ def collapse_repeats(p: Paths) -> Paths:
         nw.col(NEXT_LABEL).is_null() | (nw.col(NEXT_LABEL) != nw.col(LABEL))
     ).drop(POS, NEXT_LABEL, PATH_LEN, "gap_s", LABEL, strict=False)
     # Keeping the LAST event of each run keeps the label order; renumber the survivors.
-    return paths(kept, unit=p.unit, label=p.label)
+    return sort_paths(kept, unit=p.unit, label=p.label)
 
 
 def top_paths(
@@ -123,7 +123,7 @@ def top_paths(
     """
     if max_length < 1:
         raise AnalyticsError(f"max_length must be at least 1, got {max_length}")
-    p = paths(events, unit=unit, label=label)
+    p = sort_paths(events, unit=unit, label=label)
     if collapse:
         p = collapse_repeats(p)
     cols = [f"_e{i}" for i in range(1, max_length + 1)]

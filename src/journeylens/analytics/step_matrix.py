@@ -26,7 +26,7 @@ from journeylens.analytics._common import (
     AnalyticsError,
     Unit,
     collect_rows,
-    paths,
+    sort_paths,
 )
 from journeylens.engine.frames import EVENT
 
@@ -82,7 +82,7 @@ def step_matrix(
     """
     if max_steps < 1:
         raise AnalyticsError(f"max_steps must be at least 1, got {max_steps}")
-    p = paths(events, unit=unit, label=label)
+    p = sort_paths(events, unit=unit, label=label)
     cells = collect_rows(
         p.frame.filter(nw.col(POS) <= max_steps).group_by(LABEL, POS).agg(nw.len().alias("n"))
     )

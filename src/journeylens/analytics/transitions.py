@@ -35,8 +35,8 @@ from journeylens.analytics._common import (
     Unit,
     clean_float,
     collect_rows,
-    paths,
     quantile_exprs,
+    sort_paths,
     table,
 )
 from journeylens.engine.frames import EVENT
@@ -142,7 +142,7 @@ def transitions(
     >>> r.total_transitions  # 5 events - 2 paths
     3
     """
-    p = paths(events, unit=unit, label=label)
+    p = sort_paths(events, unit=unit, label=label)
     edges = edge_frame(p, markers=markers)
     rows = collect_rows(
         edges.group_by("from", "to").agg(
