@@ -200,12 +200,18 @@ def badge_texts(node: NodeFigures, fig: MapFigures, *, compact: bool = False) ->
     """The KPI badge labels for one stage, step or touchpoint, in a fixed order.
 
     ``compact`` (touchpoints) keeps reach and survey values; flow figures are on the step.
+    Compact captions also leave out survey values with too few answers.
     """
     out: list[str] = []
     if node.reached is not None:
-        out.append(f"Reached {format_count(node.reached)}")
+        out.append(f"{'reached' if compact else 'Reached'} {format_count(node.reached)}")
     if compact:
-        node = NodeFigures(nps=node.nps, csat=node.csat, ces=node.ces)
+        # Captions keep only survey values with enough answers (the step badge says the rest).
+        node = NodeFigures(
+            nps=node.nps if fig.shown(node.nps) else None,
+            csat=node.csat if fig.shown(node.csat) else None,
+            ces=node.ces if fig.shown(node.ces) else None,
+        )
     if node.conversion is not None:
         out.append(f"Conversion {format_share(node.conversion)}")
     if node.drop_off is not None:
@@ -915,13 +921,15 @@ class _MapDrawer:
             caption = tp.channel.value.replace("_", " ") + (
                 "" if tp.visible else " · not visible to the customer"
             )
+            # Touchpoint figures are a compact caption line, not boxed badges: a step may
+            # have many touchpoints, and its flow figures are already on the step header.
+            node = self.fig.touchpoints.get(tp.id) if self.fig is not None else None
+            if node is not None and self.fig is not None:
+                caption = " · ".join([caption, *badge_texts(node, self.fig, compact=True)])
             th += 1 + self.text(
-                g, tx, y + h + th + 1, tw, caption, size=self.fs - 2, fill=GREY, role="channel"
-            )
-            if self.fig is not None and tp.id in self.fig.touchpoints:
-                labels = badge_texts(self.fig.touchpoints[tp.id], self.fig, compact=True)
-                if labels:
-                    th += 3 + self.badges(g, tx, y + h + th + 3, tw, labels)
+                g, tx, y + h + th + 1, tw, caption, size=self.fs - 2,
+                fill=INK if node is not None else GREY, role="channel",
+            )  # fmt: skip
             h += max(th, ICON_SIZE + 2) + 8
         return max(0.0, h - 8)
 
