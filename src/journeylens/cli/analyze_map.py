@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import pyarrow as pa
 import typer
 
 from journeylens.cli._output import EXIT_INVALID, fail
@@ -86,6 +87,62 @@ def _show(result: Any, fmt: Format, title: str) -> None:
     """Print a result: JSON of ``to_dict()``, CSV / table of ``to_frame()``."""
     data = result.to_dict()
     emit(data, result.to_frame(), fmt, title)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.0f}s"
+
+
+def _with_n(value: float | None, n: int, digits: int = 0) -> str:
+    if n == 0:
+        return ""
+    return f"{'–' if value is None else f'{value:.{digits}f}'} ({n})"
+
+
+def _livemap_table(lm: Any) -> pa.Table:
+    """The LiveMap as a compact table for people: one row per stage / step / touchpoint,
+    indented by level, survey figures and measured emotion as "value (N)"."""
+    rows: list[dict[str, str]] = []
+
+    def add(indent: str, loc_id: str, f: Any) -> None:
+        def survey(fig: Any, digits: int) -> str:
+            return _with_n(fig.value, fig.n, digits) if fig is not None else ""
+
+        rows.append(
+            {
+                "where": indent + loc_id,
+                "reached": str(f.reached),
+                "conversion": _cell(f.conversion),
+                "median time": _duration(f.median_time_s),
+                "NPS (N)": survey(f.nps, 0),
+                "CSAT % (N)": survey(f.csat, 0),
+                "CES (N)": survey(f.ces, 1),
+                "emotion (N)": _with_n(f.measured_emotion, f.emotion_n, 2),
+            }
+        )
+
+    for stage in lm.stages:
+        add("", stage.id, stage.figures)
+        for step in stage.steps:
+            add("  ", step.id, step.figures)
+            for tp in step.touchpoints:
+                add("    ", tp.id, tp.figures)
+    names = [
+        "where",
+        "reached",
+        "conversion",
+        "median time",
+        "NPS (N)",
+        "CSAT % (N)",
+        "CES (N)",
+        "emotion (N)",
+    ]
+    return pa.Table.from_pylist(rows, schema=pa.schema([(n, pa.string()) for n in names]))
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -288,9 +345,13 @@ def register(analyze_app: typer.Typer) -> None:
             window=window if any(w is not None for w in window) else None,
         )
         title = (
-            f"{result.title}: {result.units} units, {result.events} events ({result.population})"
+            f"{result.title}: {result.units} units, {result.events} events ({result.population}), "
+            f"fitness {_cell(result.fitness)}, unbound {_cell(result.unbound_share)}"
         )
-        _show(result, fmt, title)
+        if fmt is Format.TABLE:
+            emit({}, _livemap_table(result), fmt, title)
+        else:
+            _show(result, fmt, title)
 
     @analyze_app.command("channels")
     def channels(
