@@ -135,3 +135,12 @@ def test_spreadsheet_exports_with_bom_crlf_and_semicolons() -> None:
     assert journey.step("sees-an-ad").actions == ["Scrolls"]
     tabbed = "stage\ts\nstep\tx\nstep_name\tX\n\nmap.title\tT\n"
     assert from_csv(tabbed).step("x").name == "X"
+
+
+def test_unreadable_csv_is_a_located_error() -> None:
+    with pytest.raises(DocumentError) as info:
+        from_csv("map.title,T\nstage,s\nstep,a\rb\n", "bad.csv")
+    assert [str(i) for i in info.value.issues] == [
+        "bad.csv:3:1: (document): not valid CSV: new-line character seen in unquoted field - "
+        "do you need to open the file in universal-newline mode? (cell A3)"
+    ]

@@ -204,3 +204,25 @@ def test_range_messages_give_both_bounds() -> None:
     assert [str(i) for i in info.value.issues] == [
         "ana.persona.yaml:3:8: share: expected a number above 0 and at most 1 (got 2)"
     ]
+
+
+def test_control_character_and_impossible_date_are_located() -> None:
+    with pytest.raises(DocumentError) as info:
+        parse_model("id: m\ntitle: a\x1fb\n", JourneyMap, "m.yaml")
+    assert [str(i) for i in info.value.issues] == [
+        "m.yaml:2:9: (document): not valid YAML: character U+001F is not allowed"
+    ]
+    with pytest.raises(DocumentError) as info:
+        parse_model(
+            "id: m\ntitle: T\ncreated: 2024-13-45\nstages: [{id: s, name: S}]\n",
+            JourneyMap,
+            "m.yaml",
+        )
+    assert [str(i) for i in info.value.issues] == [
+        "m.yaml:3:10: created: expected a date-time like 2024-01-31T09:00:00Z (got '2024-13-45')"
+    ]
+
+
+def test_unquoted_date_in_a_text_field_keeps_its_spelling() -> None:
+    journey = parse_model("id: m\ntitle: 2024-1-5\nstages: [{id: s, name: S}]\n", JourneyMap)
+    assert journey.title == "2024-1-5"

@@ -43,7 +43,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -355,6 +355,19 @@ def _split_id(line: str) -> tuple[str | None, str]:
     return (m["id"], m["rest"]) if m is not None else (None, line)
 
 
+def _records(records: Iterator[list[str]], reader: _Reader) -> Iterator[list[str]]:
+    """The grid's rows; a row the csv module cannot read ends the grid with a located issue."""
+    while True:
+        try:
+            yield next(records)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = getattr(records, "line_num", 0) or 1
+            reader.error(line, 1, "", f"not valid CSV: {exc}")
+            return
+
+
 def _delimiter(text: str) -> str:
     """The separator used most in the first row: ``,``, or ``;`` / tab as some spreadsheets save.
 
@@ -378,7 +391,7 @@ def from_csv(text: str, file: str = "<text>") -> JourneyMap:
     width = 0
     text = text.removeprefix("\ufeff")  # spreadsheets often save UTF-8 with a BOM
     records = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
-    for number, raw in enumerate(records, start=1):
+    for number, raw in enumerate(_records(records, reader), start=1):
         record = [cell.replace("\r\n", "\n") for cell in raw]
         if not record or not any(cell.strip() for cell in record):
             continue

@@ -22,8 +22,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from journeylens.formats.messages import friendly, join_alternatives
@@ -125,9 +126,24 @@ def _plain(node: Any, loc: Loc, positions: Positions) -> Any:
     return node
 
 
+class _TextTimestamps(RoundTripConstructor):
+    """Reads unquoted dates and times as the text written, not as datetime objects.
+
+    The model parses date-times itself (an impossible ``2024-13-45`` then becomes a
+    located validation error instead of a crash), and a date typed into a text field
+    keeps its exact spelling (``2024-1-5`` stays ``2024-1-5``).
+    """
+
+
+_TextTimestamps.add_constructor(
+    "tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str
+)
+
+
 def _parse(text: str, file: str) -> tuple[Any, Positions]:
     """Parse YAML (JSON is YAML too) into plain data plus a position index."""
     yaml = YAML(typ="rt")
+    yaml.Constructor = _TextTimestamps
     try:
         node = yaml.load(text)
     except MarkedYAMLError as exc:
@@ -146,6 +162,17 @@ def _parse(text: str, file: str) -> tuple[Any, Positions]:
             problem += "; each key may appear once per mapping"
         kind = "JSON" if text.lstrip().startswith("{") else "YAML"
         raise DocumentError([Issue(file, line, col, "", f"not valid {kind}: {problem}")]) from None
+    except ReaderError as exc:
+        # A character YAML does not allow (control characters): say which and where.
+        before = text[: max(exc.position, 0)]
+        line = before.count("\n") + 1
+        col = len(before) - (before.rfind("\n") + 1) + 1
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise DocumentError(
+            [Issue(file, line, col, "", f"not valid YAML: character {char} is not allowed")]
+        ) from None
+    except YAMLError as exc:  # pragma: no cover - every other YAML error is a marked one
+        raise DocumentError([Issue(file, None, None, "", f"not valid YAML: {exc}")]) from None
     positions: Positions = {(): (1, 1)}
     return _plain(node, (), positions), positions
 
