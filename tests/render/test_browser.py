@@ -162,3 +162,32 @@ def test_report_in_chromium_offline(browser: Any, tmp_path: Path) -> None:
     assert len(opened) > len(boxes)
     assert _overlaps(opened) == []
     page.close()
+
+
+def test_live_demo_report_in_chromium_offline(
+    browser: Any, live_workspace: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The report of a real (simulated, ingested) workspace, written by the command."""
+    from typer.testing import CliRunner
+
+    from journeylens.cli.main import app
+
+    map_file, ws = live_workspace
+    path = tmp_path / "live.html"
+    result = CliRunner().invoke(
+        app, ["report", str(map_file), "--workspace", str(ws), "-o", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    page, blocked = _open(browser, path)
+    assert blocked == []
+    _not_blank(page)
+    loaded = page.evaluate(
+        "() => [...document.querySelectorAll('figure img')]"
+        ".map(i => i.complete && i.naturalWidth > 0)"
+    )
+    assert len(loaded) >= 6
+    assert all(loaded)
+    boxes = page.evaluate(_BOXES_JS)
+    assert sum(b["kind"] == "svg" for b in boxes) > 500  # the live map is on the page
+    assert _overlaps(boxes) == []
+    page.close()

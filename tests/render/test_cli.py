@@ -25,7 +25,7 @@ def small_map(tmp_path: Path) -> Path:
     return save(get_template("aida"), tmp_path / "aida.journey.yaml")
 
 
-def _run(*args: str) -> tuple[int, str]:
+def _run(*args: str | Path) -> tuple[int, str]:
     result = CliRunner().invoke(app, [str(a) for a in args])
     return result.exit_code, result.output
 
@@ -90,18 +90,11 @@ def test_report_rejects_a_bad_date(map_file: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_render_and_report_live_from_a_workspace(map_file: Path, tmp_path: Path) -> None:
-    """Simulate 300 customers, ingest them, and draw the live map and the report."""
-    from journeylens.simulate.run import simulate
-    from journeylens.simulate.scenario import Scenario, builtin_scenario
-
-    journey = get_template("online-course")
-    personas = get_template_personas("online-course")
-    simulate(journey, personas, builtin_scenario(journey.id) or Scenario(), tmp_path / "sim", 300)
-    ws = tmp_path / "ws"
-    assert _run("init", ws)[0] == 0
-    code, out = _run("ingest", tmp_path / "sim", "--workspace", ws)
-    assert code == 0, out
+def test_render_and_report_live_from_a_workspace(
+    live_workspace: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Draw the live map and the report of 300 simulated, ingested customers."""
+    map_file, ws = live_workspace
     code, out = _run("render", map_file, "--workspace", ws, "-o", tmp_path / "live.svg")
     assert code == 0, out
     svg = (tmp_path / "live.svg").read_text(encoding="utf-8")
