@@ -229,3 +229,30 @@ def test_worker_processes_write_the_same_bytes(tmp_path: Path) -> None:
         digests.append(_digest(root))
     assert digests[0] == digests[1]
     assert len(digests[0]) == 4 + 9 * 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["three-phase", "five-stage", "digital-five-stage", "b2b-seven-phase", "aida",
+     "service-blueprint", "online-course"],
+)  # fmt: skip
+def test_every_builtin_template_simulates_to_good_stitchable_records(
+    tmp_path: Path, name: str
+) -> None:
+    from journeylens.simulate.scenario import builtin_scenario
+    from journeylens.templates import get_template, get_template_personas
+
+    result = simulate(
+        get_template(name), get_template_personas(name), builtin_scenario(name) or Scenario(),
+        tmp_path, 200, start=START, days=60, seed=1,
+    )  # fmt: skip
+    for folder in FOLDERS[:-1]:
+        header = HEADERS.get(folder)
+        for path in files(tmp_path, folder):
+            previous = None
+            for i, line in enumerate(raw_lines(path)):
+                if header is None or i > 0:
+                    assert problem(folder, line, previous, header) is None, (name, folder, i)
+                previous = line
+    events = Output(tmp_path).events()  # every record resolves to a true customer
+    assert len(events) == result.events > 0

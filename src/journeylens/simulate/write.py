@@ -561,7 +561,11 @@ class ChunkWriter:
         # What the answer is about: the visited touchpoint for follow-up surveys (``tag``),
         # unless the survey touchpoint's rule fixes ``touchpoint`` / ``stage`` values.
         tp_ids = ["", *[e.touchpoint for e in self.plan.emitters]]
-        stage_ids = ["", *[self.plan.stage_ids[e.stage] for e in self.plan.emitters]]
+        # Relationship surveys (NPS at the end of the journey) are about the last stage.
+        stage_ids = [
+            self.plan.stage_ids[-1],
+            *[self.plan.stage_ids[e.stage] for e in self.plan.emitters],
+        ]
         tp_text = np.array(tp_ids, dtype=object)[about + 1]
         st_text = np.array(stage_ids, dtype=object)[about + 1]
         for (k, tpi), sel in self._groups(r["kind"][idx], r["tp"][idx]):
