@@ -140,3 +140,36 @@ def test_jsonl_adapters_never_lose_a_record(fmt: str, tmp_path: Path) -> None:
 
     check()
     con.close()
+
+
+@pytest.mark.slow
+def test_mapping_adapter_never_loses_a_record(tmp_path: Path) -> None:
+    from journeylens.events.mapping import read_mapping
+
+    ws = Workspace.init(tmp_path / "ws")
+    con = ws.store.connect()
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "time: {column: ts, format: '%Y-%m-%d %H:%M', timezone: Europe/Paris}\n"
+        "event_name: {column: ev}\nidentities: {user_id: uid, email: mail}\n"
+        "value: amount\nscore: s\nscore_type: {column: st}\nproperties: [p]\n",
+        encoding="utf-8",
+    )
+    spec_mapping = read_mapping(mapping)
+    columns = ("ts", "ev", "uid", "mail", "amount", "s", "st", "p")
+    header = (",".join(columns) + "\n").encode()
+
+    @FUZZ
+    @given(st.lists(_csv_record(columns), min_size=1, max_size=12))
+    def check(rows: list[bytes]) -> None:
+        path = tmp_path / "generic.csv"
+        path.write_bytes(header + b"".join(rows))
+        before = con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+        result = ingest(con, [SourceSpec((str(path),), "mapping", "gen", spec_mapping)], now=NOW)
+        (s,) = result.sources
+        assert s.rows_read == s.rows_stored + s.rows_quarantined + s.rows_duplicate == len(rows)
+        after = con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0]
+        assert after - before == s.rows_quarantined
+
+    check()
+    con.close()
