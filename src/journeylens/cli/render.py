@@ -134,13 +134,26 @@ def _charts_data(
 ) -> ChartsData:
     """Plain chart inputs from analytics results (each call is a library function)."""
     from journeylens.analytics.conformance import conformance
+    from journeylens.analytics.funnel import funnel
     from journeylens.analytics.survey import survey_metrics
-    from journeylens.render.charts import FlowLink, FunnelStep, SurveyPoint, TransitionCell
+    from journeylens.render.charts import (
+        ConvertTime,
+        FlowLink,
+        FunnelStep,
+        SurveyPoint,
+        TransitionCell,
+    )
     from journeylens.render.report import ChartsData, PlannedVsActual
 
     conf = conformance(bound, journey)
     names = {s.id: s.name for s in journey.stages}
-    funnel = [FunnelStep(s.name, int(s.figures.reached)) for s in livemap.stages]
+    # The ordered funnel over the stages (METRICS.md, Funnel), on the bound stage column.
+    stage_funnel = funnel(bound, [s.id for s in journey.stages], label="stage_id")
+    funnel_steps = [FunnelStep(names[s.step], s.reached) for s in stage_funnel.steps]
+    convert_times = [
+        ConvertTime(names[s.step], s.median_time_to_convert_s, s.p90_time_to_convert_s, s.reached)
+        for s in stage_funnel.steps[1:]
+    ]
     stage_edges = [e for e in conf.edges if e.level == "stage" and e.transitions > 0]
     flows = [
         FlowLink(names.get(e.source, e.source), names.get(e.target, e.target), e.paths)
@@ -171,7 +184,8 @@ def _charts_data(
     ]
     outcome_rows, outcome_name = _outcome_rows(journey, bound)
     return ChartsData(
-        funnel=funnel,
+        funnel=funnel_steps,
+        convert_times=convert_times,
         flows=flows,
         flow_order=[s.name for s in journey.stages],
         transitions=transitions,

@@ -84,6 +84,17 @@ class DurationGroup:
 
 
 @dataclass(frozen=True)
+class ConvertTime:
+    """Median and p90 time (seconds) from the first funnel step to this one, over the
+    ``units`` that reached it (METRICS.md, Funnel: time to convert)."""
+
+    label: str
+    median_s: float | None
+    p90_s: float | None
+    units: int
+
+
+@dataclass(frozen=True)
 class SurveyPoint:
     """A survey metric (NPS, CSAT, CES) in one period with its 95% CI and N."""
 
@@ -305,6 +316,57 @@ def time_to_convert_chart(
         vega_lite_svg(spec),
         ("group", "units", "median", "p90"),
         tuple(rows),
+    )
+
+
+def convert_time_chart(rows_in: Sequence[ConvertTime], *, title: str = "Time to convert") -> Chart:
+    """Per funnel step: a bar from the median to the p90 time to convert, median marked.
+
+    Used when only the summary is known (the funnel analytics return median and p90, not
+    every unit's time); :func:`time_to_convert_chart` draws the full distribution."""
+    values = [
+        {"step": r.label, "order": i, "median": r.median_s / 3600, "p90": r.p90_s / 3600}
+        for i, r in enumerate(rows_in)
+        if r.median_s is not None and r.p90_s is not None
+    ]
+    spec = {
+        "title": title,
+        "width": 460,
+        "height": {"step": 26},
+        "data": {"values": values},
+        "encoding": {
+            "y": {"field": "step", "type": "nominal", "sort": {"field": "order"}, "title": None}
+        },
+        "layer": [
+            {
+                "mark": {"type": "bar", "color": PALETTE[5], "height": 10},
+                "encoding": {
+                    "x": {
+                        "field": "median",
+                        "type": "quantitative",
+                        "title": "hours from the first step (median → p90)",
+                    },
+                    "x2": {"field": "p90"},
+                },
+            },
+            {
+                "mark": {"type": "tick", "color": PALETTE[0], "thickness": 3, "size": 18},
+                "encoding": {"x": {"field": "median", "type": "quantitative"}},
+            },
+        ],
+    }
+
+    def hours(v: float | None) -> str:
+        return "—" if v is None else f"{v / 3600:.1f} h"
+
+    rows = tuple((r.label, f"{r.units:,}", hours(r.median_s), hours(r.p90_s)) for r in rows_in)
+    return Chart(
+        "time-to-convert",
+        title,
+        "Time from the first step to each later step: median (tick) to p90 (end of the bar).",
+        vega_lite_svg(spec),
+        ("step", "units", "median", "p90"),
+        rows,
     )
 
 

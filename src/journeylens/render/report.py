@@ -23,6 +23,7 @@ from journeylens.model import JourneyMap, Persona
 from journeylens.render.charts import (
     ChannelUse,
     Chart,
+    ConvertTime,
     DurationGroup,
     FlowLink,
     FunnelStep,
@@ -30,6 +31,7 @@ from journeylens.render.charts import (
     SurveyPoint,
     TransitionCell,
     channel_use_chart,
+    convert_time_chart,
     forest_plot,
     funnel_chart,
     sankey_chart,
@@ -77,6 +79,7 @@ class ChartsData:
     flow_order: Sequence[str] = ()
     transitions: Sequence[TransitionCell] = ()
     time_to_convert: Sequence[DurationGroup] = ()
+    convert_times: Sequence[ConvertTime] = ()
     survey: Sequence[SurveyPoint] = ()
     outcome: Sequence[OddsRatioRow] = ()
     outcome_name: str = ""
@@ -95,6 +98,8 @@ def build_charts(data: ChartsData) -> list[Chart]:
         charts.append(transition_heatmap(data.transitions, order=data.flow_order))
     if data.time_to_convert:
         charts.append(time_to_convert_chart(data.time_to_convert))
+    elif data.convert_times:
+        charts.append(convert_time_chart(data.convert_times))
     if data.survey:
         charts.append(survey_trend_chart(data.survey))
     if data.outcome:
