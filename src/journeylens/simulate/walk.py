@@ -289,419 +289,9 @@ class Walker:
 
     def run(self, index: int, offset: int, n: int) -> Chunk:
         """Simulate customers ``offset … offset+n-1`` (chunk ``index``)."""
-        plan, b = self.plan, self.b
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([self.seed, index])))
-        rec = _Records()
-        counters: dict[str, Counters] = {eff.id: Counters() for eff in self.effects}
-        counters["_arrivals"] = Counters()
-
-        # Who the customers are.
-        persona = rng.choice(len(plan.personas), size=n, p=plan.persona_p).astype(np.int16)
-        gen = np.zeros(n, dtype=np.int16)
-        u = rng.random(n)
-        for p, pp in enumerate(plan.personas):
-            m = persona == p
-            choice = (u[m] * len(pp.generations)).astype(int)
-            gen[m] = np.array([GENERATIONS.index(g) for g in pp.generations])[choice]
-        lo_y = np.array([GENERATION_YEARS[g][0] for g in GENERATIONS])
-        hi_y = np.array([GENERATION_YEARS[g][1] for g in GENERATIONS])
-        birth = lo_y[gen] + (rng.random(n) * (hi_y[gen] - lo_y[gen] + 1)).astype(int)
-        mobile_share = np.array([pp.mobile_share for pp in plan.personas])[persona]
-        drop_factor = np.array([pp.drop_factor for pp in plan.personas])[persona]
-        guest = rng.random(n) < b.guest_share
-        attr_u = rng.random((n, 3))  # country, plan, first-name picks
-
-        # Arrivals: weekly cycle × campaign spikes over the window.
-        days = np.arange(plan.days)
-        dow = (np.array(self.t0 // DAY + days) + 3) % 7  # 1970-01-01 was a Thursday
-        weight = np.ones(plan.days)
-        spike_day = np.full(plan.days, -1)
-        for eff in self.effects:
-            if isinstance(eff, Seasonality):
-                weight *= np.array(eff.weekly)[dow]
-        day_t = self.t0 + days * DAY
-        for eff in self.effects:
-            if isinstance(eff, CampaignSpike):
-                tg = self.targets[eff.id]
-                inside = (day_t >= tg.lo) & (day_t < tg.hi)
-                weight = np.where(inside, weight * eff.factor, weight)
-                spike_day = np.where(inside, self.campaigns.index(eff.campaign), spike_day)
-        if weight.sum() <= 0:
-            weight = np.ones(plan.days)
-        day = rng.choice(plan.days, size=n, p=weight / weight.sum())
-        hour = rng.choice(24, size=n, p=HOURS)
-        t = self.t0 + day * DAY + hour * 3600 * US + (rng.random(n) * 3600 * US).astype(np.int64)
-        counters["_arrivals"].add("n", n)
-        for d in range(7):
-            counters["_arrivals"].add(f"dow{d}", int((dow[day] == d).sum()))
-        utm = np.full(n, -1, dtype=np.int32)
-        for eff in self.effects:
-            if isinstance(eff, CampaignSpike):
-                tg = self.targets[eff.id]
-                inside = (t >= tg.lo) & (t < tg.hi)
-                counters[eff.id].add("arrivals_in", int(inside.sum()))
-                counters[eff.id].add("arrivals_out", int((~inside).sum()))
-                counters[eff.id].add("days_in", int(((day_t >= tg.lo) & (day_t < tg.hi)).sum()))
-                counters[eff.id].add("days_out", int(((day_t < tg.lo) | (day_t >= tg.hi)).sum()))
-                via = inside & (rng.random(n) < 1 - 1 / eff.factor)
-                idx = np.flatnonzero(via)
-                utm[idx] = self.campaigns.index(eff.campaign)
-                chan = CAMPAIGN_CHANNELS.index(eff.channel)
-                rec.add(
-                    K_CAMPAIGN,
-                    idx,
-                    t[idx] - (5 + rng.random(idx.size) * 115) * US,
-                    ai=chan * 10 + 0,
-                    af=0.45,
-                    tag=utm[idx],
-                )
-                rec.add(
-                    K_CAMPAIGN,
-                    idx,
-                    t[idx] - (3600 + rng.random(idx.size) * 7200) * US,
-                    ai=chan * 10 + 1,
-                    af=0.004,
-                    tag=utm[idx],
-                )
-
-        # Channel-lift exposure: a campaign touch before arrival.
-        exposed: dict[str, np.ndarray] = {}
-        mobile0 = rng.random(n) < mobile_share
-        for eff in self.effects:
-            if isinstance(eff, ChannelLift):
-                ok = self._who(eff.who, persona, gen, mobile0)
-                ex = ok & (rng.random(n) < eff.exposure)
-                exposed[eff.id] = ex
-                idx = np.flatnonzero(ex)
-                chan = CAMPAIGN_CHANNELS.index(eff.channel)
-                inter = (
-                    3 if eff.channel in ("email", "sms") else (2 if eff.channel == "print" else 0)
-                )
-                when = np.maximum(t[idx] - (600 + rng.random(idx.size) * 86400) * US, self.t0)
-                rec.add(
-                    K_CAMPAIGN,
-                    idx,
-                    when,
-                    ai=chan * 10 + inter,
-                    af=0.05,
-                    tag=self.campaigns.index(eff.campaign),
-                )
-
-        # Per-customer state.
-        pos = np.zeros(n, dtype=np.int32)
-        tcur = t.copy()
-        alive = np.ones(n, dtype=bool)
-        ident_at = np.full(n, -1, dtype=np.int64)
-        dev_ident = np.zeros((n, 3), dtype=bool)
-        dev_used = np.zeros((n, 3), dtype=bool)
-        utm_pending = utm.copy()
-        had_pain = np.zeros(n, dtype=bool)
-        churn_factor = np.ones(n)
-        hit: dict[str, np.ndarray] = {
-            e.id: np.zeros(n, dtype=bool) for e in self.effects if isinstance(e, Pain)
-        }
-        mot: dict[str, np.ndarray] = {
-            e.id: np.full(n, -1, dtype=np.int8)
-            for e in self.effects
-            if isinstance(e, MomentOfTruth)
-        }
-        converted = np.zeros(n, dtype=bool)
-        completed = np.zeros(n, dtype=bool)
-        done_t = np.zeros(n, dtype=np.int64)
-        last_t = t.copy()
-
-        def visit(
-            act: np.ndarray, s: np.ndarray, ta: np.ndarray, walking: bool
-        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            """Emit the records of one visit per customer in ``act``.
-
-            Returns the drop-off factor of each visit, whether it was on a mobile device,
-            and the touchpoint chosen (-1 for a step without touchpoints).
-            """
-            m = len(act)
-            pa, ga = persona[act], gen[act]
-            slots = plan.tp_table[s]  # (m, K)
-            w = self.tp_w[pa, ga][np.arange(m)[:, None], np.maximum(slots, 0)]
-            w = np.where(slots >= 0, w, 0.0)
-            has_tp = slots[:, 0] >= 0
-            w[~has_tp, 0] = 1.0
-            k = self._choose(rng, w)
-            tp = np.where(has_tp, slots[np.arange(m), k], -1)
-            src = np.where(tp >= 0, self.src[np.maximum(tp, 0)], 2)
-            mobile = rng.random(m) < mobile_share[act]
-            dev = np.where(
-                src == 0, np.where(mobile, D_MOBILE, D_DESKTOP), np.where(src == 1, D_APP, -1)
-            )
-            mobile = mobile | (src == 1)
-            # Identification at sign-up / login.
-            newly = plan.identify_step[s] & ~guest[act] & (ident_at[act] < 0)
-            ident_at[act[newly]] = ta[newly]
-            ident = ident_at[act] >= 0
-            webdev = dev >= D_DESKTOP
-            need = ident & webdev & ~dev_ident[act, np.maximum(dev, 0)]
-            ni = np.flatnonzero(need)
-            rec.add(K_IDENTIFY, act[ni], ta[ni] - US, dev=dev[ni], ident=1)
-            dev_ident[act[ni], dev[ni]] = True
-            used = np.flatnonzero(dev >= 0)
-            dev_used[act[used], dev[used]] = True
-            # Experience and effects.
-            exp = np.where(rng.random(m) < b.good_share, GOOD, NEUTRAL).astype(np.int8)
-            drop_mult = np.ones(m)
-            ticket_mult = np.ones(m)
-            survey_p = np.full(m, b.survey_rate)
-            force_ticket = np.zeros(m, dtype=bool)
-            for eff in self.effects:
-                tg = self.targets.get(eff.id)
-                if tg is None or tg.step < 0:
-                    continue
-                at = (s == tg.step) & ((tp == tg.tp) if tg.tp >= 0 else True)
-                if not at.any():
-                    continue
-                who = self._who(eff.who, pa, ga, mobile)
-                inwin = (ta >= tg.lo) & (ta < tg.hi)
-                c = counters[eff.id]
-                if isinstance(eff, Friction):
-                    hitm = at & who & inwin
-                    drop_mult = np.where(hitm, drop_mult * eff.drop_factor, drop_mult)
-                    ticket_mult = np.where(hitm, ticket_mult * eff.ticket_factor, ticket_mult)
-                    painful = hitm & (rng.random(m) < eff.painful_share)
-                    exp = np.where(painful, PAINFUL, exp).astype(np.int8)
-                    had_pain[act[painful]] = True
-                elif isinstance(eff, Incident):
-                    inside = at & who & inwin
-                    err = np.where(
-                        inside, rng.random(m) < eff.rate, at & (rng.random(m) < eff.base_rate)
-                    )
-                    c.add("visits_in", int(inside.sum()))
-                    c.add("errors_in", int((err & inside).sum()))
-                    c.add("visits_out", int((at & ~inside).sum()))
-                    c.add("errors_out", int((err & at & ~inside).sum()))
-                    ei = np.flatnonzero(err)
-                    # Errors of touchpoints without a device (orders, tickets…) are logged
-                    # by the web front end, on the laptop browser.
-                    edev = np.where(dev[ei] < 0, D_DESKTOP, dev[ei])
-                    dev_used[act[ei], edev] = True
-                    rec.add(
-                        K_ERROR,
-                        act[ei],
-                        ta[ei] + 2 * US,
-                        tp=tp[ei],
-                        dev=edev,
-                        ident=ident[ei],
-                        tag=self.effects.index(eff),
-                    )
-                    drop_mult = np.where(err, drop_mult * eff.drop_factor, drop_mult)
-                    exp = np.where(err, PAINFUL, exp).astype(np.int8)
-                    had_pain[act[err]] = True
-                elif isinstance(eff, Pain) and walking:
-                    # Only the journey walk plants pain: churn is decided when it ends.
-                    hm = at & who & inwin & (rng.random(m) < eff.hit_rate)
-                    hit[eff.id][act[hm]] = True
-                    force_ticket |= hm & ~self.tp_support[np.maximum(tp, 0)]
-                    exp = np.where(hm, PAINFUL, exp).astype(np.int8)
-                    had_pain[act[hm]] = True
-                elif isinstance(eff, MomentOfTruth) and walking:
-                    state = mot[eff.id]
-                    first = at & who & inwin & (state[act] < 0)
-                    bad = first & (rng.random(m) < eff.bad_share)
-                    state[act[first]] = bad[first].astype(np.int8)
-                    seen = at & who & inwin
-                    exp = np.where(seen, np.where(state[act] == 1, PAINFUL, GOOD), exp).astype(
-                        np.int8
-                    )
-                    survey_p = np.where(first, eff.survey_rate, survey_p)
-                elif isinstance(eff, ChannelLift):
-                    ex = exposed[eff.id][act] & at & who & inwin
-                    base_pass = 1 - plan.drop[tg.step] * drop_factor[act]
-                    lifted = np.minimum(0.98, base_pass * eff.lift)
-                    drop_mult = np.where(
-                        ex, (1 - lifted) / np.maximum(1 - base_pass, 1e-9), drop_mult
-                    )
-            # Survey-touchpoint answers reflect the whole journey so far.
-            on_survey = (tp >= 0) & self.tp_survey[np.maximum(tp, 0)]
-            exp = np.where(on_survey & had_pain[act], PAINFUL, exp).astype(np.int8)
-            conv = (tp >= 0) & self.tp_purchase[np.maximum(tp, 0)]
-            newconv = conv & ~converted[act]
-            converted[act[conv]] = True
-            ci = np.flatnonzero(newconv & ident)
-            rec.add(K_LOYALTY, act[ci], ta[ci] + 60 * US, ai=LOYALTY_ENROLL, af=100.0, ident=1)
-            if not walking:
-                li = np.flatnonzero(ident & converted[act] & (rng.random(m) < 0.3))
-                rec.add(K_LOYALTY, act[li], ta[li] + 30 * US, ai=LOYALTY_EARN, af=10.0, ident=1)
-            # The visit's own record.
-            vi = np.flatnonzero(tp >= 0)
-            tag = utm_pending[act[vi]]
-            rec.add(
-                K_TOUCH,
-                act[vi],
-                ta[vi],
-                tp=tp[vi],
-                dev=dev[vi],
-                exp=exp[vi],
-                ident=ident[vi],
-                tag=np.where(src[vi] == 0, tag, -1),
-            )
-            utm_pending[act[vi[src[vi] == 0]]] = -1
-            last_t[act[vi]] = np.maximum(last_t[act[vi]], ta[vi])
-            # Surveys the map asks after this step (follow-ups), answered by some.
-            has_follow = self.has_followup[s]
-            for f, steps_with in self.followup_by_tp.items():
-                fi = np.flatnonzero(
-                    steps_with[s] & (tp >= 0) & (rng.random(m) < self.followup_rate)
-                )
-                rec.add(
-                    K_TOUCH,
-                    act[fi],
-                    ta[fi] + ((1 + rng.random(fi.size) * 47) * 3600 * US).astype(np.int64),
-                    tp=f,
-                    exp=exp[fi],
-                    ident=ident[fi],
-                    tag=tp[fi],
-                )
-            # Side records: surveys, tickets, social mentions.
-            side = (tp >= 0) & self.tp_side[np.maximum(tp, 0)]
-            sv = np.flatnonzero(ident & side & ~has_follow & (rng.random(m) < survey_p))
-            stype = np.where(rng.random(sv.size) < 0.7, SURVEY_CSAT, SURVEY_CES)
-            rec.add(
-                K_SURVEY,
-                act[sv],
-                ta[sv] + ((2 + rng.random(sv.size) * 46) * 3600 * US).astype(np.int64),
-                tp=tp[sv],
-                exp=exp[sv],
-                ident=1,
-                ai=stype,
-            )
-            tk_p = b.ticket_rate * ticket_mult * np.where(exp == PAINFUL, 5.0, 1.0)
-            tk = np.flatnonzero(
-                ((rng.random(m) < tk_p) | force_ticket) & side & ~self.tp_support[np.maximum(tp, 0)]
-            )
-            tch = self._choose(rng, self.ticket_w[pa[tk], ga[tk]])
-            resolve = np.where(
-                rng.random(tk.size) < 0.9, 1 + rng.lognormal(2.0, 1.0, tk.size), np.nan
-            )
-            rec.add(
-                K_TICKET,
-                act[tk],
-                ta[tk] + ((60 + rng.random(tk.size) * 3600) * US).astype(np.int64),
-                tp=tp[tk],
-                exp=exp[tk],
-                ident=ident[tk],
-                ai=tch,
-                af=resolve,
-            )
-            so_p = b.social_rate * np.where(exp == PAINFUL, 5.0, np.where(exp == GOOD, 1.0, 0.0))
-            so = np.flatnonzero((rng.random(m) < so_p) & side)
-            rec.add(
-                K_SOCIAL,
-                act[so],
-                ta[so] + ((600 + rng.random(so.size) * 86400) * US).astype(np.int64),
-                tp=tp[so],
-                exp=exp[so],
-                ident=ident[so],
-            )
-            return drop_mult, mobile, tp
-
-        # The journey walk.
-        max_iter = 6 * self.S + 20
-        for _ in range(max_iter):
-            act = np.flatnonzero(alive)
-            if act.size == 0:
-                break
-            late = tcur[act] >= self.t_end
-            alive[act[late]] = False
-            act = act[~late]
-            if act.size == 0:
-                break
-            s = pos[act]
-            ta = tcur[act]
-            drop_mult, mobile, tp = visit(act, s, ta, True)
-            p_drop = np.clip(plan.drop[s] * drop_factor[act] * drop_mult, 0.0, 0.97)
-            rest = plan.loop[s] + plan.back[s] + plan.skip[s]
-            scale = np.minimum(1.0, (1 - p_drop) / np.maximum(rest, 1e-9))
-            c1 = p_drop
-            c2 = c1 + plan.loop[s] * scale
-            c3 = c2 + plan.back[s] * scale
-            c4 = c3 + plan.skip[s] * scale
-            u = rng.random(act.size)
-            dropped = u < c1
-            self._count_drops(counters, act, s, tp, ta, mobile, dropped, persona, gen, exposed)
-            nxt = np.where(u < c2, s, np.where(u < c3, s - 1, np.where(u < c4, s + 2, s + 1)))
-            nxt = np.where(dropped, s, np.minimum(nxt, self.S))
-            alive[act[dropped]] = False
-            fin = ~dropped & (nxt >= self.S)
-            completed[act[fin]] = True
-            done_t[act[fin]] = ta[fin]
-            alive[act[fin]] = False
-            pos[act] = np.minimum(nxt, self.S - 1)
-            same = rng.random(act.size) < b.same_session
-            gap = np.where(
-                same,
-                rng.lognormal(np.log(b.session_gap_seconds), 0.8, act.size) * US,
-                rng.exponential(b.revisit_days, act.size) * DAY + 600 * US,
-            ).astype(np.int64)
-            tcur[act] = ta + gap
-
-        # After the journey: churn (planted factors) or keep coming back.
-        for eff in self.effects:
-            if isinstance(eff, Pain):
-                churn_factor = np.where(hit[eff.id], churn_factor * eff.churn_factor, churn_factor)
-            elif isinstance(eff, MomentOfTruth):
-                churn_factor = np.where(
-                    mot[eff.id] == 1, churn_factor * eff.churn_factor, churn_factor
-                )
-        p_churn = np.minimum(0.97, b.churn * churn_factor)
-        churned = completed & (rng.random(n) < p_churn)
-        nps = np.flatnonzero(completed & (ident_at >= 0) & (rng.random(n) < 0.3))
-        nexp = np.where(
-            had_pain[nps], PAINFUL, np.where(rng.random(nps.size) < b.good_share, GOOD, NEUTRAL)
-        )
-        rec.add(
-            K_SURVEY,
-            nps,
-            done_t[nps] + 3 * DAY,
-            exp=nexp,
-            ident=1,
-            ai=SURVEY_NPS,
-            tp=np.full(nps.size, -1),
-        )
-        stay = completed & ~churned
-        tcur = done_t.copy()
-        alive = stay.copy()
-        while alive.any():
-            act = np.flatnonzero(alive)
-            gap = np.minimum(rng.exponential(self.b.retention_days, act.size), 30.0) * DAY
-            ta = tcur[act] + gap.astype(np.int64) + 60 * US
-            ok = ta < self.t_end
-            alive[act[~ok]] = False
-            act, ta = act[ok], ta[ok]
-            if act.size == 0:
-                break
-            s = self.last_stage_steps[
-                (rng.random(act.size) * self.last_stage_steps.size).astype(int)
-            ]
-            visit(act, s, ta, False)
-            tcur[act] = ta
-
-        self._count_outcomes(counters, completed, churned, done_t, last_t, hit, mot)
-        records = rec.done()
-        keep = (records["t"] < self.t_end) & (records["t"] >= self.t0 - 7 * DAY)
-        records = {c: v[keep] for c, v in records.items()}
-        order = np.lexsort((records["kind"], records["t"], records["person"]))
-        records = {c: v[order] for c, v in records.items()}
-        persons = {
-            "persona": persona,
-            "gen": gen,
-            "birth": birth,
-            "guest": guest,
-            "attr_u": attr_u,
-            "ident_at": np.where(ident_at < self.t_end, ident_at, -1),
-            "dev_used": dev_used,
-            "converted": converted,
-            "completed": completed,
-            "churned": churned,
-            "key": rng.integers(0, 2**62, size=(n, 4), dtype=np.int64),
-        }
-        return Chunk(index, offset, n, persons, records, counters)
+        sim = _ChunkSim(self, index, offset, n)
+        sim.walk()
+        return sim.finish()
 
     def _count_drops(
         self,
@@ -769,3 +359,457 @@ class Walker:
                 c.add(f"churned_{name}", int((churned & grp).sum()))
                 c.add(f"early_{name}", int((early & grp).sum()))
                 c.add(f"inactive60_{name}", int((early & grp & inactive).sum()))
+
+
+class _ChunkSim:
+    """One chunk being simulated: the customers, their state arrays and the records.
+
+    Built in this order (the random draws happen in this order, so a chunk's output
+    depends only on the seed and the chunk index): who the customers are, arrivals,
+    campaign exposures; then :meth:`walk` (the journey) and :meth:`finish` (churn or
+    retention, outcome counters, sorted records).
+    """
+
+    def __init__(self, walker: Walker, index: int, offset: int, n: int) -> None:
+        self.wk = walker
+        self.index, self.offset, self.n = index, offset, n
+        self.plan, self.b = walker.plan, walker.b
+        self.rng = np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence([walker.seed, index]))
+        )
+        self.rec = _Records()
+        self.counters: dict[str, Counters] = {eff.id: Counters() for eff in self.wk.effects}
+        self.counters["_arrivals"] = Counters()
+
+        # Who the customers are.
+        self.persona = self.rng.choice(
+            len(self.plan.personas), size=self.n, p=self.plan.persona_p
+        ).astype(np.int16)
+        self.gen = np.zeros(self.n, dtype=np.int16)
+        u = self.rng.random(self.n)
+        for p, pp in enumerate(self.plan.personas):
+            m = self.persona == p
+            choice = (u[m] * len(pp.generations)).astype(int)
+            self.gen[m] = np.array([GENERATIONS.index(g) for g in pp.generations])[choice]
+        lo_y = np.array([GENERATION_YEARS[g][0] for g in GENERATIONS])
+        hi_y = np.array([GENERATION_YEARS[g][1] for g in GENERATIONS])
+        self.birth = lo_y[self.gen] + (
+            self.rng.random(self.n) * (hi_y[self.gen] - lo_y[self.gen] + 1)
+        ).astype(int)
+        self.mobile_share = np.array([pp.mobile_share for pp in self.plan.personas])[self.persona]
+        self.drop_factor = np.array([pp.drop_factor for pp in self.plan.personas])[self.persona]
+        self.guest = self.rng.random(self.n) < self.b.guest_share
+        self.attr_u = self.rng.random((self.n, 3))  # country, self.plan, first-name picks
+
+        # Arrivals: weekly cycle × campaign spikes over the window.
+        days = np.arange(self.plan.days)
+        dow = (np.array(self.wk.t0 // DAY + days) + 3) % 7  # 1970-01-01 was a Thursday
+        weight = np.ones(self.plan.days)
+        spike_day = np.full(self.plan.days, -1)
+        for eff in self.wk.effects:
+            if isinstance(eff, Seasonality):
+                weight *= np.array(eff.weekly)[dow]
+        day_t = self.wk.t0 + days * DAY
+        for eff in self.wk.effects:
+            if isinstance(eff, CampaignSpike):
+                tg = self.wk.targets[eff.id]
+                inside = (day_t >= tg.lo) & (day_t < tg.hi)
+                weight = np.where(inside, weight * eff.factor, weight)
+                spike_day = np.where(inside, self.wk.campaigns.index(eff.campaign), spike_day)
+        if weight.sum() <= 0:
+            weight = np.ones(self.plan.days)
+        day = self.rng.choice(self.plan.days, size=self.n, p=weight / weight.sum())
+        hour = self.rng.choice(24, size=self.n, p=HOURS)
+        t = (
+            self.wk.t0
+            + day * DAY
+            + hour * 3600 * US
+            + (self.rng.random(self.n) * 3600 * US).astype(np.int64)
+        )
+        self.counters["_arrivals"].add("n", self.n)
+        for d in range(7):
+            self.counters["_arrivals"].add(f"dow{d}", int((dow[day] == d).sum()))
+        utm = np.full(self.n, -1, dtype=np.int32)
+        for eff in self.wk.effects:
+            if isinstance(eff, CampaignSpike):
+                tg = self.wk.targets[eff.id]
+                inside = (t >= tg.lo) & (t < tg.hi)
+                self.counters[eff.id].add("arrivals_in", int(inside.sum()))
+                self.counters[eff.id].add("arrivals_out", int((~inside).sum()))
+                self.counters[eff.id].add(
+                    "days_in", int(((day_t >= tg.lo) & (day_t < tg.hi)).sum())
+                )
+                self.counters[eff.id].add(
+                    "days_out", int(((day_t < tg.lo) | (day_t >= tg.hi)).sum())
+                )
+                via = inside & (self.rng.random(self.n) < 1 - 1 / eff.factor)
+                idx = np.flatnonzero(via)
+                utm[idx] = self.wk.campaigns.index(eff.campaign)
+                chan = CAMPAIGN_CHANNELS.index(eff.channel)
+                self.rec.add(
+                    K_CAMPAIGN,
+                    idx,
+                    t[idx] - (5 + self.rng.random(idx.size) * 115) * US,
+                    ai=chan * 10 + 0,
+                    af=0.45,
+                    tag=utm[idx],
+                )
+                self.rec.add(
+                    K_CAMPAIGN,
+                    idx,
+                    t[idx] - (3600 + self.rng.random(idx.size) * 7200) * US,
+                    ai=chan * 10 + 1,
+                    af=0.004,
+                    tag=utm[idx],
+                )
+
+        # Channel-lift exposure: a campaign touch before arrival.
+        self.exposed: dict[str, np.ndarray] = {}
+        mobile0 = self.rng.random(self.n) < self.mobile_share
+        for eff in self.wk.effects:
+            if isinstance(eff, ChannelLift):
+                ok = self.wk._who(eff.who, self.persona, self.gen, mobile0)
+                ex = ok & (self.rng.random(self.n) < eff.exposure)
+                self.exposed[eff.id] = ex
+                idx = np.flatnonzero(ex)
+                chan = CAMPAIGN_CHANNELS.index(eff.channel)
+                inter = (
+                    3 if eff.channel in ("email", "sms") else (2 if eff.channel == "print" else 0)
+                )
+                when = np.maximum(
+                    t[idx] - (600 + self.rng.random(idx.size) * 86400) * US, self.wk.t0
+                )
+                self.rec.add(
+                    K_CAMPAIGN,
+                    idx,
+                    when,
+                    ai=chan * 10 + inter,
+                    af=0.05,
+                    tag=self.wk.campaigns.index(eff.campaign),
+                )
+
+        # Per-customer state.
+        self.pos = np.zeros(self.n, dtype=np.int32)
+        self.tcur = t.copy()
+        self.alive = np.ones(self.n, dtype=bool)
+        self.ident_at = np.full(self.n, -1, dtype=np.int64)
+        self.dev_ident = np.zeros((self.n, 3), dtype=bool)
+        self.dev_used = np.zeros((self.n, 3), dtype=bool)
+        self.utm_pending = utm.copy()
+        self.had_pain = np.zeros(self.n, dtype=bool)
+        self.churn_factor = np.ones(self.n)
+        self.hit: dict[str, np.ndarray] = {
+            e.id: np.zeros(self.n, dtype=bool) for e in self.wk.effects if isinstance(e, Pain)
+        }
+        self.mot: dict[str, np.ndarray] = {
+            e.id: np.full(self.n, -1, dtype=np.int8)
+            for e in self.wk.effects
+            if isinstance(e, MomentOfTruth)
+        }
+        self.converted = np.zeros(self.n, dtype=bool)
+        self.completed = np.zeros(self.n, dtype=bool)
+        self.done_t = np.zeros(self.n, dtype=np.int64)
+        self.last_t = t.copy()
+
+    def visit(
+        self, act: np.ndarray, s: np.ndarray, ta: np.ndarray, walking: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Emit the records of one visit per customer in ``act``.
+
+        Returns the drop-off factor of each visit, whether it was on a mobile device,
+        and the touchpoint chosen (-1 for a step without touchpoints).
+        """
+        m = len(act)
+        pa, ga = self.persona[act], self.gen[act]
+        slots = self.plan.tp_table[s]  # (m, K)
+        w = self.wk.tp_w[pa, ga][np.arange(m)[:, None], np.maximum(slots, 0)]
+        w = np.where(slots >= 0, w, 0.0)
+        has_tp = slots[:, 0] >= 0
+        w[~has_tp, 0] = 1.0
+        k = self.wk._choose(self.rng, w)
+        tp = np.where(has_tp, slots[np.arange(m), k], -1)
+        src = np.where(tp >= 0, self.wk.src[np.maximum(tp, 0)], 2)
+        mobile = self.rng.random(m) < self.mobile_share[act]
+        dev = np.where(
+            src == 0, np.where(mobile, D_MOBILE, D_DESKTOP), np.where(src == 1, D_APP, -1)
+        )
+        mobile = mobile | (src == 1)
+        # Identification at sign-up / login.
+        newly = self.plan.identify_step[s] & ~self.guest[act] & (self.ident_at[act] < 0)
+        self.ident_at[act[newly]] = ta[newly]
+        ident = self.ident_at[act] >= 0
+        webdev = dev >= D_DESKTOP
+        need = ident & webdev & ~self.dev_ident[act, np.maximum(dev, 0)]
+        ni = np.flatnonzero(need)
+        self.rec.add(K_IDENTIFY, act[ni], ta[ni] - US, dev=dev[ni], ident=1)
+        self.dev_ident[act[ni], dev[ni]] = True
+        used = np.flatnonzero(dev >= 0)
+        self.dev_used[act[used], dev[used]] = True
+        # Experience and effects.
+        exp = np.where(self.rng.random(m) < self.b.good_share, GOOD, NEUTRAL).astype(np.int8)
+        drop_mult = np.ones(m)
+        ticket_mult = np.ones(m)
+        survey_p = np.full(m, self.b.survey_rate)
+        force_ticket = np.zeros(m, dtype=bool)
+        for eff in self.wk.effects:
+            tg = self.wk.targets.get(eff.id)
+            if tg is None or tg.step < 0:
+                continue
+            at = (s == tg.step) & ((tp == tg.tp) if tg.tp >= 0 else True)
+            if not at.any():
+                continue
+            who = self.wk._who(eff.who, pa, ga, mobile)
+            inwin = (ta >= tg.lo) & (ta < tg.hi)
+            c = self.counters[eff.id]
+            if isinstance(eff, Friction):
+                hitm = at & who & inwin
+                drop_mult = np.where(hitm, drop_mult * eff.drop_factor, drop_mult)
+                ticket_mult = np.where(hitm, ticket_mult * eff.ticket_factor, ticket_mult)
+                painful = hitm & (self.rng.random(m) < eff.painful_share)
+                exp = np.where(painful, PAINFUL, exp).astype(np.int8)
+                self.had_pain[act[painful]] = True
+            elif isinstance(eff, Incident):
+                inside = at & who & inwin
+                err = np.where(
+                    inside, self.rng.random(m) < eff.rate, at & (self.rng.random(m) < eff.base_rate)
+                )
+                c.add("visits_in", int(inside.sum()))
+                c.add("errors_in", int((err & inside).sum()))
+                c.add("visits_out", int((at & ~inside).sum()))
+                c.add("errors_out", int((err & at & ~inside).sum()))
+                ei = np.flatnonzero(err)
+                # Errors of touchpoints without a device (orders, tickets…) are logged
+                # by the web front end, on the laptop browser.
+                edev = np.where(dev[ei] < 0, D_DESKTOP, dev[ei])
+                self.dev_used[act[ei], edev] = True
+                self.rec.add(
+                    K_ERROR,
+                    act[ei],
+                    ta[ei] + 2 * US,
+                    tp=tp[ei],
+                    dev=edev,
+                    ident=ident[ei],
+                    tag=self.wk.effects.index(eff),
+                )
+                drop_mult = np.where(err, drop_mult * eff.drop_factor, drop_mult)
+                exp = np.where(err, PAINFUL, exp).astype(np.int8)
+                self.had_pain[act[err]] = True
+            elif isinstance(eff, Pain) and walking:
+                # Only the journey walk plants pain: churn is decided when it ends.
+                hm = at & who & inwin & (self.rng.random(m) < eff.hit_rate)
+                self.hit[eff.id][act[hm]] = True
+                force_ticket |= hm & ~self.wk.tp_support[np.maximum(tp, 0)]
+                exp = np.where(hm, PAINFUL, exp).astype(np.int8)
+                self.had_pain[act[hm]] = True
+            elif isinstance(eff, MomentOfTruth) and walking:
+                state = self.mot[eff.id]
+                first = at & who & inwin & (state[act] < 0)
+                bad = first & (self.rng.random(m) < eff.bad_share)
+                state[act[first]] = bad[first].astype(np.int8)
+                seen = at & who & inwin
+                exp = np.where(seen, np.where(state[act] == 1, PAINFUL, GOOD), exp).astype(np.int8)
+                survey_p = np.where(first, eff.survey_rate, survey_p)
+            elif isinstance(eff, ChannelLift):
+                ex = self.exposed[eff.id][act] & at & who & inwin
+                base_pass = 1 - self.plan.drop[tg.step] * self.drop_factor[act]
+                lifted = np.minimum(0.98, base_pass * eff.lift)
+                drop_mult = np.where(ex, (1 - lifted) / np.maximum(1 - base_pass, 1e-9), drop_mult)
+        # Survey-touchpoint answers reflect the whole journey so far.
+        on_survey = (tp >= 0) & self.wk.tp_survey[np.maximum(tp, 0)]
+        exp = np.where(on_survey & self.had_pain[act], PAINFUL, exp).astype(np.int8)
+        conv = (tp >= 0) & self.wk.tp_purchase[np.maximum(tp, 0)]
+        newconv = conv & ~self.converted[act]
+        self.converted[act[conv]] = True
+        ci = np.flatnonzero(newconv & ident)
+        self.rec.add(K_LOYALTY, act[ci], ta[ci] + 60 * US, ai=LOYALTY_ENROLL, af=100.0, ident=1)
+        if not walking:
+            li = np.flatnonzero(ident & self.converted[act] & (self.rng.random(m) < 0.3))
+            self.rec.add(K_LOYALTY, act[li], ta[li] + 30 * US, ai=LOYALTY_EARN, af=10.0, ident=1)
+        # The visit's own record.
+        vi = np.flatnonzero(tp >= 0)
+        tag = self.utm_pending[act[vi]]
+        self.rec.add(
+            K_TOUCH,
+            act[vi],
+            ta[vi],
+            tp=tp[vi],
+            dev=dev[vi],
+            exp=exp[vi],
+            ident=ident[vi],
+            tag=np.where(src[vi] == 0, tag, -1),
+        )
+        self.utm_pending[act[vi[src[vi] == 0]]] = -1
+        self.last_t[act[vi]] = np.maximum(self.last_t[act[vi]], ta[vi])
+        # Surveys the map asks after this step (follow-ups), answered by some.
+        has_follow = self.wk.has_followup[s]
+        for f, steps_with in self.wk.followup_by_tp.items():
+            fi = np.flatnonzero(
+                steps_with[s] & (tp >= 0) & (self.rng.random(m) < self.wk.followup_rate)
+            )
+            self.rec.add(
+                K_TOUCH,
+                act[fi],
+                ta[fi] + ((1 + self.rng.random(fi.size) * 47) * 3600 * US).astype(np.int64),
+                tp=f,
+                exp=exp[fi],
+                ident=ident[fi],
+                tag=tp[fi],
+            )
+        # Side records: surveys, tickets, social mentions.
+        side = (tp >= 0) & self.wk.tp_side[np.maximum(tp, 0)]
+        sv = np.flatnonzero(ident & side & ~has_follow & (self.rng.random(m) < survey_p))
+        stype = np.where(self.rng.random(sv.size) < 0.7, SURVEY_CSAT, SURVEY_CES)
+        self.rec.add(
+            K_SURVEY,
+            act[sv],
+            ta[sv] + ((2 + self.rng.random(sv.size) * 46) * 3600 * US).astype(np.int64),
+            tp=tp[sv],
+            exp=exp[sv],
+            ident=1,
+            ai=stype,
+        )
+        tk_p = self.b.ticket_rate * ticket_mult * np.where(exp == PAINFUL, 5.0, 1.0)
+        tk = np.flatnonzero(
+            ((self.rng.random(m) < tk_p) | force_ticket)
+            & side
+            & ~self.wk.tp_support[np.maximum(tp, 0)]
+        )
+        tch = self.wk._choose(self.rng, self.wk.ticket_w[pa[tk], ga[tk]])
+        resolve = np.where(
+            self.rng.random(tk.size) < 0.9, 1 + self.rng.lognormal(2.0, 1.0, tk.size), np.nan
+        )
+        self.rec.add(
+            K_TICKET,
+            act[tk],
+            ta[tk] + ((60 + self.rng.random(tk.size) * 3600) * US).astype(np.int64),
+            tp=tp[tk],
+            exp=exp[tk],
+            ident=ident[tk],
+            ai=tch,
+            af=resolve,
+        )
+        so_p = self.b.social_rate * np.where(exp == PAINFUL, 5.0, np.where(exp == GOOD, 1.0, 0.0))
+        so = np.flatnonzero((self.rng.random(m) < so_p) & side)
+        self.rec.add(
+            K_SOCIAL,
+            act[so],
+            ta[so] + ((600 + self.rng.random(so.size) * 86400) * US).astype(np.int64),
+            tp=tp[so],
+            exp=exp[so],
+            ident=ident[so],
+        )
+        return drop_mult, mobile, tp
+
+    def walk(self) -> None:
+        """The journey: one visit per active customer per iteration until all stop."""
+        max_iter = 6 * self.wk.S + 20
+        for _ in range(max_iter):
+            act = np.flatnonzero(self.alive)
+            if act.size == 0:
+                break
+            late = self.tcur[act] >= self.wk.t_end
+            self.alive[act[late]] = False
+            act = act[~late]
+            if act.size == 0:
+                break
+            s = self.pos[act]
+            ta = self.tcur[act]
+            drop_mult, mobile, tp = self.visit(act, s, ta, True)
+            p_drop = np.clip(self.plan.drop[s] * self.drop_factor[act] * drop_mult, 0.0, 0.97)
+            rest = self.plan.loop[s] + self.plan.back[s] + self.plan.skip[s]
+            scale = np.minimum(1.0, (1 - p_drop) / np.maximum(rest, 1e-9))
+            c1 = p_drop
+            c2 = c1 + self.plan.loop[s] * scale
+            c3 = c2 + self.plan.back[s] * scale
+            c4 = c3 + self.plan.skip[s] * scale
+            u = self.rng.random(act.size)
+            dropped = u < c1
+            self.wk._count_drops(
+                self.counters, act, s, tp, ta, mobile, dropped, self.persona, self.gen, self.exposed
+            )
+            nxt = np.where(u < c2, s, np.where(u < c3, s - 1, np.where(u < c4, s + 2, s + 1)))
+            nxt = np.where(dropped, s, np.minimum(nxt, self.wk.S))
+            self.alive[act[dropped]] = False
+            fin = ~dropped & (nxt >= self.wk.S)
+            self.completed[act[fin]] = True
+            self.done_t[act[fin]] = ta[fin]
+            self.alive[act[fin]] = False
+            self.pos[act] = np.minimum(nxt, self.wk.S - 1)
+            same = self.rng.random(act.size) < self.b.same_session
+            gap = np.where(
+                same,
+                self.rng.lognormal(np.log(self.b.session_gap_seconds), 0.8, act.size) * US,
+                self.rng.exponential(self.b.revisit_days, act.size) * DAY + 600 * US,
+            ).astype(np.int64)
+            self.tcur[act] = ta + gap
+
+    def finish(self) -> Chunk:
+        """After the journey: churn (planted factors) or keep coming back; the chunk."""
+        for eff in self.wk.effects:
+            if isinstance(eff, Pain):
+                self.churn_factor = np.where(
+                    self.hit[eff.id], self.churn_factor * eff.churn_factor, self.churn_factor
+                )
+            elif isinstance(eff, MomentOfTruth):
+                self.churn_factor = np.where(
+                    self.mot[eff.id] == 1, self.churn_factor * eff.churn_factor, self.churn_factor
+                )
+        p_churn = np.minimum(0.97, self.b.churn * self.churn_factor)
+        churned = self.completed & (self.rng.random(self.n) < p_churn)
+        nps = np.flatnonzero(
+            self.completed & (self.ident_at >= 0) & (self.rng.random(self.n) < 0.3)
+        )
+        nexp = np.where(
+            self.had_pain[nps],
+            PAINFUL,
+            np.where(self.rng.random(nps.size) < self.b.good_share, GOOD, NEUTRAL),
+        )
+        self.rec.add(
+            K_SURVEY,
+            nps,
+            self.done_t[nps] + 3 * DAY,
+            exp=nexp,
+            ident=1,
+            ai=SURVEY_NPS,
+            tp=np.full(nps.size, -1),
+        )
+        stay = self.completed & ~churned
+        self.tcur = self.done_t.copy()
+        self.alive = stay.copy()
+        while self.alive.any():
+            act = np.flatnonzero(self.alive)
+            gap = np.minimum(self.rng.exponential(self.wk.b.retention_days, act.size), 30.0) * DAY
+            ta = self.tcur[act] + gap.astype(np.int64) + 60 * US
+            ok = ta < self.wk.t_end
+            self.alive[act[~ok]] = False
+            act, ta = act[ok], ta[ok]
+            if act.size == 0:
+                break
+            s = self.wk.last_stage_steps[
+                (self.rng.random(act.size) * self.wk.last_stage_steps.size).astype(int)
+            ]
+            self.visit(act, s, ta, False)
+            self.tcur[act] = ta
+
+        self.wk._count_outcomes(
+            self.counters, self.completed, churned, self.done_t, self.last_t, self.hit, self.mot
+        )
+        records = self.rec.done()
+        keep = (records["t"] < self.wk.t_end) & (records["t"] >= self.wk.t0 - 7 * DAY)
+        records = {c: v[keep] for c, v in records.items()}
+        order = np.lexsort((records["kind"], records["t"], records["person"]))
+        records = {c: v[order] for c, v in records.items()}
+        persons = {
+            "persona": self.persona,
+            "gen": self.gen,
+            "birth": self.birth,
+            "guest": self.guest,
+            "attr_u": self.attr_u,
+            "ident_at": np.where(self.ident_at < self.wk.t_end, self.ident_at, -1),
+            "dev_used": self.dev_used,
+            "converted": self.converted,
+            "completed": self.completed,
+            "churned": churned,
+            "key": self.rng.integers(0, 2**62, size=(self.n, 4), dtype=np.int64),
+        }
+        return Chunk(self.index, self.offset, self.n, persons, records, self.counters)
