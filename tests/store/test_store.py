@@ -45,6 +45,7 @@ def test_workspace_init_find_and_config(tmp_path: Path, monkeypatch: pytest.Monk
     assert ws.maps_dir.is_dir()
     assert ws.store.path.is_file()
     assert ws.max_users_per_identity == 5
+    assert ws.max_identities_per_user == 100
     assert Workspace.init(tmp_path / "shop").root == ws.root  # idempotent
     nested = ws.maps_dir / "a" / "b"
     nested.mkdir(parents=True)

@@ -191,7 +191,7 @@ def register(app: typer.Typer) -> None:
                 fail("give --format F or --mapping FILE (or a folder with a manifest.json)")
         except (IngestError, MappingError) as exc:
             fail(str(exc))
-        k = ws.max_users_per_identity
+        k, m = ws.max_users_per_identity, ws.max_identities_per_user
         con = _connect(ws)
         try:
             with Progress(
@@ -211,7 +211,9 @@ def register(app: typer.Typer) -> None:
                     con,
                     specs,
                     progress=progress,
-                    after=None if no_stitch else lambda c: stitch(c, max_users_per_identity=k),
+                    after=None
+                    if no_stitch
+                    else lambda c: stitch(c, max_users_per_identity=k, max_identities_per_user=m),
                 )
         except IngestError as exc:
             fail(str(exc))
@@ -240,7 +242,11 @@ def register(app: typer.Typer) -> None:
         con = _connect(ws)
         try:
             con.execute("BEGIN TRANSACTION")
-            res = stitch(con, max_users_per_identity=max_users or ws.max_users_per_identity)
+            res = stitch(
+                con,
+                max_users_per_identity=max_users or ws.max_users_per_identity,
+                max_identities_per_user=ws.max_identities_per_user,
+            )
             con.execute("COMMIT")
         finally:
             con.close()

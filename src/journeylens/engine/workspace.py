@@ -21,6 +21,7 @@ from journeylens.engine.store import EventStore
 CONFIG_NAME: Final[str] = "journeylens.toml"
 ENV_VAR: Final[str] = "JOURNEYLENS_WORKSPACE"
 DEFAULT_MAX_USERS_PER_IDENTITY: Final[int] = 5
+DEFAULT_MAX_IDENTITIES_PER_USER: Final[int] = 100
 
 _TEMPLATE = """\
 # journeylens workspace configuration
@@ -36,6 +37,8 @@ path = "events.duckdb"
 # An identity (device, e-mail, anonymous id) linked to more user ids than this is a shared
 # device or a test account: its edges are refused and reported, not merged.
 max_users_per_identity = {max_users}
+# A user id linked to more anonymous ids or devices than this is a test account: refused too.
+max_identities_per_user = {max_ids}
 """
 
 
@@ -71,18 +74,23 @@ class Workspace:
             )
         return EventStore(self.root / str(store_cfg.get("path", "events.duckdb")))
 
+    def _limit(self, key: str, default: int) -> int:
+        value = self.config.get("stitching", {}).get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise WorkspaceError(
+                f"{self.config_path}: [stitching] {key} = {value!r}: expected an integer ≥ 1"
+            )
+        return value
+
     @property
     def max_users_per_identity(self) -> int:
         """Over-merge guard of identity stitching (``[stitching] max_users_per_identity``)."""
-        value = self.config.get("stitching", {}).get(
-            "max_users_per_identity", DEFAULT_MAX_USERS_PER_IDENTITY
-        )
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise WorkspaceError(
-                f"{self.config_path}: [stitching] max_users_per_identity = {value!r}: "
-                "expected an integer ≥ 1"
-            )
-        return value
+        return self._limit("max_users_per_identity", DEFAULT_MAX_USERS_PER_IDENTITY)
+
+    @property
+    def max_identities_per_user(self) -> int:
+        """Test-account guard of identity stitching (``[stitching] max_identities_per_user``)."""
+        return self._limit("max_identities_per_user", DEFAULT_MAX_IDENTITIES_PER_USER)
 
     @classmethod
     def open(cls, root: Path) -> Workspace:
@@ -125,7 +133,12 @@ class Workspace:
         if not config.exists():
             name = root.resolve().name.replace("\\", "").replace('"', "")
             config.write_text(
-                _TEMPLATE.format(name=name, max_users=max_users_per_identity), encoding="utf-8"
+                _TEMPLATE.format(
+                    name=name,
+                    max_users=max_users_per_identity,
+                    max_ids=DEFAULT_MAX_IDENTITIES_PER_USER,
+                ),
+                encoding="utf-8",
             )
         ws = cls.open(root)
         ws.maps_dir.mkdir(exist_ok=True)
