@@ -44,6 +44,8 @@ UNIT_ID, POS, PATH_LEN, LABEL, NEXT_LABEL, GAP_S = (
     "next_label",
     "gap_s",
 )
+#: Seconds since the previous event of the path (null on the first event).
+PREV_GAP_S = "prev_gap_s"
 #: Synthetic markers of transitions and the step matrix.
 PATH_START, PATH_END = "path_start", "path_end"
 
@@ -89,7 +91,8 @@ class Paths:
     ``frame`` has ``unit_id``, ``label`` (the column the analytics count: an event name, a
     touchpoint, a step or a stage), ``occurred_at``, ``seq``, ``t_us`` (epoch µs), ``pos`` (1-based position in
     the path), ``path_len``, ``next_label`` and ``gap_s`` (seconds to the next event; both
-    null on the last event) plus every original column.
+    null on the last event), ``prev_gap_s`` (seconds since the previous event) plus every
+    original column.
     """
 
     frame: nw.LazyFrame[Any]
@@ -138,11 +141,13 @@ def sort_paths(
         nw.col(SEQ).cum_count().over(UNIT_ID, order_by=order).cast(nw.Int64).alias(POS),
         nw.col(LABEL).shift(-1).over(UNIT_ID, order_by=order).alias(NEXT_LABEL),
         nw.col(TIME_US).shift(-1).over(UNIT_ID, order_by=order).alias("_next_us"),
+        nw.col(TIME_US).shift(1).over(UNIT_ID, order_by=order).alias("_prev_us"),
         nw.len().over(UNIT_ID).cast(nw.Int64).alias(PATH_LEN),
     )
     lf = lf.with_columns(
-        ((nw.col("_next_us") - nw.col(TIME_US)).cast(nw.Float64) / 1e6).alias(GAP_S)
-    ).drop("_next_us")
+        ((nw.col("_next_us") - nw.col(TIME_US)).cast(nw.Float64) / 1e6).alias(GAP_S),
+        ((nw.col(TIME_US) - nw.col("_prev_us")).cast(nw.Float64) / 1e6).alias(PREV_GAP_S),
+    ).drop("_next_us", "_prev_us")
     if materialise:
         lf = cache(lf)
     return Paths(frame=lf, unit=unit, label=label)

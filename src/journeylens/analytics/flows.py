@@ -22,6 +22,7 @@ from journeylens.analytics._common import (
     LABEL,
     UNIT_ID,
     AnalyticsError,
+    Paths,
     Unit,
     collect_rows,
     sort_paths,
@@ -102,6 +103,8 @@ def flows(
     column, index_column = (STAGE_ID, STAGE_INDEX) if level == "stage" else (STEP_ID, STEP_INDEX)
     if level not in ("stage", "step"):
         raise AnalyticsError(f"level must be 'stage' or 'step', got {level!r}")
+    if isinstance(bound, Paths):  # reuse the stored (already bound) frame, not its sort
+        bound, unit = bound.frame, bound.unit
     p = collapse_repeats(sort_paths(bound, unit=unit, label=column))
     names = p.frame.collect_schema().names()
     index = (

@@ -15,16 +15,27 @@ import narwhals as nw
 import pyarrow as pa
 
 from journeylens.analytics._common import (
+    POS,
+    PREV_GAP_S,
     UNIT_ID,
     AnalyticsError,
     as_events,
     clean_float,
     collect_rows,
     quantile_exprs,
+    sort_paths,
     table,
     with_unit,
 )
-from journeylens.engine.frames import SEQ, SESSION, TIME, TIME_US, with_epoch_us
+from journeylens.engine.frames import (
+    CUSTOMER,
+    SEQ,
+    SESSION,
+    TIME,
+    TIME_US,
+    cache,
+    with_epoch_us,
+)
 from journeylens.model import duration_seconds
 
 DEFAULT_TIMEOUT_S = 1800.0
@@ -135,6 +146,9 @@ def sessions(
 ) -> SessionsResult:
     """Cut customers' events into sessions (see the module docstring) and summarise them.
 
+    ``events`` may be customer :class:`~journeylens.analytics._common.Paths` (from
+    :func:`~journeylens.analytics._common.sort_paths`) to reuse their sort.
+
     >>> import polars as pl
     >>> from datetime import datetime, timedelta
     >>> t0 = datetime(2024, 1, 1)
@@ -146,17 +160,30 @@ def sessions(
     (2, 3, 1.0, 200.0)
     """
     seconds = _timeout_seconds(timeout)
-    lf = with_epoch_us(sessionize(events, timeout=seconds, keep_source=keep_source))
-    per_session = lf.group_by(SESSION).agg(
-        nw.len().alias("n"),
-        nw.col(TIME_US).min().alias("t0"),
-        nw.col(TIME_US).max().alias("t1"),
-        nw.col("customer_id").min().alias("customer"),
+    if keep_source:
+        lf = with_epoch_us(sessionize(events, timeout=seconds, keep_source=True))
+        keys: list[str] = [CUSTOMER, SESSION]
+    else:
+        # Reuse the sorted path frame: a session starts at a path's first event or after a
+        # gap strictly greater than the timeout; numbering them is one running sum.
+        p = sort_paths(events, unit="customer")
+        if p.unit != "customer":
+            raise AnalyticsError("sessions are cut per customer: pass unit='customer' paths")
+        lf = p.frame.with_columns(
+            ((nw.col(POS) == 1) | (nw.col(PREV_GAP_S) > seconds)).cast(nw.Int64).alias("_new")
+        ).with_columns(nw.col("_new").cum_sum().over(UNIT_ID, order_by=[POS]).alias("_no"))
+        lf = lf.with_columns(nw.col(UNIT_ID).alias(CUSTOMER))
+        keys = [CUSTOMER, "_no"]
+    per_session = cache(
+        lf.group_by(*keys)
+        .agg(
+            nw.len().alias("n"),
+            nw.col(TIME_US).min().alias("t0"),
+            nw.col(TIME_US).max().alias("t1"),
+        )
+        .with_columns(((nw.col("t1") - nw.col("t0")).cast(nw.Float64) / 1e6).alias("dur"))
     )
-    per_session = per_session.with_columns(
-        ((nw.col("t1") - nw.col("t0")).cast(nw.Float64) / 1e6).alias("dur")
-    )
-    per_customer = per_session.group_by("customer").agg(nw.len().alias("k"))
+    per_customer = per_session.group_by(CUSTOMER).agg(nw.len().alias("k"))
     totals = collect_rows(
         per_session.select(nw.len().alias("sessions"), nw.col("n").sum().alias("events"))
     )[0]
