@@ -80,7 +80,9 @@ def test_union_errors_become_one_message() -> None:
         (
             "colour: red",
             "colour",
-            "unknown field (check the spelling; see the JSON Schema for the allowed fields)",
+            "unknown field 'colour' (allowed here: schema, id, title, description, version, "
+            "status, owner, tags, personas, scenario, lanes, kpis, outcomes, stages, created, "
+            "updated)",
         ),
         (
             "schema: journeylens/journeymap/v2",
@@ -226,3 +228,23 @@ def test_control_character_and_impossible_date_are_located() -> None:
 def test_unquoted_date_in_a_text_field_keeps_its_spelling() -> None:
     journey = parse_model("id: m\ntitle: 2024-1-5\nstages: [{id: s, name: S}]\n", JourneyMap)
     assert journey.title == "2024-1-5"
+
+
+def test_unknown_fields_suggest_the_field_meant_at_any_depth() -> None:
+    text = (
+        "id: m\ntitle: T\nstages:\n  - id: s\n    name: S\n    steps:\n      - id: a\n"
+        "        name: A\n        emotion: {score: 1, lable: x}\n        touchpoints:\n"
+        "          - {id: t, name: T, channel: web, match: [{where: [{all: [{field: b, valu: 1}]}]}]}\n"
+    )
+    with pytest.raises(DocumentError) as info:
+        parse_model(text, JourneyMap, "m.yaml")
+    assert [(i.path, i.message) for i in info.value.issues] == [
+        (
+            "stages[0].steps[0].emotion.lable",
+            "unknown field 'lable' (did you mean 'label'? allowed here: score, label, note)",
+        ),
+        (
+            "stages[0].steps[0].touchpoints[0].match[0].where[0].all[0].valu",
+            "unknown field 'valu' (did you mean 'value'? allowed here: field, op, value)",
+        ),
+    ]

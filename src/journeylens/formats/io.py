@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -27,7 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from journeylens.formats.messages import friendly, join_alternatives
+from journeylens.formats.messages import friendly, join_alternatives, unknown_field
 from journeylens.model import (
     JOURNEYMAP_SCHEMA,
     PERSONA_SCHEMA,
@@ -216,8 +216,64 @@ def _is_branch(data: Any, loc: tuple[Any, ...]) -> bool:
     return False
 
 
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Loc:
+    """The parts of a pydantic location that exist in the data (union tags dropped)."""
+    path: list[str | int] = []
+    node = data
+    for index, part in enumerate(loc):
+        in_map = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_seq = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_seq:
+            node = node[part]
+            path.append(part)
+        elif index == len(loc) - 1 and isinstance(node, dict) and isinstance(part, str):
+            path.append(part)
+    return tuple(path)
+
+
+def _model_types(annotation: Any) -> list[type[BaseModel]]:
+    """The model classes an annotation can hold (inside lists, unions, ``Annotated``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        found.extend(t for t in _model_types(arg) if t not in found)
+    return found
+
+
+def _fields_at(model: type[BaseModel], data: Any, parts: Loc) -> list[str]:
+    """The field names (as written in files) of the object at ``parts`` inside ``data``."""
+    candidates: list[type[BaseModel]] = [model]
+    node = data
+    for part in parts:
+        node = node[part]
+        if isinstance(part, int):
+            continue  # a list item has the list's item types
+        nxt: list[type[BaseModel]] = []
+        for cls in candidates:
+            for name, info in cls.model_fields.items():
+                if part in (name, info.alias):
+                    nxt.extend(t for t in _model_types(info.annotation) if t not in nxt)
+        candidates = nxt
+    if not candidates:
+        return []
+    # Several candidates (a rule: condition, all, any, not): the one sharing most keys.
+    keys = set(node) if isinstance(node, dict) else set()
+
+    def names(cls: type[BaseModel]) -> list[str]:
+        return [info.alias or name for name, info in cls.model_fields.items()]
+
+    best = max(candidates, key=lambda cls: len(keys & set(names(cls))))
+    return names(best)
+
+
 def _issues_from(
-    exc: ValidationError, data: Any, positions: Positions, file: str, prefix: Loc = ()
+    exc: ValidationError,
+    data: Any,
+    positions: Positions,
+    file: str,
+    prefix: Loc = (),
+    model: type[BaseModel] | None = None,
 ) -> list[Issue]:
     issues: list[Issue] = []
     # A value that fits no member of a union fails once per member; those errors are
@@ -232,7 +288,12 @@ def _issues_from(
                 issues.append(Issue(file, line, col, path, message))
             continue
         path, line, col = _locate(data, loc, positions)
-        if _is_branch(data, loc):
+        if err["type"] == "extra_forbidden" and model is not None:
+            parts = _data_path(data, loc)
+            allowed = _fields_at(model, data, parts[:-1])
+            message = unknown_field(str(parts[-1]) if parts else "", allowed)
+            issues.append(Issue(file, line, col, path, message))
+        elif _is_branch(data, loc):
             branches.setdefault((path, line, col), []).append(err)
         else:
             issues.append(Issue(file, line, col, path, friendly(err)))
@@ -310,7 +371,7 @@ def validate_data(
     try:
         result = model.model_validate(data)
     except ValidationError as exc:
-        issues.extend(_issues_from(exc, data, positions, file))
+        issues.extend(_issues_from(exc, data, positions, file, model=model))
         if model is JourneyMap and not _has_invariant_error(exc):
             # Field errors stop pydantic before the cross-object checks; run them on the
             # raw data so every mistake in the file is reported in one go.

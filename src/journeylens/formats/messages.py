@@ -182,6 +182,19 @@ def friendly(err: ErrorDetails) -> str:
     return f"expected {phrase} (got {shown(err.get('input'))}{suggestion(err)})"
 
 
+def unknown_field(key: str, allowed: list[str]) -> str:
+    """A misspelt or unknown key: what it may have meant and what is allowed there.
+
+    >>> unknown_field("colour", ["id", "name", "color"])
+    "unknown field 'colour' (did you mean 'color'? allowed here: id, name, color)"
+    """
+    if not allowed:
+        return f"unknown field '{key}' (see the JSON Schema for the allowed fields)"
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown field '{key}' ({hint}allowed here: {', '.join(allowed)})"
+
+
 def join_alternatives(errors: list[ErrorDetails]) -> str:
     """One message for the failed branches of a union: ``expected text or a list (got 5)``."""
     phrases: list[str] = []
