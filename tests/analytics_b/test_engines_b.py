@@ -162,6 +162,10 @@ def test_the_log_exercises_every_analytic(expected: dict[str, Any]) -> None:
     # Guard against a vacuous comparison: the shared log yields figures everywhere.
     assert expected["livemap"]["units"] == 60
     assert expected["conformance"]["backtrack_paths"] > 0
+    # The LiveMap computes fitness from its own sort: it must agree with planned vs actual.
+    assert expected["livemap"]["fitness"] == pytest.approx(expected["conformance"]["fitness"])
+    assert expected["livemap"]["fitness"] < 1
+    assert expected["livemap"]["unbound_share"] == expected["conformance"]["unbound_share"]
     assert any(f["p_value"] is not None for f in expected["compare"]["features"])
     assert any(m["signal"] == "pain" for m in expected["moments"]["moments"])
     assert any(r["value"] is not None for r in expected["survey_stage"]["rows"])

@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from journeylens.analytics._common import UNIT_ID, Unit, as_events, collect_rows, ratio, table
 from journeylens.analytics.binding import Population, bind, evaluate_outcomes
-from journeylens.analytics.conformance import MapOrder, conformance, lookup
+from journeylens.analytics.conformance import MapOrder, lookup
 from journeylens.analytics.emotion import MeasuredEmotion, measured_emotion
 from journeylens.analytics.survey import SurveyMetrics, SurveyRow, survey_metrics
 from journeylens.analytics.timing import TimeIn, time_in
@@ -187,7 +187,8 @@ class LiveMap:
 
 def _suffix(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
     """Bound events with ``_after_stage`` / ``_after_step``: the furthest stage / step index
-    reached at or after each event along its path (a suffix max; one sort for both)."""
+    reached at or after each event along its path (a suffix max), and ``_prev_ps``: the
+    stage index of the previous bound event — one sort for all three."""
     lf = bound.filter(~nw.col("touchpoint_id").is_null()).with_columns(
         lookup(nw.col("stage_id"), order.stage_pos, nw.Int64).alias("_ps"),
         lookup(nw.col("step_id"), order.step_pos, nw.Int64).alias("_pt"),
@@ -202,7 +203,17 @@ def _suffix(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
             .cum_max(reverse=True)
             .over(UNIT_ID, order_by=[TIME, SEQ])
             .alias("_after_step"),
-        ).select(UNIT_ID, "stage_id", "step_id", "touchpoint_id", "_after_stage", "_after_step")
+            nw.col("_ps").shift(1).over(UNIT_ID, order_by=[TIME, SEQ]).alias("_prev_ps"),
+        ).select(
+            UNIT_ID,
+            "stage_id",
+            "step_id",
+            "touchpoint_id",
+            "_ps",
+            "_prev_ps",
+            "_after_stage",
+            "_after_step",
+        )
     )
 
 
@@ -329,6 +340,7 @@ def compute_livemap(
             nw.len().cast(nw.Int64).alias("events"),
             nw.col(TIME).min().alias("t0"),
             nw.col(TIME).max().alias("t1"),
+            nw.col("touchpoint_id").is_null().cast(nw.Int64).sum().alias("unbound"),
         )
     )[0]
     units = int(head["units"] or 0)
@@ -346,12 +358,20 @@ def compute_livemap(
             )
         )[0]
         overall = {o: ratio(int(row[o] or 0), units) for o in outcome_ids}
-    conf = conformance(bound, journey_map)
 
     per_level: dict[
         str, tuple[dict[str, dict[str, Any]], TimeIn, SurveyMetrics, MeasuredEmotion]
     ] = {}
     suffix = _suffix(bound, order)
+    # Fitness (METRICS.md): share of paths whose stage index never decreases. A collapsed
+    # sequence decreases iff two consecutive bound events do, so the suffix sort serves.
+    fit = collect_rows(
+        suffix.group_by(UNIT_ID)
+        .agg((nw.col("_ps") < nw.col("_prev_ps")).fill_null(False).cast(nw.Int64).max().alias("b"))
+        .select(nw.len().cast(nw.Int64).alias("paths"), nw.col("b").sum().alias("back"))
+    )[0]
+    paths = int(fit["paths"] or 0)
+    fitness = ratio(paths - int(fit["back"] or 0), paths)
     for level in _LEVELS:
         per_level[level] = (
             _reach(suffix, order, level, outcomes, outcome_ids),
@@ -414,9 +434,9 @@ def compute_livemap(
         data_end=head["t1"],
         units=units,
         events=int(head["events"] or 0),
-        unbound_events=conf.unbound_events,
-        unbound_share=conf.unbound_share,
-        fitness=conf.fitness,
+        unbound_events=int(head["unbound"] or 0),
+        unbound_share=ratio(int(head["unbound"] or 0), int(head["events"] or 0)),
+        fitness=fitness,
         outcome_rates=overall,
         stages=tuple(stages),
     )
