@@ -101,7 +101,10 @@ def test_each_source_parses_in_its_native_shape_and_every_clean_line_is_good(
 def test_segment_and_ga4_shapes(effects_run: SimulationResult) -> None:
     out = Output(effects_run.out)
     web = list(out.rows("web"))
-    assert {r["type"] for r in web} == {"page", "track", "identify"}
+    assert {r["type"] for r in web} == {"page", "track", "identify", "alias"}
+    alias = next(r for r in web if r["type"] == "alias")
+    assert alias["previousId"] == alias["anonymousId"]
+    assert alias["userId"].startswith("C")
     page = next(r for r in web if r["type"] == "page")
     assert page["properties"]["path"] == page["context"]["page"]["path"]
     assert page["context"]["device"]["type"] in ("mobile", "desktop")
@@ -188,6 +191,8 @@ def test_every_identity_belongs_to_exactly_one_customer_and_covers_the_files(
         }
         if r["userId"]:
             owners.add(ids[("user_id", r["userId"])])
+        if r.get("previousId"):
+            owners.add(ids[("anonymous_id", r["previousId"])])
         assert len(owners) == 1
     for r in out.rows("app"):
         owner = ids[("anonymous_id", r["user_pseudo_id"])]

@@ -79,6 +79,8 @@ HOURS = np.array(
 )
 HOURS = HOURS / HOURS.sum()
 SURVEY_CSAT, SURVEY_CES, SURVEY_NPS = 0, 1, 2
+#: Share of browser identifications written as a Segment ``alias`` rather than ``identify``.
+ALIAS_SHARE = 0.2
 LOYALTY_EARN, LOYALTY_ENROLL, LOYALTY_REDEEM, LOYALTY_TIER = 0, 1, 2, 3
 INTERACTIONS = ("click", "impression", "send", "open", "unsubscribe")
 
@@ -541,7 +543,9 @@ class _ChunkSim:
         webdev = dev >= D_DESKTOP
         need = ident & webdev & ~self.dev_ident[act, np.maximum(dev, 0)]
         ni = np.flatnonzero(need)
-        self.rec.add(K_IDENTIFY, act[ni], ta[ni] - US, dev=dev[ni], ident=1)
+        # Some front ends link the browser with an ``alias`` call instead (ai = 1).
+        alias = (self.rng.random(ni.size) < ALIAS_SHARE).astype(np.int32)
+        self.rec.add(K_IDENTIFY, act[ni], ta[ni] - US, dev=dev[ni], ident=1, ai=alias)
         self.dev_ident[act[ni], dev[ni]] = True
         used = np.flatnonzero(dev >= 0)
         self.dev_used[act[used], dev[used]] = True

@@ -316,8 +316,16 @@ class ChunkWriter:
             code[sel] = len(opens)
             page: pa.Array = pa.array([""] * n)
             if k == K_IDENTIFY:
+                # identify (traits) or alias (previousId = the browser's anonymousId).
                 opens.append('{"type":"identify"')
-                mid = join(',"traits":{"email":"', take(p.email, person[sel]), '"}')
+                opens.append('{"type":"alias"')
+                alias = r["ai"][idx][sel] == 1
+                code[sel[alias]] = len(opens) - 1
+                mid = pc.if_else(
+                    pa.array(alias),
+                    join(',"previousId":"', anon.take(pa.array(sel)), '"'),
+                    join(',"traits":{"email":"', take(p.email, person[sel]), '"}'),
+                )
             elif k == K_ERROR:
                 opens.append('{"type":"track"')
                 mid = join(
