@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "render"))  # the tests' sample figures and maps
+sys.path.insert(0, str(ROOT))  # the tests' sample figures and maps
 
-from _fixtures import sample_figures  # noqa: E402
-from test_report import _charts_data  # noqa: E402
-from test_svg import _map  # noqa: E402
+from tests.render._fixtures import sample_figures  # noqa: E402
+from tests.render.test_report import _charts_data  # noqa: E402
+from tests.render.test_svg import _map  # noqa: E402
 
 from journeylens.render.export import render_pdf, render_png  # noqa: E402
 from journeylens.render.report import render_report_html  # noqa: E402

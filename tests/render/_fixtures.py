@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from journeylens.model import JourneyMap
 from journeylens.render.figures import MapFigures, Measured, NodeFigures
+
+GOLDEN_DIR = Path(__file__).parents[1] / "golden" / "render"
+
+#: Set JOURNEYLENS_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change.
+UPDATE_GOLDEN = os.environ.get("JOURNEYLENS_UPDATE_GOLDEN") == "1"
 
 
 def sample_figures(journey: JourneyMap) -> MapFigures:

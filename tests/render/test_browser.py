@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _fixtures import sample_figures
 from PIL import Image, ImageStat
+from tests.render._fixtures import sample_figures
 
 from journeylens.render.report import render_report_html
 from journeylens.render.svg import render_map_svg
@@ -132,7 +132,7 @@ def test_live_map_svg_in_chromium(browser: Any, tmp_path: Path) -> None:
 
 
 def test_report_in_chromium_offline(browser: Any, tmp_path: Path) -> None:
-    from test_report import ALL_CHARTS, _charts_data
+    from tests.render.test_report import ALL_CHARTS, _charts_data
 
     journey = get_template("online-course")
     html = render_report_html(

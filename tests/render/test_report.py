@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import polars as pl
 import pytest
-from _fixtures import sample_figures
+from tests.render._fixtures import sample_figures
 
 from journeylens.analytics.livemap import compute_livemap
 from journeylens.model import JourneyMap

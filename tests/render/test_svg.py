@@ -7,8 +7,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-from _fixtures import sample_figures
-from conftest import GOLDEN_DIR, UPDATE_GOLDEN
+from tests.render._fixtures import GOLDEN_DIR, UPDATE_GOLDEN, sample_figures
 
 from journeylens.model import JourneyMap, Persona
 from journeylens.model.journey import LaneConfig
