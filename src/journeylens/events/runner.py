@@ -443,9 +443,15 @@ def _run(
                     "t": plan.target,
                 },
             )
-    _quarantine(con, run_id)
-    _store_events(con, run_id)
-    _store_crm(con, run_id)
+    # From here on no statement depends on physical row order (seq and line come from
+    # explicit ordinals), so DuckDB may write in parallel without preserving it.
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        _quarantine(con, run_id)
+        _store_events(con, run_id)
+        _store_crm(con, run_id)
+    finally:
+        con.execute("RESET preserve_insertion_order")
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     results = []
     for spec_no, (spec, files) in enumerate(resolved):
