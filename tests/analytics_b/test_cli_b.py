@@ -121,3 +121,20 @@ def test_errors_are_clear(files: tuple[Path, Path]) -> None:
     code, _, err = _run("survey", str(events), "--by", "persona")
     assert code == 1
     assert "'persona' column" in err
+
+
+def test_moments(files: tuple[Path, Path]) -> None:
+    events, jm = files
+    code, out, err = _run(
+        "moments", str(events), "--map", str(jm), "--outcome", "converted", "--format", "json",
+        "--min-support", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["outcome"], data["level"], data["min_support"]) == ("converted", "step", 1)
+    # c2's NPS 9 about checkout is a good experience at step pay; nobody had a bad one there.
+    pay = next(m for m in data["moments"] if m["location"] == "pay" and m["signal"] == "survey")
+    assert (pay["n_good"], pay["n_bad"], pay["flag"]) == (1, 0, "one-sided")
+    code, out, err = _run("moments", str(events), "--map", str(jm), "--outcome", "converted")
+    assert code == 0, err
+    assert "moments of truth for converted by step" in out

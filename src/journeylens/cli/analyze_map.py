@@ -1,5 +1,5 @@
-"""``journeylens analyze`` commands that measure the map: ``compare``, ``survey``,
-``conformance``, ``map`` (the LiveMap) and ``channels``.
+"""``journeylens analyze`` commands that measure the map: ``compare``, ``moments``,
+``survey``, ``conformance``, ``map`` (the LiveMap) and ``channels``.
 
 Each command only loads its inputs, calls one analytics function and prints the result
 (the same function a notebook user calls). ``EVENTS`` is the workspace's event store
@@ -51,6 +51,13 @@ class SurveyByChoice(StrEnum):
     MONTH = "month"
 
 
+class LevelChoice(StrEnum):
+    """Where moments of truth are looked for."""
+
+    STEP = "step"
+    TOUCHPOINT = "touchpoint"
+
+
 MapOpt = Annotated[Path | None, typer.Option("--map", help="The journey map (*.journey.yaml).")]
 
 
@@ -75,6 +82,12 @@ def _map_for_outcome(map_path: Path | None, outcome: str, workspace: Path | None
     return found[0]
 
 
+def _check_outcome(jm: JourneyMap, outcome: str) -> None:
+    if not any(o.id == outcome for o in jm.outcomes):
+        known = ", ".join(o.id for o in jm.outcomes) or "(none)"
+        fail(f"map '{jm.id}' has no outcome '{outcome}'; its outcomes are: {known}")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return "–"
@@ -83,10 +96,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _show(result: Any, fmt: Format, title: str) -> None:
-    """Print a result: JSON of ``to_dict()``, CSV / table of ``to_frame()``."""
-    data = result.to_dict()
-    emit(data, result.to_frame(), fmt, title)
+def _show(result: Any, fmt: Format, title: str, table_columns: list[str] | None = None) -> None:
+    """Print a result: JSON of ``to_dict()``, CSV of ``to_frame()``, and as a table the
+    ``table_columns`` of it (all when None) so it fits a terminal."""
+    frame = result.to_frame()
+    if fmt is Format.TABLE and table_columns is not None:
+        frame = frame.select(table_columns)
+    emit(result.to_dict(), frame, fmt, title)
 
 
 def _duration(seconds: float | None) -> str:
@@ -168,7 +184,7 @@ def _when(value: str | None, option: str) -> datetime | None:
 
 
 def register(analyze_app: typer.Typer) -> None:
-    """Add ``compare``, ``survey``, ``conformance``, ``map`` and ``channels`` to ``analyze``."""
+    """Add ``compare``, ``moments``, ``survey``, ``conformance``, ``map`` and ``channels``."""
 
     @analyze_app.command("compare")
     def compare(
@@ -200,9 +216,7 @@ def register(analyze_app: typer.Typer) -> None:
         from journeylens.analytics.outcomes import compare_outcome
 
         jm = _map_for_outcome(map_path, outcome, workspace)
-        if not any(o.id == outcome for o in jm.outcomes):
-            known = ", ".join(o.id for o in jm.outcomes) or "(none)"
-            fail(f"map '{jm.id}' has no outcome '{outcome}'; its outcomes are: {known}")
+        _check_outcome(jm, outcome)
         lf = load_events(
             events,
             workspace=workspace,
@@ -218,7 +232,77 @@ def register(analyze_app: typer.Typer) -> None:
         result = _run(
             compare_outcome, bound, outs, outcome, features=kinds, min_support=min_support
         )
-        _show(result, fmt, f"outcome {outcome}: {result.positive} of {result.units} units")
+        cols = ["kind", "feature", "a", "b", "c", "d", "odds_ratio", "or_low", "or_high"]
+        _show(
+            result,
+            fmt,
+            f"outcome {outcome}: {result.positive} of {result.units} units",
+            [*cols, "lift", "q_value", "significant", "flag"],
+        )
+
+    @analyze_app.command("moments")
+    def moments(
+        outcome: Annotated[
+            str, typer.Option("--outcome", help="Outcome id of the map (e.g. churned).")
+        ],
+        events: EventsArg = None,
+        map_path: MapOpt = None,
+        level: Annotated[
+            LevelChoice, typer.Option("--level", help="Rank steps or touchpoints.")
+        ] = LevelChoice.STEP,
+        pain_events: Annotated[
+            str, typer.Option("--pain-events", help="Events that mark a bad experience.")
+        ] = "error,ticket_opened",
+        min_support: Annotated[
+            int, typer.Option("--min-support", help="Fewer units (good + bad): too rare.")
+        ] = 25,
+        fmt: FormatOpt = Format.TABLE,
+        unit: UnitOpt = UnitChoice.CUSTOMER,
+        engine: EngineOpt = EngineChoice.DUCKDB,
+        customer_col: CustomerCol = None,
+        session_col: SessionCol = None,
+        event_col: EventCol = None,
+        time_col: TimeCol = None,
+        workspace: WorkspaceOpt = None,
+    ) -> None:
+        """Moments of truth: where a good vs bad experience moves the outcome most.
+
+        Example: journeylens analyze moments --outcome churned --level touchpoint
+        """
+        from journeylens.analytics.binding import bind, evaluate_outcomes
+        from journeylens.analytics.moments import moments_of_truth
+        from journeylens.engine.frames import cache
+
+        jm = _map_for_outcome(map_path, outcome, workspace)
+        _check_outcome(jm, outcome)
+        lf = load_events(
+            events,
+            workspace=workspace,
+            customer_col=customer_col,
+            session_col=session_col,
+            event_col=event_col,
+            time_col=time_col,
+            engine=engine,
+        )
+        bound = cache(_run(bind, lf, jm, unit=unit.value))
+        outs = _run(evaluate_outcomes, lf, jm, unit=unit.value)
+        result = _run(
+            moments_of_truth,
+            bound,
+            outs,
+            outcome,
+            level=level.value,
+            journey_map=jm,
+            pain_events=[e.strip() for e in pain_events.split(",") if e.strip()],
+            min_support=min_support,
+        )
+        cols = ["location", "signal", "n_good", "n_bad", "rate_good", "rate_bad", "effect"]
+        _show(
+            result,
+            fmt,
+            f"moments of truth for {outcome} by {level.value}",
+            [*cols, "low", "high", "q_value", "significant", "flag"],
+        )
 
     @analyze_app.command("survey")
     def survey(
