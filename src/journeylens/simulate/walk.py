@@ -524,7 +524,7 @@ class _ChunkSim:
         m = len(act)
         pa, ga = self.persona[act], self.gen[act]
         slots = self.plan.tp_table[s]  # (m, K)
-        w = self.wk.tp_w[pa, ga][np.arange(m)[:, None], np.maximum(slots, 0)]
+        w = self.wk.tp_w[pa[:, None], ga[:, None], np.maximum(slots, 0)]  # (m, K)
         w = np.where(slots >= 0, w, 0.0)
         has_tp = slots[:, 0] >= 0
         w[~has_tp, 0] = 1.0
