@@ -346,7 +346,7 @@ def compute_livemap(
     units = int(head["units"] or 0)
     outcome_ids = [o.id for o in journey_map.outcomes]
     outcomes = (
-        cache(evaluate_outcomes(bound, journey_map, unit=unit, as_of=as_of))
+        cache(evaluate_outcomes(lf, journey_map, unit=unit, as_of=as_of))
         if outcome_ids and units
         else None
     )
