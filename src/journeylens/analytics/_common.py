@@ -1,9 +1,11 @@
 """Shared vocabulary of the analytics: units, the sorted path frame, result helpers.
 
-**Sort once, reuse the order.** :func:`paths` sorts the events of each unit by
+**Sort once, reuse the order.** :func:`sort_paths` sorts the events of each unit by
 ``(occurred_at, seq)`` a single time and stores, per event, its 1-based position ``pos``,
-the path length ``path_len``, the next event's label ``next_label`` and the gap to it
-``gap_s``. The frame is cached in the engine (:func:`journeylens.engine.frames.cache`), so
+the next event's label ``next_label``, the gap to it ``gap_s`` and the gap since the
+previous event ``prev_gap_s`` — all window functions over ONE partition and order, which
+the engine evaluates with a single sort (the last event of a path is the one whose
+``next_label`` is null, so no path-length window is needed). The frame is cached in the engine (:func:`journeylens.engine.frames.cache`), so
 transitions, the step matrix, the funnel, top paths and flows are plain filters, joins and
 group-bys over it: no analytic sorts again. Pass a :class:`Paths` to several analytics to
 share the work; passing raw events builds one on the fly.
@@ -90,7 +92,7 @@ class Paths:
 
     ``frame`` has ``unit_id``, ``label`` (the column the analytics count: an event name, a
     touchpoint, a step or a stage), ``occurred_at``, ``seq``, ``t_us`` (epoch µs), ``pos`` (1-based position in
-    the path), ``path_len``, ``next_label`` and ``gap_s`` (seconds to the next event; both
+    the path), ``next_label`` and ``gap_s`` (seconds to the next event; both
     null on the last event), ``prev_gap_s`` (seconds since the previous event) plus every
     original column.
     """
@@ -142,7 +144,6 @@ def sort_paths(
         nw.col(LABEL).shift(-1).over(UNIT_ID, order_by=order).alias(NEXT_LABEL),
         nw.col(TIME_US).shift(-1).over(UNIT_ID, order_by=order).alias("_next_us"),
         nw.col(TIME_US).shift(1).over(UNIT_ID, order_by=order).alias("_prev_us"),
-        nw.len().over(UNIT_ID).cast(nw.Int64).alias(PATH_LEN),
     )
     lf = lf.with_columns(
         ((nw.col("_next_us") - nw.col(TIME_US)).cast(nw.Float64) / 1e6).alias(GAP_S),

@@ -19,7 +19,6 @@ import pyarrow as pa
 from journeylens.analytics._common import (
     LABEL,
     NEXT_LABEL,
-    PATH_LEN,
     POS,
     UNIT_ID,
     AnalyticsError,
@@ -97,7 +96,7 @@ def collapse_repeats(p: Paths) -> Paths:
     """The same paths with consecutive repeats of a label kept once (one more sort)."""
     kept = p.frame.filter(
         nw.col(NEXT_LABEL).is_null() | (nw.col(NEXT_LABEL) != nw.col(LABEL))
-    ).drop(POS, NEXT_LABEL, PATH_LEN, "gap_s", LABEL, strict=False)
+    ).drop(POS, NEXT_LABEL, "gap_s", "prev_gap_s", LABEL, strict=False)
     # Keeping the LAST event of each run keeps the label order; renumber the survivors.
     return sort_paths(kept, unit=p.unit, label=p.label)
 
@@ -130,11 +129,18 @@ def top_paths(
     wide = (
         p.frame.filter(nw.col(POS) <= max_length)
         .with_columns(
-            *[nw.when(nw.col(POS) == i).then(nw.col(LABEL)).alias(c) for i, c in enumerate(cols, 1)]
+            *[
+                nw.when(nw.col(POS) == i).then(nw.col(LABEL)).alias(c)
+                for i, c in enumerate(cols, 1)
+            ],
+            # longer than max_length: the event at max_length has a next one
+            ((nw.col(POS) == max_length) & ~nw.col(NEXT_LABEL).is_null())
+            .cast(nw.Int64)
+            .alias("_more"),
         )
         .group_by(UNIT_ID)
-        .agg(*[nw.col(c).max() for c in cols], nw.col(PATH_LEN).max().alias("_len"))
-        .with_columns((nw.col("_len") > max_length).alias("_truncated"))
+        .agg(*[nw.col(c).max() for c in cols], nw.col("_more").max())
+        .with_columns((nw.col("_more") == 1).alias("_truncated"))
     )
     rows = collect_rows(wide.group_by(*cols, "_truncated").agg(nw.len().alias("n")))
     total = sum(int(r["n"]) for r in rows)

@@ -20,9 +20,7 @@ import pyarrow as pa
 from journeylens.analytics._common import (
     LABEL,
     PATH_END,
-    PATH_LEN,
     POS,
-    UNIT_ID,
     AnalyticsError,
     Unit,
     collect_rows,
@@ -86,16 +84,14 @@ def step_matrix(
     cells = collect_rows(
         p.frame.filter(nw.col(POS) <= max_steps).group_by(LABEL, POS).agg(nw.len().alias("n"))
     )
-    lengths = collect_rows(
-        p.frame.filter(nw.col(POS) == 1).group_by(PATH_LEN).agg(nw.col(UNIT_ID).count().alias("n"))
-    )
-    n_paths = sum(int(r["n"]) for r in lengths)
     counts: dict[str, list[int]] = {}
+    at_step = [0] * max_steps  # paths with at least k events = events at position k
     for r in cells:
-        counts.setdefault(r[LABEL], [0] * max_steps)[int(r[POS]) - 1] += int(r["n"])
-    ended = [
-        sum(int(r["n"]) for r in lengths if int(r[PATH_LEN]) < k) for k in range(1, max_steps + 1)
-    ]
+        k = int(r[POS]) - 1
+        counts.setdefault(r[LABEL], [0] * max_steps)[k] += int(r["n"])
+        at_step[k] += int(r["n"])
+    n_paths = at_step[0]
+    ended = [n_paths - at_step[k] for k in range(max_steps)]
 
     def shares(values: list[int]) -> tuple[float, ...]:
         return tuple(v / n_paths if n_paths else 0.0 for v in values)

@@ -27,7 +27,6 @@ from journeylens.analytics._common import (
     LABEL,
     NEXT_LABEL,
     PATH_END,
-    PATH_LEN,
     PATH_START,
     POS,
     UNIT_ID,
@@ -115,7 +114,7 @@ def edge_frame(p: Paths, *, markers: bool) -> nw.LazyFrame[Any]:
         nw.col(LABEL).alias("to"),
         nw.lit(None, dtype=nw.Float64).alias(GAP_S),
     )
-    ends = lf.filter(nw.col(POS) == nw.col(PATH_LEN)).select(
+    ends = lf.filter(nw.col(NEXT_LABEL).is_null()).select(
         UNIT_ID,
         nw.col(LABEL).alias("from"),
         nw.lit(PATH_END, dtype=nw.String).alias("to"),
