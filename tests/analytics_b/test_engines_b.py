@@ -98,7 +98,7 @@ def _builder(engine: str, request: pytest.FixtureRequest) -> Callable[[pa.Table]
 def _everything(native: Any, *, full: bool = True) -> dict[str, Any]:
     """Every analytic's plain result. The LiveMap already runs binding, outcomes, survey
     metrics and measured emotion by location, time in stage and fitness inside; ``full``
-    adds planned vs actual, those analytics on their own and channel use (skipped on Spark,
+    adds those analytics on their own and channel use (skipped on Spark,
     where each query costs seconds: it runs the code paths the others do not share)."""
     jm = shop_map()
     lf = nw.from_native(native)
@@ -111,11 +111,11 @@ def _everything(native: Any, *, full: bool = True) -> dict[str, Any]:
             bound, outs, "converted", journey_map=jm, min_support=5
         ).to_dict(),
         "survey_week": survey_metrics(bound, by="week", min_answers=3).to_dict(),
+        "conformance": conformance(bound, jm).to_dict(),
     }
     if full:
         out |= {
             "channels": channel_use(bound).to_dict(),
-            "conformance": conformance(bound, jm).to_dict(),
             "survey_stage": survey_metrics(
                 bound, by="stage", journey_map=jm, min_answers=3
             ).to_dict(),
