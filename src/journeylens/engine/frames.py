@@ -27,6 +27,7 @@ Example::
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -410,12 +411,22 @@ def cache(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
 
     Analytics sort the events by (unit, occurred_at, seq) once, number them and pair each
     with the next; caching that frame lets every analytic reuse the order instead of sorting
-    again. DuckDB materialises the relation, Polars collects, Spark persists (memory + disk).
+    again. DuckDB stores a TEMP table, Polars collects, Spark persists (memory + disk).
     """
     engine = engine_of(lf)
     native = nw.to_native(lf)
     if engine == "duckdb":
-        return _lazy(native.materialize())
+        import duckdb
+
+        # A TEMP table lives in the relation's own connection (even a read-only one), is
+        # never written into the user's database file, and spills to disk when large —
+        # unlike materialize(), which holds every row in client memory.
+        name = "_jl_cache_" + uuid.uuid4().hex  # an identifier of hex digits only
+        try:
+            native.query("_jl_src", "CREATE TEMP TABLE " + name + " AS SELECT * FROM _jl_src")
+            return _lazy(native.query("_jl_src", "SELECT * FROM " + name))
+        except duckdb.Error:  # e.g. a connection that cannot create tables
+            return _lazy(native.materialize())
     if engine == "polars":
         return _lazy(native.collect().lazy())
     from pyspark import StorageLevel
