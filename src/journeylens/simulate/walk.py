@@ -217,6 +217,7 @@ class Walker:
         )
         effects = plan.scenario.effects
         self.campaigns: list[str] = ["always-on"]
+        self.campaign_channel: list[str] = ["ads"]
         self.targets: dict[str, _Target] = {}
         for eff in effects:
             lo, hi = self._range(eff.when)
@@ -225,6 +226,7 @@ class Walker:
             self.targets[eff.id] = _Target(step, tp, lo, hi)
             if isinstance(eff, CampaignSpike | ChannelLift) and eff.campaign not in self.campaigns:
                 self.campaigns.append(eff.campaign)
+                self.campaign_channel.append(eff.channel)
         self.effects = effects
         # Touchpoint choice weights per (persona, generation, touchpoint).
         n_p, n_g = len(plan.personas), len(GENERATIONS)

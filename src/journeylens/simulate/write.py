@@ -75,6 +75,15 @@ DIRTY_KINDS = {
     "social": ("bad_timestamp", "missing_identity", "duplicate", "broken_json", "bad_encoding", "missing_field"),
     "support": ("bad_timestamp", "missing_identity", "duplicate", "bad_encoding", "missing_field"),
 }  # fmt: skip
+#: UTM source and medium of a campaign's channel (Segment ``context.campaign``).
+UTM = {
+    "ads": ("google", "cpc"),
+    "search": ("google", "cpc"),
+    "social": ("instagram", "paid_social"),
+    "email": ("newsletter", "email"),
+    "sms": ("sms", "sms"),
+    "print": ("print", "offline"),
+}
 _ENC = "@@ENC@@"
 _BAD_BYTES = "café".encode("latin-1")  # a lone 0xE9 byte: not UTF-8
 
@@ -302,8 +311,8 @@ class ChunkWriter:
             pa.scalar("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/124.0"),
         )
         campaigns = [
-            f',"campaign":{{"source":"{self._camp_source(c)}","medium":"cpc","name":{jq(c)}}}'
-            for c in self.w.campaigns
+            f',"campaign":{{"source":"{UTM[chan][0]}","medium":"{UTM[chan][1]}","name":{jq(name)}}}'
+            for name, chan in zip(self.w.campaigns, self.w.campaign_channel, strict=True)
         ]
         camp = take(["", *campaigns], np.maximum(r["tag"][idx] + 1, 0))
         opens: list[str] = []
@@ -721,12 +730,6 @@ class ChunkWriter:
             for e in self.plan.scenario.effects
         ]
         return take(names or [jq("error")], np.maximum(tags, 0))
-
-    def _camp_source(self, name: str) -> str:
-        return "newsletter" if "mail" in name else "google"
-
-    def _camp_medium(self, name: str) -> str:
-        return "cpc"
 
 
 def _quoted(values: np.ndarray) -> pa.Array:
