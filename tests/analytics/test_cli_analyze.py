@@ -151,3 +151,13 @@ def test_usage_errors(events_csv: Path) -> None:
     no_map = CliRunner().invoke(app, ["analyze", "flows", str(events_csv), *ROLES])
     assert no_map.exit_code == 2
     assert "--map" in no_map.stderr
+
+
+def test_session_unit_without_session_column(tmp_path: Path) -> None:
+    path = tmp_path / "no_sessions.csv"
+    lines = [",".join(line.split(",")[:3]) for line in EVENTS.splitlines()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = run_json("analyze", "funnel", str(path), *ROLES, "--steps", "view", "--unit", "session")
+    # 30-minute sessions: a (gaps 60 s, 120 s), b (gap 300 s), c → one session each
+    assert data["unit"] == "session"
+    assert data["total_units"] == 3

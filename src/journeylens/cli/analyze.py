@@ -2,7 +2,8 @@
 
 ``EVENTS`` is the workspace's event store (default, found like every other command, or
 named with ``--workspace``) or a CSV / Parquet / JSON-lines file whose column roles are
-given by ``--customer-col``, ``--session-col``, ``--event-col``, ``--time-col``. Every
+given by ``--customer-col``, ``--session-col``, ``--event-col``, ``--time-col``
+(``--unit session`` without a session column computes 30-minute sessions). Every
 command prints a Rich table (default), ``--format json`` (the shapes documented in
 docs/usage/analytics.md, which scripts rely on) or ``--format csv``.
 
@@ -32,12 +33,13 @@ from journeylens.analytics import (
     bind,
     flows,
     funnel,
+    sessionize,
     sessions,
     step_matrix,
     top_paths,
     transitions,
 )
-from journeylens.engine.frames import ColumnRoles, FrameError, to_lazy
+from journeylens.engine.frames import SESSION, ColumnRoles, FrameError, to_lazy
 from journeylens.engine.store import StoreError
 from journeylens.engine.workspace import Workspace, WorkspaceError
 from journeylens.formats.io import DocumentError, load_map
@@ -131,6 +133,13 @@ def load_events(
         fail(str(exc))
 
 
+def for_unit(lf: nw.LazyFrame[Any], unit: UnitChoice) -> nw.LazyFrame[Any]:
+    """Events ready for ``unit``: with no session column, sessions are computed (30 min)."""
+    if unit is UnitChoice.SESSION and SESSION not in lf.collect_schema().names():
+        return sessionize(lf)
+    return lf
+
+
 def load_journey_map(path: Path) -> JourneyMap:
     """A map file; validation problems are printed one per line and exit 1."""
     try:
@@ -208,7 +217,7 @@ def funnel_cmd(
         time_col=time_col,
         engine=engine,
     )
-    result = _run(funnel, lf, names, unit=unit.value, window=window)
+    result = _run(funnel, for_unit(lf, unit), names, unit=unit.value, window=window)
     emit(result.to_dict(), result.to_frame(), fmt, f"Funnel ({result.total_units} {unit.value}s)")
 
 
@@ -235,7 +244,7 @@ def transitions_cmd(
         time_col=time_col,
         engine=engine,
     )
-    result = _run(transitions, lf, unit=unit.value, markers=markers)
+    result = _run(transitions, for_unit(lf, unit), unit=unit.value, markers=markers)
     data = {
         "unit": result.unit,
         "transitions": [
@@ -278,7 +287,7 @@ def step_matrix_cmd(
         time_col=time_col,
         engine=engine,
     )
-    result = _run(step_matrix, lf, unit=unit.value, max_steps=max_steps)
+    result = _run(step_matrix, for_unit(lf, unit), unit=unit.value, max_steps=max_steps)
     emit(result.to_dict(), result.to_frame(), fmt, f"Step matrix ({result.paths} paths)")
 
 
@@ -347,7 +356,14 @@ def paths_cmd(
         time_col=time_col,
         engine=engine,
     )
-    result = _run(top_paths, lf, unit=unit.value, max_length=max_length, top=top, collapse=collapse)
+    result = _run(
+        top_paths,
+        for_unit(lf, unit),
+        unit=unit.value,
+        max_length=max_length,
+        top=top,
+        collapse=collapse,
+    )
     emit(result.to_dict(), result.to_frame(), fmt, f"Top paths of {result.total_paths}")
 
 
@@ -383,7 +399,7 @@ def flows_cmd(
         time_col=time_col,
         engine=engine,
     )
-    bound = _run(bind, lf, jm, unit=unit.value)
+    bound = _run(bind, for_unit(lf, unit), jm, unit=unit.value)
     result = _run(flows, bound, level=level, unit=unit.value, markers=markers)
     emit(result.to_dict(), result.to_frame(), fmt, f"Flows between {level}s")
 
