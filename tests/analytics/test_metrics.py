@@ -299,3 +299,24 @@ def test_session_unit_after_sessionize(make_events: MakeEvents) -> None:
     # two sessions, each a → b
     assert r.total_units == 2
     assert r.steps[1].reached == 2
+
+
+def test_funnel_steps_as_rules_and_touchpoints(make: Make) -> None:
+    from journeylens.model import MatchRule
+
+    lf = make(
+        {
+            "customer_id": ["u1", "u1", "u2", "u2"],
+            "event_name": ["view", "purchase", "view", "purchase"],
+            "occurred_at": [at(0), at(10), at(0), at(20)],
+            "seq": [1, 2, 3, 4],
+            "properties": ['{"amount": 50}', '{"amount": 150}', "{}", '{"amount": 80}'],
+        }
+    )
+    big = MatchRule.model_validate(
+        {"event": "purchase", "where": [{"field": "properties.amount", "op": "gt", "value": 100}]}
+    )
+    r = funnel(lf, ["view", big])
+    # only u1's purchase is over 100
+    assert [(s.step, s.reached) for s in r.steps] == [("view", 2), ("purchase", 1)]
+    assert r.steps[1].median_time_to_convert_s == pytest.approx(10.0)

@@ -44,8 +44,9 @@ from journeylens.analytics._common import (
     sort_paths,
     table,
 )
+from journeylens.analytics.binding import match_expr
 from journeylens.engine.frames import EVENT, TIME_US, cache
-from journeylens.model import duration_seconds
+from journeylens.model import MatchRule, duration_seconds
 
 
 @dataclass(frozen=True)
@@ -149,20 +150,31 @@ class FunnelResult:
         }
 
 
+def _rule_name(rule: MatchRule, number: int) -> str:
+    if rule.event is None:
+        return f"step {number}"
+    return rule.event if isinstance(rule.event, str) else "|".join(rule.event)
+
+
 def _ratio(num: int, den: int) -> float | None:
     return None if den == 0 else num / den
 
 
 def funnel(
     events: Any,
-    steps: Sequence[str],
+    steps: Sequence[str | MatchRule],
     *,
     unit: Unit = "customer",
     window: str | float | None = None,
     label: str = EVENT,
     top_next: int = 5,
 ) -> FunnelResult:
-    """The ordered funnel through ``steps`` (values of the ``label`` column; see module doc).
+    """The ordered funnel through ``steps`` (see the module docstring).
+
+    A step is a value of the ``label`` column (an event name by default; a touchpoint, step
+    or stage id after :func:`~journeylens.analytics.binding.bind` with ``label`` set to
+    that column) or a :class:`~journeylens.model.MatchRule` (the touchpoint rule language),
+    reported under its event names (or ``step <j>``).
 
     ``window`` is seconds or a duration text (``7d``); None means no conversion window.
 
@@ -192,13 +204,23 @@ def funnel(
     base = p.frame
     total_units = int(collect_rows(base.select(nw.col(UNIT_ID).n_unique().alias("n")))[0]["n"] or 0)
 
-    def candidates(step: str) -> nw.LazyFrame[Any]:
-        return base.filter(nw.col(LABEL) == step).select(
+    # Each step is a filter on the sorted frame: a label value or a compiled match rule.
+    matched = base
+    step_filters: list[nw.Expr] = []
+    for j, step in enumerate(steps, start=1):
+        if isinstance(step, MatchRule):
+            matched, expr = match_expr(matched, step, owner=f"funnel step {j}")
+            step_filters.append(expr)
+        else:
+            step_filters.append(nw.col(LABEL) == step)
+
+    def candidates(j: int) -> nw.LazyFrame[Any]:
+        return matched.filter(step_filters[j]).select(
             UNIT_ID, nw.col(POS).alias("_pos"), nw.col(TIME_US).alias("_t")
         )
 
     # Level 1: attempts = occurrences of s1 (without a window only the first one matters).
-    first = candidates(steps[0])
+    first = candidates(0)
     if window_us is None:
         first = first.group_by(UNIT_ID).agg(nw.col("_pos").min(), nw.col("_t").min())
     level = first.select(
@@ -209,8 +231,8 @@ def funnel(
         nw.col("_t").alias("t"),
     )
     levels = [cache(level)]
-    for step in steps[1:]:
-        joined = levels[-1].join(candidates(step), on=UNIT_ID, how="inner")
+    for j in range(1, len(steps)):
+        joined = levels[-1].join(candidates(j), on=UNIT_ID, how="inner")
         cond = nw.col("_pos") > nw.col("p")
         if window_us is not None:
             cond = cond & ((nw.col("_t") - nw.col("t1")) <= window_us)
@@ -237,6 +259,7 @@ def funnel(
 
     out: list[FunnelStep] = []
     for j, step in enumerate(steps):
+        name = step if isinstance(step, str) else _rule_name(step, j + 1)
         dropped, ended_share = 0, None
         nexts: tuple[NextEvent, ...] = ()
         if j + 1 < len(steps):
@@ -255,7 +278,7 @@ def funnel(
             nexts = tuple(NextEvent(r[NEXT_LABEL], int(r["n"])) for r in ranked[:top_next])
         out.append(
             FunnelStep(
-                step=step,
+                step=name,
                 reached=reached[j],
                 conversion_from_start=_ratio(reached[j], reached[0]),
                 step_conversion=_ratio(reached[j], reached[j - 1] if j else total_units),
