@@ -96,9 +96,16 @@ def test_lane_order_names_known_lanes_once() -> None:
 def test_custom_lane_declared_can_be_filled_and_ordered() -> None:
     journey = JourneyMap.model_validate(
         _map(
-            lanes={"order": ["actions", "devices"], "custom": [{"id": "devices", "name": "Devices"}]},
+            lanes={
+                "order": ["actions", "devices"],
+                "custom": [{"id": "devices", "name": "Devices"}],
+            },
             stages=[
-                {"id": "a", "name": "A", "steps": [{"id": "s", "name": "S", "custom": {"devices": ["phone"]}}]}
+                {
+                    "id": "a",
+                    "name": "A",
+                    "steps": [{"id": "s", "name": "S", "custom": {"devices": ["phone"]}}],
+                }
             ],
         )
     )
@@ -126,7 +133,8 @@ def test_scalar_fields_are_constrained(field: str, value: object) -> None:
 
 def test_emotion_score_range_is_minus_two_to_two() -> None:
     ok = Step(id="s", name="S", emotion={"score": -2})
-    assert ok.emotion is not None and ok.emotion.score == -2
+    assert ok.emotion is not None
+    assert ok.emotion.score == -2
     with pytest.raises(ValidationError) as info:
         Step(id="s", name="S", emotion={"score": 2.5})
     assert info.value.errors()[0]["loc"] == ("emotion", "score")
@@ -141,10 +149,16 @@ def test_unknown_fields_are_errors_not_silently_dropped() -> None:
 @pytest.mark.parametrize(
     ("condition", "message"),
     [
-        ({"field": "x", "op": "in", "value": "a"}, "operator 'in' expects a non-empty list of values"),
+        (
+            {"field": "x", "op": "in", "value": "a"},
+            "operator 'in' expects a non-empty list of values",
+        ),
         ({"field": "x", "op": "gt", "value": "ten"}, "operator 'gt' expects a number, got 'ten'"),
         ({"field": "x", "op": "gt", "value": True}, "operator 'gt' expects a number, got True"),
-        ({"field": "x", "op": "regex", "value": "(unclosed"}, "invalid regular expression '(unclosed'"),
+        (
+            {"field": "x", "op": "regex", "value": "(unclosed"},
+            "invalid regular expression '(unclosed'",
+        ),
         ({"field": "x", "op": "exists", "value": 1}, "operator 'exists' takes no value"),
         ({"field": "x", "op": "eq"}, "operator 'eq' expects a single value"),
         ({"field": "x", "op": "glob", "value": 3}, "operator 'glob' expects a text pattern, got 3"),
@@ -170,7 +184,8 @@ def test_nested_rules_parse_into_the_right_classes() -> None:
     )
     segment = persona.segment
     assert isinstance(segment, AllOf)
-    assert isinstance(segment.all[0], Condition) and segment.all[0].op is Op.IN
+    assert isinstance(segment.all[0], Condition)
+    assert segment.all[0].op is Op.IN
     assert isinstance(segment.all[1], NotOf)
     assert persona.model_dump(mode="json", exclude_defaults=True)["segment"]["all"][1] == {
         "not": {"field": "country", "value": "DE"}
