@@ -127,23 +127,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000, help="number of events")
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0 = default)")
+    parser.add_argument(
+        "--memory-limit", default="3GB", help="DuckDB memory_limit (it spills beyond it)"
+    )
     args = parser.parse_args()
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     if args.threads:
         con.execute("SET threads = $t", {"t": args.threads})
+    con.execute("SET memory_limit = $m", {"m": args.memory_limit})
     print(f"generating {args.events:,} events …", flush=True)
     con.execute(GENERATE, {"n": args.events, "names": EVENT_NAMES})
 
-    print("baseline", flush=True)
-    sort_s, _ = timed(
-        "DuckDB sort by (customer, time)",
-        lambda: con.execute(
+    def plain_sort() -> None:
+        con.execute(
             "CREATE TABLE sorted AS SELECT * FROM events ORDER BY customer_id, occurred_at, seq"
-        ),
-    )
-    con.execute("DROP TABLE sorted")
+        )
+        con.execute("DROP TABLE sorted")
+
+    print("baseline", flush=True)
+    sort_before, _ = timed("DuckDB sort by (customer, time)", plain_sort)
 
     events = nw.from_native(con.table("events"))
     print("analysis (one sort, reused)", flush=True)
@@ -166,13 +170,16 @@ def main() -> None:
     add("top paths", lambda: top_paths(p, max_length=5))
     add("flows (stages)", lambda: flows(p))
     total = sum(steps)
+    print("baseline again (the machine is shared: take the faster sort)", flush=True)
+    sort_after, _ = timed("DuckDB sort by (customer, time)", plain_sort)
+    sort_s = min(sort_before, sort_after)
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print()
     print(f"events                 {args.events:,}")
-    print(f"sort (DuckDB)          {sort_s:.2f} s")
+    print(f"sort (DuckDB)          {sort_s:.2f} s (runs: {sort_before:.2f}, {sort_after:.2f})")
     print(f"part-A analysis        {total:.2f} s")
     print(f"ratio analysis / sort  {total / sort_s:.2f} (target ≤ 2)")
-    print(f"peak RSS               {peak_gb:.2f} GB (target ≤ 4)")
+    print(f"peak RSS               {peak_gb:.2f} GB (target ≤ 4; memory_limit {args.memory_limit})")
 
 
 if __name__ == "__main__":
