@@ -35,7 +35,7 @@ from journeylens.analytics.binding import Population, bind, evaluate_outcomes
 from journeylens.analytics.conformance import MapOrder, lookup
 from journeylens.analytics.emotion import MeasuredEmotion, measured_emotion
 from journeylens.analytics.survey import SurveyMetrics, SurveyRow, survey_metrics
-from journeylens.analytics.timing import TimeIn, time_in
+from journeylens.analytics.timing import TimeIn, first_arrivals, summarise
 from journeylens.engine.frames import SEQ, TIME, cache
 from journeylens.model import JourneyMap
 
@@ -206,6 +206,7 @@ def _suffix(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
             nw.col("_ps").shift(1).over(UNIT_ID, order_by=[TIME, SEQ]).alias("_prev_ps"),
         ).select(
             UNIT_ID,
+            TIME,
             "stage_id",
             "step_id",
             "touchpoint_id",
@@ -218,25 +219,23 @@ def _suffix(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
 
 
 def _reach(
-    suffix: nw.LazyFrame[Any], order: MapOrder, level: str, outcomes: nw.LazyFrame[Any] | None,
+    arrivals: nw.LazyFrame[Any], order: MapOrder, level: str, outcomes: nw.LazyFrame[Any] | None,
     outcome_ids: list[str],
 ) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Per location: reached, converted (went further along the map), positive per outcome."""
-    column = _COLUMN[level]
+    """Per location: reached, converted (went further along the map), positive per outcome.
+
+    ``arrivals`` has one row per (unit, location) with ``_after``: the furthest map position
+    the unit reached at or after its events there (max of the suffix max)."""
     if level == "stage":
         pos_of: dict[str, int] = dict(order.stage_pos)
     elif level == "step":
         pos_of = dict(order.step_pos)
     else:
         pos_of = {tp: order.step_pos[st] for tp, st in order.touchpoint_step.items()}
-    after = "_after_stage" if level == "stage" else "_after_step"
-    per_unit = (
-        suffix.group_by(UNIT_ID, nw.col(column).alias("_loc"))
-        .agg(nw.col(after).max().alias("_after"))
-        .with_columns(lookup(nw.col("_loc"), pos_of, nw.Int64).alias("_own"))
-        .with_columns(
-            (nw.col("_after") > nw.col("_own")).fill_null(False).cast(nw.Int64).alias("_conv")
-        )
+    per_unit = arrivals.with_columns(
+        lookup(nw.col("_loc"), pos_of, nw.Int64).alias("_own")
+    ).with_columns(
+        (nw.col("_after") > nw.col("_own")).fill_null(False).cast(nw.Int64).alias("_conv")
     )
     aggs = [nw.len().cast(nw.Int64).alias("reached"), nw.col("_conv").sum().alias("converted")]
     if outcomes is not None and outcome_ids:
@@ -372,15 +371,30 @@ def compute_livemap(
     )[0]
     paths = int(fit["paths"] or 0)
     fitness = ratio(paths - int(fit["back"] or 0), paths)
+    # Only survey answers and texts feed the survey and emotion figures: filter them once.
+    names = bound.collect_schema().names()
+    has_score = "score" in names
+    signal_filter = [~nw.col(c).is_null() for c in ("score", "text", "sentiment") if c in names]
+    signals = bound
+    if signal_filter:
+        keep = signal_filter[0]
+        for extra in signal_filter[1:]:
+            keep = keep | extra
+        signals = cache(bound.filter(keep))
     for level in _LEVELS:
+        after = "_after_stage" if level == "stage" else "_after_step"
+        # One group-by per level serves reach, conversion and time there.
+        arrivals = cache(
+            first_arrivals(suffix, journey_map, level, extra=[nw.col(after).max().alias("_after")])
+        )
         per_level[level] = (
-            _reach(suffix, order, level, outcomes, outcome_ids),
-            time_in(bound, journey_map, level=level),
-            survey_metrics(bound, by=level, journey_map=journey_map, min_answers=min_answers)
-            if "score" in bound.collect_schema().names()
+            _reach(arrivals, order, level, outcomes, outcome_ids),
+            summarise(arrivals, journey_map, level),
+            survey_metrics(signals, by=level, journey_map=journey_map, min_answers=min_answers)
+            if has_score
             else SurveyMetrics(level, min_answers, ()),
             measured_emotion(
-                bound, journey_map=journey_map, level=level, text_sentiment=text_sentiment
+                signals, journey_map=journey_map, level=level, text_sentiment=text_sentiment
             ),
         )
 

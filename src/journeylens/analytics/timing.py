@@ -15,6 +15,7 @@ and touchpoints (``level="step"`` / ``"touchpoint"``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -83,11 +84,16 @@ class TimeIn:
 
 
 def first_arrivals(
-    bound: nw.LazyFrame[Any], journey_map: JourneyMap, level: TimingLevel = "stage"
+    bound: nw.LazyFrame[Any],
+    journey_map: JourneyMap,
+    level: TimingLevel = "stage",
+    *,
+    extra: Sequence[nw.Expr] = (),
 ) -> nw.LazyFrame[Any]:
     """Per (unit, location): ``_loc``, ``_t0`` (first event there, epoch µs), ``_pos`` (map order),
     and ``_dur_s``: seconds to the first event of the next location reached (null for the
-    last one)."""
+    last one). ``extra`` aggregations ride along in the same group-by (the LiveMap adds its
+    reach figures so the events are grouped once per level)."""
     if level not in _COLUMN:
         raise AnalyticsError(f"level must be one of stage, step, touchpoint; got {level!r}")
     column = _COLUMN[level]
@@ -104,7 +110,7 @@ def first_arrivals(
     firsts = (
         with_epoch_us(bound.filter(~nw.col(column).is_null()))
         .group_by(UNIT_ID, nw.col(column).cast(nw.String).alias("_loc"))
-        .agg(nw.col(TIME_US).min().alias("_t0"))
+        .agg(nw.col(TIME_US).min().alias("_t0"), *extra)
         .with_columns(lookup(nw.col("_loc"), pos, nw.Int64).fill_null(0).alias("_pos"))
     )
     return firsts.with_columns(
@@ -130,7 +136,11 @@ def time_in(
     >>> s1 = r.get("s1"); s1.n, s1.median_s / 3600, s1.mean_s / 3600, r.get("s3").open
     (2, 4.0, 4.0, 2)
     """
-    arrivals = first_arrivals(bound, journey_map, level)
+    return summarise(first_arrivals(bound, journey_map, level), journey_map, level)
+
+
+def summarise(arrivals: nw.LazyFrame[Any], journey_map: JourneyMap, level: TimingLevel) -> TimeIn:
+    """Median, p90 and mean of the durations of :func:`first_arrivals`, per location."""
     rows = collect_rows(
         arrivals.group_by("_loc").agg(
             nw.col("_dur_s").count().cast(nw.Int64).alias("n"),
