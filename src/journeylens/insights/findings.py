@@ -318,6 +318,14 @@ def _identified(bound: nw.LazyFrame[Any], customers: Any) -> nw.LazyFrame[Any]:
     return bound.join(known, on=UNIT_ID, how="semi")
 
 
+def _visits(bound: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """The events that are visits: survey answers bound to a step (a CES survey about the
+    checkout) are asked afterwards and say nothing about when the customer was there."""
+    if "score_type" not in bound.collect_schema().names():
+        return bound
+    return bound.filter(nw.col("score_type").is_null())
+
+
 def _generations(customers: Any) -> nw.LazyFrame[Any]:
     cu = as_events_free(customers)
     return cu.select(
@@ -350,10 +358,11 @@ def _friction(
     devices = [str(d) for d in who.get("device_type") or []]
     gens = [str(g) for g in who.get("generations") or []]
     bound = _identified(bound, customers)
-    visits = bound.filter((nw.col("step_id") == step) & _in_window(start, end))
+    visits = _visits(bound).filter((nw.col("step_id") == step) & _in_window(start, end))
     if devices:
+        # Only visits whose device is known: the baseline is the other devices.
         device = nw.coalesce(*[nw.col(prop_column(k)) for k in _DEVICE_KEYS])
-        visits = visits.with_columns(device.is_in(devices).fill_null(False).alias("_grp"))
+        visits = visits.filter(~device.is_null()).with_columns(device.is_in(devices).alias("_grp"))
         label = "/".join(devices)
     elif gens and customers is not None:
         visits = visits.join(_generations(customers), on=UNIT_ID, how="left").with_columns(
@@ -404,34 +413,42 @@ def _finishers(
 
 
 def _in_stage_order(bound: nw.LazyFrame[Any], jm: JourneyMap, step: str) -> nw.LazyFrame[Any]:
-    """``bound`` with the step's events kept only when they come after the unit's first
-    event at an earlier step of the same stage (else the step's events are unbound).
+    """``bound`` with the step's events kept only when they fall between the unit's first
+    event at an earlier step of the same stage and its first event at a later step of that
+    stage (the step's other events are unbound).
 
     A step whose touchpoints also catch events from elsewhere in the journey (a support
-    ticket opened about the checkout is also a ``ticket_opened``) is "reached" here only in
-    its stage's order, which is what "needed help while learning" means.
+    ticket about the checkout, or one opened years later, is a ``ticket_opened`` too) is
+    "reached" here only in its stage's order, which is what "needed help while learning"
+    means.
     """
     stage = next(sg for sg, st in jm.iter_steps() if st.id == step)
-    earlier = [st.id for st in stage.steps[: [s.id for s in stage.steps].index(step)]]
-    if not earlier:
-        return bound
-    entered = (
-        bound.filter(nw.col("step_id").is_in(earlier))
-        .group_by(UNIT_ID)
-        .agg(nw.col(TIME).min().alias("_entered"))
-    )
-    in_order = (nw.col(TIME) >= nw.col("_entered")).fill_null(False)
-    at_step = nw.col("step_id") == step
-    return (
-        bound.join(entered, on=UNIT_ID, how="left")
-        .with_columns(
-            nw.when(at_step & ~in_order)
-            .then(nw.lit(None, dtype=nw.String))
-            .otherwise(nw.col("step_id"))
-            .alias("step_id")
+    ids = [s.id for s in stage.steps]
+    earlier, later = ids[: ids.index(step)], ids[ids.index(step) + 1 :]
+    in_order = nw.lit(True)
+    firsts = []
+    if earlier:
+        firsts.append((earlier, "_entered"))
+        in_order = in_order & (nw.col(TIME) >= nw.col("_entered")).fill_null(False)
+    if later:
+        firsts.append((later, "_left"))
+        in_order = in_order & (nw.col(TIME) < nw.col("_left")).fill_null(True)
+    out = bound
+    for steps, name in firsts:
+        out = out.join(
+            bound.filter(nw.col("step_id").is_in(steps))
+            .group_by(UNIT_ID)
+            .agg(nw.col(TIME).min().alias(name)),
+            on=UNIT_ID,
+            how="left",
         )
-        .drop("_entered")
-    )
+    at_step = nw.col("step_id") == step
+    return out.with_columns(
+        nw.when(at_step & ~in_order)
+        .then(nw.lit(None, dtype=nw.String))
+        .otherwise(nw.col("step_id"))
+        .alias("step_id")
+    ).drop(*[name for _, name in firsts])
 
 
 def _pain(
@@ -502,7 +519,8 @@ def _channel_lift(
         .agg(nw.col(TIME).min().alias("_te"))
     )
     arrivals = (
-        bound.filter(nw.col("step_id") == step)
+        _visits(bound)
+        .filter(nw.col("step_id") == step)
         .group_by(UNIT_ID)
         .agg(nw.col(TIME).min().alias("_t0"))
         .join(first_touch, on=UNIT_ID, how="left")
