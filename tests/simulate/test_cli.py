@@ -60,3 +60,16 @@ def test_unknown_map_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "unknown template 'no-such-map'" in result.output
+
+
+def test_json_summary(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["simulate", "--map", str(DATA / "course.journey.yaml"), "--customers", "100",
+         "--out", str(tmp_path), "--days", "30", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["customers"] == 100
+    assert summary["events"] == sum(v for k, v in summary["rows"].items() if k != "crm")
+    assert summary["dirty"] == {}

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from journeylens.cli._output import EXIT_INVALID, console, echo_lines, fail
+from journeylens.cli._output import (
+    EXIT_INVALID,
+    FORMAT_OPTION_HELP,
+    OutputFormat,
+    console,
+    echo_json,
+    echo_lines,
+    fail,
+)
 
 if TYPE_CHECKING:
     from journeylens.model import JourneyMap, Persona
@@ -101,6 +109,10 @@ def simulate_command(
         int,
         typer.Option("--workers", min=1, help="Processes simulating chunks (same output bytes)."),
     ] = 1,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help=FORMAT_OPTION_HELP, case_sensitive=False),
+    ] = OutputFormat.TEXT,
 ) -> None:
     """Simulate customers walking a journey map; write each source in its native shape.
 
@@ -145,6 +157,9 @@ def simulate_command(
     except PlanError as exc:
         where = f"{scenario}: " if scenario is not None and "scenario" in str(exc) else ""
         fail(f"{where}{exc}", EXIT_INVALID)
+    if output_format is OutputFormat.JSON:
+        echo_json(result.to_dict())
+        return
     table = Table(title=f"{journey.id}, {customers:,} customers")
     table.add_column("source folder")
     table.add_column("rows", justify="right")

@@ -2,7 +2,8 @@
 
 Memory is bounded by the chunk size (customers are generated, walked and written one
 chunk at a time); only counters and file handles live across chunks. Output is
-byte-identical for the same map, personas, scenario, parameters and seed.
+byte-identical for the same map, personas, scenario, parameters and seed, whether the
+chunks run in one process or in several (``workers``).
 """
 
 from __future__ import annotations
@@ -71,6 +72,16 @@ class SimulationResult:
     def events(self) -> int:
         """Rows written to event sources (everything but the CRM export)."""
         return sum(v for k, v in self.rows.items() if k != "crm")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as plain JSON-ready data (the ground truth stays in its file)."""
+        return {
+            "out": str(self.out),
+            "customers": self.customers,
+            "events": self.events,
+            "rows": dict(self.rows),
+            "dirty": dict(self.dirty),
+        }
 
 
 def _ratio(a: float, b: float) -> float | None:
