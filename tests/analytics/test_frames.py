@@ -129,3 +129,17 @@ def test_spark_frames(request: pytest.FixtureRequest, csv_file: Path) -> None:
     out = extract_properties(props, ["a.b", "my-key"], numeric_keys=["my-key"]).collect()
     assert (out["prop__a.b"][0], out["propnum__my-key"][0]) == ("x", 5.0)
     assert isinstance(lf, nw.LazyFrame)
+
+
+def test_workspace_store_is_a_source(tmp_path: Path) -> None:
+    from journeylens.analytics import funnel
+    from journeylens.engine.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws")
+    lf = to_lazy(ws)
+    names = lf.collect_schema().names()
+    assert {"customer_id", "event_name", "occurred_at", "seq", "properties"} <= set(names)
+    # an empty store gives an empty, well-formed funnel
+    r = funnel(lf, ["a", "b"])
+    assert r.total_units == 0
+    assert [s.reached for s in r.steps] == [0, 0]
