@@ -16,7 +16,6 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -39,30 +38,31 @@ _CREATED = ("raw", "journeylens.toml", "events.duckdb", "events.duckdb.wal", "re
             "map.svg")  # fmt: skip
 
 
-@dataclass
 class _Phases:
-    """Wall time of each phase, shown as the demo goes and kept for the summary."""
+    """Wall time of each phase, shown as the demo goes (a spinner per phase, then a
+    ``✓ phase  12.3 s`` line) and kept for the summary."""
 
-    out: Console
-    seconds: dict[str, float] = field(default_factory=dict)
+    def __init__(self, out: Console) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.seconds: dict[str, float] = {}
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=out,
+            transient=True,
+        )
 
     @contextmanager
     def phase(self, name: str, what: str) -> Iterator[Callable[[str], None]]:
         """Run one phase under a spinner; the yielded function updates its description."""
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
         start = time.perf_counter()
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=self.out,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(f"{name}: {what}")
-            yield lambda detail: bar.update(task, description=f"{name}: {detail}")
+        task = self.bar.add_task(f"{name}: {what}")
+        yield lambda detail: self.bar.update(task, description=f"{name}: {detail}")
+        self.bar.remove_task(task)
         self.seconds[name] = time.perf_counter() - start
-        self.out.print(f"[green]✓[/] {name:<9} {self.seconds[name]:6.1f} s  {what}")
+        self.bar.console.print(f"[green]✓[/] {name:<9} {self.seconds[name]:6.1f} s  {what}")
 
 
 def _prepare(directory: Path, force: bool) -> None:
@@ -196,14 +196,17 @@ def demo_command(
     from journeylens.cli.ingest import manifest_specs
     from journeylens.cli.render import _charts_data, _findings
     from journeylens.engine.frames import cache
-    from journeylens.engine.workspace import Workspace
-    from journeylens.events.runner import ingest
+    from journeylens.engine.store import StoreError
+    from journeylens.engine.workspace import Workspace, WorkspaceError
+    from journeylens.events.runner import IngestError, ingest
     from journeylens.events.stitch import stitch
     from journeylens.formats.io import find_personas, load_map
     from journeylens.insights.findings import check_planted_effects, planted_effects
+    from journeylens.render.charts import ChartsUnavailableError
     from journeylens.render.figures import figures_from_livemap
     from journeylens.render.report import Finding, render_report_html
     from journeylens.render.svg import render_map_svg
+    from journeylens.simulate.plan import PlanError
     from journeylens.simulate.run import simulate
     from journeylens.simulate.scenario import Scenario, builtin_scenario
     from journeylens.templates import create_from_template
@@ -213,71 +216,83 @@ def demo_command(
     phases = _Phases(out)
     raw = directory / "raw"
 
-    with phases.phase("workspace", f"{directory} with the {TEMPLATE} map and its personas"):
-        ws = Workspace.init(directory)
-        create_from_template(TEMPLATE, ws.maps_dir)
-        map_path = ws.maps_dir / f"{TEMPLATE}.journey.yaml"
-        journey = load_map(map_path)
-        found = find_personas(ws.maps_dir)
-        personas = [found[k][1] for k in sorted(found)]
-
-    with phases.phase("simulate", f"{customers:,} customers, every source → raw/") as show:
-        simulate(
-            journey,
-            personas,
-            builtin_scenario(journey.id) or Scenario(),
-            raw,
-            customers,
-            seed=seed,
-            dirty=dirty,
-            progress=lambda done: show(f"{done:,} of {customers:,} customers"),
-        )
-    ground_truth: dict[str, Any] = json.loads((raw / "ground_truth.json").read_text("utf-8"))
-
-    con = ws.store.connect()
     try:
-        with phases.phase("ingest", "every source of raw/manifest.json (no mapping files)") as show:
-            run = ingest(
-                con,
-                manifest_specs(raw),
-                progress=lambda path, i, n: show(f"file {i} of {n}: {Path(path).name}"),
+        with phases.bar:
+            with phases.phase("workspace", f"{directory} with the {TEMPLATE} map and its personas"):
+                ws = Workspace.init(directory)
+                create_from_template(TEMPLATE, ws.maps_dir)
+                map_path = ws.maps_dir / f"{TEMPLATE}.journey.yaml"
+                journey = load_map(map_path)
+                found = find_personas(ws.maps_dir)
+                personas = [found[k][1] for k in sorted(found)]
+
+            with phases.phase("simulate", f"{customers:,} customers, every source → raw/") as show:
+                simulate(
+                    journey,
+                    personas,
+                    builtin_scenario(journey.id) or Scenario(),
+                    raw,
+                    customers,
+                    seed=seed,
+                    dirty=dirty,
+                    progress=lambda done: show(f"{done:,} of {customers:,} customers"),
+                )
+            ground_truth: dict[str, Any] = json.loads(
+                (raw / "ground_truth.json").read_text("utf-8")
             )
-        with phases.phase("stitch", "identities → customers"):
-            con.execute("BEGIN TRANSACTION")
-            stitched = stitch(con, max_users_per_identity=ws.max_users_per_identity)
-            con.execute("COMMIT")
-        with phases.phase("analyse", "live map, planted effects") as show:
-            events = _with_sentiment(con)
-            show("live map")
-            livemap = compute_livemap(events, journey)
-            show("binding the map once for the other analytics")
-            bound = cache(bind(events, journey))
-            show("planted effects")
-            checks = check_planted_effects(
-                bound,
-                journey,
-                planted_effects(ground_truth),
-                customers=con.table("customers"),
-                as_of=livemap.data_end,
-            )
-        with phases.phase("report", "charts, report.html and map.svg"):
-            figures = figures_from_livemap(livemap.to_dict())
-            findings = [Finding(c.text, title=c.effect_id) for c in checks.checks if c.shows]
-            findings += [Finding(text) for text in _findings(journey, figures)]
-            html = render_report_html(
-                journey,
-                personas[:1],
-                figures,
-                _charts_data(journey, livemap, bound, events, con, personas),
-                findings,
-                title=f"journeylens demo — {journey.title}",
-            )
-            (directory / "report.html").write_text(html, encoding="utf-8")
-            (directory / "map.svg").write_text(
-                render_map_svg(journey, personas[:1], figures), encoding="utf-8"
-            )
-    finally:
-        con.close()
+
+            con = ws.store.connect()
+            try:
+                with phases.phase(
+                    "ingest", "every source of raw/manifest.json (no mapping files)"
+                ) as show:
+                    run = ingest(
+                        con,
+                        manifest_specs(raw),
+                        progress=lambda path, i, n: show(f"file {i} of {n}: {Path(path).name}"),
+                    )
+                with phases.phase("stitch", "identities → customers"):
+                    con.execute("BEGIN TRANSACTION")
+                    stitched = stitch(con, max_users_per_identity=ws.max_users_per_identity)
+                    con.execute("COMMIT")
+                with phases.phase("analyse", "live map, planted effects") as show:
+                    events = _with_sentiment(con)
+                    show("live map")
+                    livemap = compute_livemap(events, journey)
+                    show("binding the map once for the other analytics")
+                    bound = cache(bind(events, journey))
+                    show("planted effects")
+                    checks = check_planted_effects(
+                        bound,
+                        journey,
+                        planted_effects(ground_truth),
+                        customers=con.table("customers"),
+                        as_of=livemap.data_end,
+                    )
+                with phases.phase("report", "charts, report.html and map.svg"):
+                    figures = figures_from_livemap(livemap.to_dict())
+                    findings = [
+                        Finding(c.text, title=c.effect_id) for c in checks.checks if c.shows
+                    ]
+                    findings += [Finding(text) for text in _findings(journey, figures)]
+                    html = render_report_html(
+                        journey,
+                        personas[:1],
+                        figures,
+                        _charts_data(journey, livemap, bound, events, con, personas),
+                        findings,
+                        title=f"journeylens demo — {journey.title}",
+                    )
+                    (directory / "report.html").write_text(html, encoding="utf-8")
+                    (directory / "map.svg").write_text(
+                        render_map_svg(journey, personas[:1], figures), encoding="utf-8"
+                    )
+            finally:
+                con.close()
+    except (IngestError, StoreError, WorkspaceError, PlanError, ChartsUnavailableError,
+            FileExistsError) as exc:  # fmt: skip
+        # What went wrong, without a traceback: these errors name the file and field.
+        fail(str(exc))
     _summary(
         out,
         directory,
