@@ -123,12 +123,72 @@ def timed(label: str, fn: Callable[[], Any]) -> tuple[float, Any]:
     return seconds, out
 
 
+def part_a(events: nw.LazyFrame[Any]) -> dict[str, Any]:
+    """Every part-A result as plain data (for comparing engines)."""
+    bound = bind(events, MAP)
+    p = sort_paths(bound)
+    return {
+        "sessions": sessions(p).to_dict(),
+        "transitions": transitions(p, markers=True).to_dict(),
+        "step_matrix": step_matrix(p, max_steps=10).to_dict(),
+        "funnel": funnel(p, ["page_view", "add_to_cart", "purchase"], window="7d").to_full_dict(),
+        "top_paths": top_paths(p, max_length=5, top=50).to_dict(),
+        "flows": flows(p).to_dict(),
+    }
+
+
+def same(a: Any, b: Any, path: str = "") -> list[str]:
+    """Differences between two results (floats equal to 1e-9 relative)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = [] if a.keys() == b.keys() else [f"{path}: keys {sorted(a)} != {sorted(b)}"]
+        return out + [d for k in a.keys() & b.keys() for d in same(a[k], b[k], f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} != {len(b)} items"]
+        return [
+            d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in same(x, y, f"{path}[{i}]")
+        ]
+    if isinstance(a, float) and isinstance(b, float):
+        return [] if abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b)) else [f"{path}: {a} != {b}"]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def spark_check(con: duckdb.DuckDBPyConnection) -> None:
+    """Run part A on DuckDB and on Spark local over the same events; print the differences."""
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    duck_start = time.perf_counter()
+    duck = part_a(nw.from_native(con.table("events")))
+    duck_s = time.perf_counter() - duck_start
+    table = con.table("events").to_arrow_table()
+    spark_start = time.perf_counter()
+    sp = part_a(nw.from_native(spark.createDataFrame(table)))
+    spark_s = time.perf_counter() - spark_start
+    diffs = same(duck, sp)
+    print(f"DuckDB {duck_s:.1f} s, Spark local {spark_s:.1f} s")
+    print("identical results" if not diffs else f"{len(diffs)} differences:")
+    for d in diffs[:20]:
+        print("  ", d)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000_000, help="number of events")
     parser.add_argument("--threads", type=int, default=0, help="DuckDB threads (0 = default)")
     parser.add_argument(
         "--memory-limit", default="3GB", help="DuckDB memory_limit (it spills beyond it)"
+    )
+    parser.add_argument(
+        "--spark-check",
+        action="store_true",
+        help="instead of timing, run part A on DuckDB and Spark local and compare the results",
     )
     args = parser.parse_args()
 
@@ -145,6 +205,10 @@ def main() -> None:
             "CREATE TABLE sorted AS SELECT * FROM events ORDER BY customer_id, occurred_at, seq"
         )
         con.execute("DROP TABLE sorted")
+
+    if args.spark_check:
+        spark_check(con)
+        return
 
     print("baseline", flush=True)
     sort_before, _ = timed("DuckDB sort by (customer, time)", plain_sort)
