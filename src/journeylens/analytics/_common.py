@@ -38,10 +38,9 @@ Unit = Literal["customer", "session"]
 UNIT_COLUMNS: dict[str, str] = {"customer": CUSTOMER, "session": SESSION}
 
 #: Column names of the path frame.
-UNIT_ID, POS, PATH_LEN, LABEL, NEXT_LABEL, GAP_S = (
+UNIT_ID, POS, LABEL, NEXT_LABEL, GAP_S = (
     "unit_id",
     "pos",
-    "path_len",
     "label",
     "next_label",
     "gap_s",
