@@ -55,6 +55,9 @@ def test_report_is_self_contained_and_holds_the_map(demo: tuple[Path, str]) -> N
     svg = (folder / "map.svg").read_text(encoding="utf-8")
     assert "<svg" in svg
     assert (folder / "report.html").resolve().as_uri() in output
+    truth = json.loads((folder / "raw" / "ground_truth.json").read_text())
+    # The planted effects that show are the report's first findings.
+    assert any("planted ×" in html and e["id"] in html for e in truth["effects"])
 
 
 def test_summary_names_every_planted_effect(demo: tuple[Path, str]) -> None:
