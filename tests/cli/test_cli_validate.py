@@ -110,3 +110,26 @@ def test_no_files_is_a_usage_error(work: Path, run: Runner) -> None:
     result = run("validate")
     assert result.exit_code == 2
     assert "Missing argument 'FILE'" in result.stderr
+
+
+def test_a_folder_stands_for_its_map_and_persona_files(work: Path, run: Runner) -> None:
+    (work / "maps").mkdir()
+    for name in ("shop.journey.yaml", "ana.persona.yaml"):
+        (work / "maps" / name).write_text((work / name).read_text(encoding="utf-8"))
+    (work / "maps" / "notes.txt").write_text("not a map\n", encoding="utf-8")
+    result = run("validate", "maps")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        f"ok {Path('maps', 'ana.persona.yaml')} (persona 'ana')\n"
+        f"ok {Path('maps', 'shop.journey.yaml')} (map 'shop': 2 stages, 2 steps)\n"
+        "all 2 files valid\n"
+    )
+
+
+def test_a_folder_without_maps_is_a_usage_error(work: Path, run: Runner) -> None:
+    (work / "empty").mkdir()
+    result = run("validate", "empty")
+    assert result.exit_code == 2
+    assert (
+        result.stderr == "error: empty: no *.journey.yaml or *.persona.yaml files in this folder\n"
+    )

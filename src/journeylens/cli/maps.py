@@ -217,7 +217,8 @@ def validate(
     files: Annotated[
         list[Path],
         typer.Argument(
-            metavar="FILE", help="Map and persona files (*.journey.yaml, *.persona.yaml)."
+            metavar="FILE",
+            help="Map and persona files (*.journey.yaml, *.persona.yaml), or folders of them.",
         ),
     ],
     fmt: FormatOpt = OutputFormat.TEXT,
@@ -227,13 +228,14 @@ def validate(
     Every problem in every file is listed as file:line:col: path: message. A map's persona
     ids must resolve to persona files in the same folder. Exit 0 when all files are
     valid, 1 otherwise. Whether a file is a map or a persona is read from its `schema:`
-    key, else from its suffix.
+    key, else from its suffix. A folder stands for the map and persona files in it.
 
     Example:
 
-        journeylens validate maps/*.journey.yaml maps/*.persona.yaml
+        journeylens validate maps/
     """
     from journeylens.formats.io import (
+        MAP_SUFFIXES,
         PERSONA_SUFFIXES,
         DocumentError,
         check_persona_refs,
@@ -241,6 +243,18 @@ def validate(
     )
     from journeylens.model import JourneyMap
 
+    expanded: list[Path] = []
+    for given in files:
+        if not given.is_dir():
+            expanded.append(given)
+            continue
+        found = sorted(
+            p for p in given.iterdir() if p.name.lower().endswith(MAP_SUFFIXES + PERSONA_SUFFIXES)
+        )
+        if not found:
+            fail(f"{given}: no *.journey.yaml or *.persona.yaml files in this folder")
+        expanded.extend(found)
+    files = expanded
     reports: list[dict[str, object]] = []
     all_issues: list[Issue] = []
     seen: set[Issue] = set()
