@@ -7,7 +7,7 @@
 
 # Extras installed for the tests and the demo. Add an extra here when the suite needs it
 # (e.g. "dev,web,spark"); this is the only place to change.
-JOURNEYLENS_EXTRAS="${JOURNEYLENS_EXTRAS:-dev}"
+JOURNEYLENS_EXTRAS="${JOURNEYLENS_EXTRAS:-dev,web,postgres}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
