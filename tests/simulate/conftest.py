@@ -10,7 +10,7 @@ import pytest
 from journeylens.formats.io import find_personas, load_map
 from journeylens.model import JourneyMap, Persona
 from journeylens.simulate.run import SimulationResult, simulate
-from journeylens.simulate.scenario import Scenario, load_scenario
+from journeylens.simulate.scenario import Behaviour, Scenario, load_scenario
 
 DATA = Path(__file__).parent / "data"
 START = date(2026, 1, 5)  # a Monday
@@ -34,10 +34,12 @@ def effects_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
 
 @pytest.fixture(scope="session")
 def dirty_run(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
-    """1,500 customers in three chunks with 3% bad records."""
+    """1,500 customers in three chunks with 3% bad records (surveys frequent enough that
+    every kind of bad record, out-of-range scores included, is injected)."""
     journey, personas = mini_map()
     out = tmp_path_factory.mktemp("dirty")
+    scenario = Scenario(behaviour=Behaviour(survey_rate=0.2))
     return simulate(
-        journey, personas, Scenario(), out, 1500, start=START, days=DAYS, seed=3, dirty=0.03,
+        journey, personas, scenario, out, 1500, start=START, days=DAYS, seed=3, dirty=0.03,
         chunk_size=500,
     )  # fmt: skip

@@ -324,6 +324,35 @@ class PersonaPlan:
     preferred: frozenset[str]
     drop_factor: float
     mobile_share: float
+    #: Multipliers of the scenario-wide drop / loop / backtrack / skip for this persona.
+    walk_factors: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
+
+
+WALK_NAMES = ("drop", "loop", "backtrack", "skip")
+_OLDER = frozenset({"silent", "baby_boomer"})
+_YOUNGER = frozenset({"gen_z", "gen_alpha"})
+
+
+def persona_defaults(p: Persona) -> tuple[float, float, float, float]:
+    """Multipliers of the scenario-wide (drop, loop, backtrack, skip) for a persona that
+    declares no probabilities of its own, derived from what the persona file says.
+
+    Each listed frustration (up to four) makes dropping 5 % likelier; older generations
+    (silent, baby boomer) repeat and go back more often (×1.25) and skip less (×0.8);
+    younger ones (gen Z, alpha) the other way round (×0.85 and ×1.25).
+
+    >>> from journeylens.model import Persona
+    >>> persona_defaults(Persona(id="a", name="A", frustrations=["slow", "ads"],
+    ...                          demographics={"generation": "baby_boomer"}))
+    (1.1, 1.25, 1.25, 0.8)
+    """
+    drop = round(1.0 + 0.05 * min(len(p.frustrations), 4), 6)
+    gen = p.demographics.generation.value if p.demographics.generation else None
+    if gen in _OLDER:
+        return (drop, 1.25, 1.25, 0.8)
+    if gen in _YOUNGER:
+        return (drop, 0.85, 0.85, 1.25)
+    return (drop, 1.0, 1.0, 1.0)
 
 
 def compile_persona(p: Persona, scenario: Scenario) -> PersonaPlan:
@@ -364,6 +393,7 @@ def compile_persona(p: Persona, scenario: Scenario) -> PersonaPlan:
             if behaviour and behaviour.mobile_share is not None
             else scenario.behaviour.mobile_share
         ),
+        walk_factors=persona_defaults(p),
     )
 
 
@@ -383,10 +413,10 @@ class Plan:
     persona_p: np.ndarray  # (P,) shares summing to 1
     identify_step: np.ndarray  # (S,) bool
     conversion_step: int  # first step whose touchpoint is a purchase, -1 if none
-    drop: np.ndarray  # (S,)
-    loop: np.ndarray
-    back: np.ndarray
-    skip: np.ndarray
+    drop: np.ndarray  # (P, S) per persona and step, drop_factor included
+    loop: np.ndarray  # (P, S)
+    back: np.ndarray  # (P, S)
+    skip: np.ndarray  # (P, S)
     start: date
     days: int
 
@@ -437,12 +467,6 @@ def build_plan(
     for key in b.steps:
         if key not in step_ids:
             raise PlanError(f"scenario behaviour.steps names unknown step '{key}'")
-    drop = np.array([_step_value(b, s, "drop") for s in step_ids])
-    loop = np.array([_step_value(b, s, "loop") for s in step_ids])
-    back = np.array([_step_value(b, s, "backtrack") for s in step_ids])
-    skip = np.array([_step_value(b, s, "skip") for s in step_ids])
-    back[0] = 0.0
-    skip[-1] = 0.0
     plans = [compile_persona(p, scenario) for p in personas] or [
         PersonaPlan(
             "anyone",
@@ -458,6 +482,7 @@ def build_plan(
     for key in b.personas:
         if key not in [p.id for p in plans]:
             raise PlanError(f"scenario behaviour.personas names unknown persona '{key}'")
+    drop, loop, back, skip = _transitions(scenario, plans, step_ids)
     shares = np.array([p.share for p in plans], dtype=float)
     missing = shares == 0
     if missing.any():
@@ -540,10 +565,54 @@ def _check_who(who: Who, plans: list[PersonaPlan]) -> None:
             )
 
 
-def _step_value(b: object, step: str, name: str) -> float:
-    override = getattr(b, "steps", {}).get(step)
-    value = getattr(override, name, None) if override is not None else None
-    return float(value if value is not None else getattr(b, name))
+def _transitions(
+    scenario: Scenario, plans: list[PersonaPlan], step_ids: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(drop, loop, backtrack, skip) per persona and step, shape (P, S).
+
+    Most specific first: ``behaviour.personas.P.steps.S``, then ``behaviour.steps.S``,
+    then ``behaviour.personas.P``, then the scenario-wide value × the persona's derived
+    factor. ``drop_factor`` then scales the drop-off. :class:`PlanError` names the
+    persona and step whose probabilities leave no room to continue.
+    """
+    b = scenario.behaviour
+    out = np.zeros((4, len(plans), len(step_ids)))
+    for pi, pp in enumerate(plans):
+        own = b.personas.get(pp.id)
+        if own is not None:
+            for key in own.steps:
+                if key not in step_ids:
+                    raise PlanError(
+                        f"scenario behaviour.personas.{pp.id}.steps names unknown step "
+                        f"'{key}' (expected one of {', '.join(step_ids)})"
+                    )
+        for si, step in enumerate(step_ids):
+            chain = [
+                own.steps.get(step) if own is not None else None,
+                b.steps.get(step),
+                own,
+            ]
+            for k, name in enumerate(WALK_NAMES):
+                value = next(
+                    (v for c in chain if c is not None and (v := getattr(c, name)) is not None),
+                    None,
+                )
+                out[k, pi, si] = (
+                    float(value)
+                    if value is not None
+                    else float(getattr(b, name)) * pp.walk_factors[k]
+                )
+            total = float(out[:, pi, si].sum())
+            if total > 0.95:
+                raise PlanError(
+                    f"scenario behaviour for persona '{pp.id}' at step '{step}': drop + loop "
+                    f"+ backtrack + skip = {total:.3g} leaves no room to continue "
+                    "(expected ≤ 0.95)"
+                )
+        out[0, pi] = np.minimum(out[0, pi] * pp.drop_factor, 0.97)
+    out[2, :, 0] = 0.0  # nothing to go back to from the first step
+    out[3, :, -1] = 0.0  # nothing to skip over at the last step
+    return out[0], out[1], out[2], out[3]
 
 
 def where_step(plan: Plan, where: Where) -> tuple[int, int]:

@@ -36,6 +36,16 @@ Probability = Annotated[float, Field(ge=0, le=1)]
 Factor = Annotated[float, Field(gt=0, le=100)]
 
 
+def _room(values: list[float | None], where: str) -> None:
+    """Raise when the given transition probabilities leave no room to continue."""
+    total = sum(v for v in values if v is not None)
+    if total > 0.95:
+        raise ValueError(
+            f"{where}drop + loop + backtrack + skip = {total:.3g} must leave room to "
+            "continue (expected ≤ 0.95)"
+        )
+
+
 class StepBehaviour(Model):
     """Per-step overrides of the walk probabilities (any left out keep the default)."""
 
@@ -44,12 +54,33 @@ class StepBehaviour(Model):
     backtrack: Probability | None = None
     skip: Probability | None = None
 
+    @model_validator(mode="after")
+    def _room_to_continue(self) -> StepBehaviour:
+        _room([self.drop, self.loop, self.backtrack, self.skip], "")
+        return self
+
 
 class PersonaBehaviour(Model):
-    """Per-persona multipliers: ``drop_factor`` scales every drop-off probability."""
+    """How one persona walks: transition probabilities for every step (``drop``, ``loop``,
+    ``backtrack``, ``skip``), per step (``steps``), ``drop_factor`` scaling every drop-off
+    probability, and the share of browser visits on a phone.
+
+    A probability not given here falls back to ``behaviour.steps`` then to a default
+    derived from the persona (see :func:`journeylens.simulate.plan.persona_defaults`).
+    """
 
     drop_factor: Factor = 1.0
     mobile_share: Probability | None = None
+    drop: Probability | None = None
+    loop: Probability | None = None
+    backtrack: Probability | None = None
+    skip: Probability | None = None
+    steps: dict[str, StepBehaviour] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _room_to_continue(self) -> PersonaBehaviour:
+        _room([self.drop, self.loop, self.backtrack, self.skip], "")
+        return self
 
 
 class Behaviour(Model):
@@ -79,8 +110,7 @@ class Behaviour(Model):
 
     @model_validator(mode="after")
     def _room_to_continue(self) -> Behaviour:
-        if self.drop + self.loop + self.backtrack + self.skip > 0.95:
-            raise ValueError("drop + loop + backtrack + skip must leave room to continue (≤ 0.95)")
+        _room([self.drop, self.loop, self.backtrack, self.skip], "")
         return self
 
 

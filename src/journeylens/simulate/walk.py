@@ -401,7 +401,6 @@ class _ChunkSim:
             self.rng.random(self.n) * (hi_y[self.gen] - lo_y[self.gen] + 1)
         ).astype(int)
         self.mobile_share = np.array([pp.mobile_share for pp in self.plan.personas])[self.persona]
-        self.drop_factor = np.array([pp.drop_factor for pp in self.plan.personas])[self.persona]
         self.guest = self.rng.random(self.n) < self.b.guest_share
         self.attr_u = self.rng.random((self.n, 3))  # country, self.plan, first-name picks
 
@@ -617,7 +616,7 @@ class _ChunkSim:
                 survey_p = np.where(first, eff.survey_rate, survey_p)
             elif isinstance(eff, ChannelLift):
                 ex = self.exposed[eff.id][act] & at & who & inwin
-                base_pass = 1 - self.plan.drop[tg.step] * self.drop_factor[act]
+                base_pass = 1 - self.plan.drop[pa, tg.step]
                 lifted = np.minimum(0.98, base_pass * eff.lift)
                 drop_mult = np.where(ex, (1 - lifted) / np.maximum(1 - base_pass, 1e-9), drop_mult)
         # Survey-touchpoint answers reflect the whole journey so far.
@@ -721,13 +720,14 @@ class _ChunkSim:
             s = self.pos[act]
             ta = self.tcur[act]
             drop_mult, mobile, tp = self.visit(act, s, ta, True)
-            p_drop = np.clip(self.plan.drop[s] * self.drop_factor[act] * drop_mult, 0.0, 0.97)
-            rest = self.plan.loop[s] + self.plan.back[s] + self.plan.skip[s]
-            scale = np.minimum(1.0, (1 - p_drop) / np.maximum(rest, 1e-9))
+            pa = self.persona[act]
+            p_drop = np.clip(self.plan.drop[pa, s] * drop_mult, 0.0, 0.97)
+            loop, back, skip = self.plan.loop[pa, s], self.plan.back[pa, s], self.plan.skip[pa, s]
+            scale = np.minimum(1.0, (1 - p_drop) / np.maximum(loop + back + skip, 1e-9))
             c1 = p_drop
-            c2 = c1 + self.plan.loop[s] * scale
-            c3 = c2 + self.plan.back[s] * scale
-            c4 = c3 + self.plan.skip[s] * scale
+            c2 = c1 + loop * scale
+            c3 = c2 + back * scale
+            c4 = c3 + skip * scale
             u = self.rng.random(act.size)
             dropped = u < c1
             self.wk._count_drops(
