@@ -194,7 +194,6 @@ def demo_command(
     from journeylens.analytics.binding import bind
     from journeylens.analytics.livemap import compute_livemap
     from journeylens.cli.ingest import manifest_specs
-    from journeylens.cli.render import _charts_data, _findings
     from journeylens.engine.frames import cache
     from journeylens.engine.store import StoreError
     from journeylens.engine.workspace import Workspace, WorkspaceError
@@ -202,6 +201,7 @@ def demo_command(
     from journeylens.events.stitch import stitch
     from journeylens.formats.io import find_personas, load_map
     from journeylens.insights.findings import check_planted_effects, planted_effects
+    from journeylens.insights.report_data import build_report_data
     from journeylens.render.charts import ChartsUnavailableError
     from journeylens.render.figures import figures_from_livemap
     from journeylens.render.report import Finding, render_report_html
@@ -274,12 +274,16 @@ def demo_command(
                     findings = [
                         Finding(c.text, title=c.effect_id) for c in checks.checks if c.shows
                     ]
-                    findings += [Finding(text) for text in _findings(journey, figures)]
+                    report = build_report_data(
+                        journey, livemap, bound, events, con, personas, figures,
+                        as_of=livemap.data_end,
+                    )  # fmt: skip
+                    findings += report.findings
                     html = render_report_html(
                         journey,
                         personas[:1],
                         figures,
-                        _charts_data(journey, livemap, bound, events, con, personas),
+                        report.charts,
                         findings,
                         title=f"journeylens demo — {journey.title}",
                     )
