@@ -1,7 +1,7 @@
 """The layers of ARCHITECTURE.md hold: import-linter's contracts in pyproject.toml are kept.
 
-Imports point downward only (cli / web → store, render, insights, simulate → analytics →
-events, engine → templates → formats → model). This test runs ``lint-imports`` exactly as
+Imports point downward only (cli → web → insights → store, render, simulate → analytics
+→ events, engine → templates → formats → model). This test runs ``lint-imports`` exactly as
 ``scripts/test`` does, so a broken contract fails the suite with import-linter's own
 explanation of which import chain breaks it.
 """
