@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from journeylens import __version__
-from journeylens.cli import analyze, demo, ingest, maps, render, simulate
+from journeylens.cli import analyze, demo, ingest, maps, render, serve, simulate
 
 app = typer.Typer(
     name="journeylens",
@@ -38,7 +38,7 @@ def _root(
     """journeylens: design journey maps, ingest events, measure the journey."""
 
 
-for _module in (maps, simulate, ingest, analyze, render, demo):
+for _module in (maps, simulate, ingest, analyze, render, demo, serve):
     _module.register(app)
 
 

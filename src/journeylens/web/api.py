@@ -1,0 +1,277 @@
+"""JSON REST API under ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``).
+
+Scripts authenticate with ``Authorization: Bearer <token>``; the browser's session cookie
+works too, with the CSRF header on state-changing calls.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from journeylens.formats.io import DocumentError, to_data, validate_data
+from journeylens.model import JourneyMap
+from journeylens.render.svg import render_map_svg
+from journeylens.web.backend import Comment, InvalidInput, StoredMap
+from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
+
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(csrf_protect)])
+
+
+class WorkspaceOut(BaseModel):
+    """A workspace and the caller's role in it."""
+
+    id: int
+    name: str
+    role: str
+
+
+class MapSummaryOut(BaseModel):
+    """One map of a workspace."""
+
+    map_id: str
+    title: str
+    status: str
+    owner: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+class MapOut(BaseModel):
+    """A map at one version; ``map`` is the journeylens/journeymap/v1 document."""
+
+    version: int
+    updated_at: datetime
+    updated_by: str
+    map: dict[str, Any]
+
+
+class VersionOut(BaseModel):
+    """One entry of a map's history."""
+
+    version: int
+    author: str
+    created_at: datetime
+    message: str
+
+
+class CommentIn(BaseModel):
+    """A new comment on ``target`` (``stage:ID``, ``step:ID`` or ``touchpoint:ID``)."""
+
+    target: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class CommentOut(BaseModel):
+    """A comment."""
+
+    id: int
+    target: str
+    author: str
+    body: str
+    created_at: datetime
+    resolved: bool
+    mentions: list[str]
+
+
+class TokenIn(BaseModel):
+    """A new API token: its name, workspace and scopes (``read``, ``write``, ``ingest``)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    workspace_id: int
+    scopes: list[str] = Field(default_factory=lambda: ["read"])
+
+
+def map_out(stored: StoredMap) -> MapOut:
+    """The API form of a stored map."""
+    return MapOut(
+        version=stored.version,
+        updated_at=stored.updated_at,
+        updated_by=stored.updated_by,
+        map=to_data(stored.journey),
+    )
+
+
+def comment_out(c: Comment) -> CommentOut:
+    """The API form of a comment."""
+    return CommentOut(
+        id=c.id,
+        target=c.target,
+        author=c.author,
+        body=c.body,
+        created_at=c.created_at,
+        resolved=c.resolved,
+        mentions=list(c.mentions),
+    )
+
+
+def parse_map(data: Any, file: str = "<request>") -> JourneyMap:
+    """Validate a map document with the model (same messages as ``journeylens validate``)."""
+    if not isinstance(data, dict):
+        raise InvalidInput("expected a journey map object", field="map")
+    try:
+        return validate_data(data, JourneyMap, {}, file)
+    except DocumentError as exc:
+        issues = [{"field": i.path, "reason": i.message} for i in exc.issues]
+        first = issues[0] if issues else {"field": "map", "reason": "invalid map"}
+        raise InvalidInput(first["reason"], field=first["field"], issues=issues) from None
+
+
+@router.get("/workspaces")
+def list_workspaces(
+    request: Request,
+    user: CurrentUser,
+) -> list[WorkspaceOut]:
+    """The workspaces the caller belongs to."""
+    return [
+        WorkspaceOut(id=w.id, name=w.name, role=w.role.name.lower())
+        for w in backend_of(request).workspaces(user)
+    ]
+
+
+@router.get("/workspaces/{ws}/maps")
+def list_maps(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+) -> list[MapSummaryOut]:
+    """The maps of a workspace."""
+    return [MapSummaryOut(**vars(m)) for m in backend_of(request).list_maps(user, ws)]
+
+
+@router.post("/workspaces/{ws}/maps", status_code=201)
+def create_map(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    document: Annotated[dict[str, Any], Body()],
+) -> MapOut:
+    """Add a map (editor or above)."""
+    return map_out(backend_of(request).create_map(user, ws, parse_map(document)))
+
+
+@router.get("/workspaces/{ws}/maps/{map_id}")
+def get_map(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+) -> MapOut:
+    """The latest version of a map."""
+    return map_out(backend_of(request).get_map(user, ws, map_id))
+
+
+@router.put("/workspaces/{ws}/maps/{map_id}")
+def save_map(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    base_version: int,
+    document: Annotated[dict[str, Any], Body()],
+) -> MapOut:
+    """Save a new version based on ``base_version``; 409 with the changes if it is stale."""
+    journey = parse_map(document)
+    if journey.id != map_id:
+        raise InvalidInput(f"the map id {journey.id!r} does not match the URL", field="id")
+    return map_out(backend_of(request).save_map(user, ws, journey, base_version))
+
+
+@router.get("/workspaces/{ws}/maps/{map_id}/svg", response_class=Response)
+def map_svg(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+) -> Response:
+    """The designed map as SVG."""
+    stored = backend_of(request).get_map(user, ws, map_id)
+    return Response(render_map_svg(stored.journey), media_type="image/svg+xml")
+
+
+@router.get("/workspaces/{ws}/maps/{map_id}/versions")
+def history(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+) -> list[VersionOut]:
+    """Every version of the map, newest first."""
+    return [VersionOut(**vars(v)) for v in backend_of(request).history(user, ws, map_id)]
+
+
+@router.post("/workspaces/{ws}/maps/{map_id}/versions/{version}/restore")
+def restore(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    version: int,
+) -> MapOut:
+    """Save an old version again as the newest one."""
+    return map_out(backend_of(request).restore(user, ws, map_id, version))
+
+
+@router.get("/workspaces/{ws}/maps/{map_id}/comments")
+def comments(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+) -> list[CommentOut]:
+    """The map's comments, oldest first."""
+    return [comment_out(c) for c in backend_of(request).comments(user, ws, map_id)]
+
+
+@router.post("/workspaces/{ws}/maps/{map_id}/comments", status_code=201)
+def add_comment(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    body: CommentIn,
+) -> CommentOut:
+    """Comment on a stage, step or touchpoint."""
+    return comment_out(backend_of(request).add_comment(user, ws, map_id, body.target, body.body))
+
+
+@router.post("/workspaces/{ws}/maps/{map_id}/comments/{comment_id}/resolve")
+def resolve(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    comment_id: int,
+) -> CommentOut:
+    """Mark a comment resolved."""
+    return comment_out(backend_of(request).set_resolved(user, ws, map_id, comment_id, True))
+
+
+@router.post("/workspaces/{ws}/maps/{map_id}/comments/{comment_id}/reopen")
+def reopen(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    comment_id: int,
+) -> CommentOut:
+    """Reopen a resolved comment."""
+    return comment_out(backend_of(request).set_resolved(user, ws, map_id, comment_id, False))
+
+
+@router.post("/tokens", status_code=201)
+def create_token(
+    request: Request,
+    user: CurrentUser,
+    body: TokenIn,
+) -> dict[str, str]:
+    """A new API token for the caller (shown only in this answer)."""
+    return {
+        "name": body.name,
+        "token": backend_of(request).create_token(user, body.workspace_id, body.name, body.scopes),
+    }

@@ -1,0 +1,253 @@
+"""What the web layer asks of the store, as a typed protocol.
+
+The web layer holds no logic: every page and API call goes through a :class:`Backend`.
+:mod:`journeylens.web.store_backend` implements it over :mod:`journeylens.store`; tests may
+pass any other implementation to :func:`journeylens.web.app.create_app`. The errors below
+are what the web layer maps to HTTP status codes (see :mod:`journeylens.web.errors`).
+"""
+
+# ruff: noqa: N818  (HTTP-flavoured names: NotFound, Forbidden … read better than *Error)
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Protocol
+
+from journeylens.model import JourneyMap
+
+
+class Role(IntEnum):
+    """Workspace roles, ordered: each role can do everything the ones below it can."""
+
+    VIEWER = 1
+    COMMENTER = 2
+    EDITOR = 3
+    OWNER = 4
+
+
+class BackendError(Exception):
+    """Base of the errors a backend raises; ``field`` names the offending input if any."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class Unauthorized(BackendError):
+    """Not signed in, or wrong credentials (401)."""
+
+
+class Forbidden(BackendError):
+    """Signed in but the role does not allow it (403)."""
+
+
+class NotFound(BackendError):
+    """No such object in this workspace (404); also used for objects of other workspaces."""
+
+
+class Conflict(BackendError):
+    """The request clashes with existing data, e.g. an email already registered (409)."""
+
+
+class RateLimited(BackendError):
+    """Too many attempts (429)."""
+
+
+class InvalidInput(BackendError):
+    """The input does not validate (422); ``field`` and the message say where and why,
+    ``issues`` lists every problem as ``{"field": …, "reason": …}`` when there are several."""
+
+    def __init__(
+        self, message: str, *, field: str | None = None, issues: list[dict[str, str]] | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.issues = issues or [{"field": field or "", "reason": message}]
+
+
+class StaleVersion(BackendError):
+    """An edit based on ``base_version`` while the map is at ``current_version`` (409)."""
+
+    def __init__(self, current_version: int, base_version: int, changes: list[str]) -> None:
+        super().__init__(
+            f"the map changed since version {base_version}: it is now at version "
+            f"{current_version}; reload and apply your edit again",
+            field="base_version",
+        )
+        self.current_version = current_version
+        self.base_version = base_version
+        self.changes = changes
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in account. A caller authenticated by an API token acts only in the
+    token's workspace (``token_workspace``) and with its ``token_scopes``."""
+
+    id: int
+    email: str
+    name: str
+    token_workspace: int | None = None
+    token_scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """A workspace as listed for a user, with that user's role in it."""
+
+    id: int
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class MapSummary:
+    """One row of a workspace's map list."""
+
+    map_id: str
+    title: str
+    status: str
+    owner: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class StoredMap:
+    """A map at one version, with who saved it and when."""
+
+    journey: JourneyMap
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One entry of a map's history."""
+
+    version: int
+    author: str
+    created_at: datetime
+    message: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment on a map element (``target`` is ``stage:ID``, ``step:ID`` or ``touchpoint:ID``)."""
+
+    id: int
+    target: str
+    author: str
+    body: str
+    created_at: datetime
+    resolved: bool
+    mentions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    """A read-only link to one map; ``token`` is the secret part of the URL (known only
+    right after creation, empty otherwise)."""
+
+    id: int
+    token: str
+    map_id: str
+    expires_at: datetime | None
+    revoked: bool
+
+
+class Backend(Protocol):
+    """The store operations behind the web app. Every method checks the user's role and
+    raises :class:`Forbidden` / :class:`NotFound` itself; objects of other workspaces are
+    reported as :class:`NotFound` so their existence does not leak."""
+
+    def sign_up(self, email: str, password: str, name: str) -> User:
+        """Create an account; the first account becomes owner of a default workspace."""
+        ...
+
+    def sign_in(self, email: str, password: str, client: str) -> User:
+        """Check credentials (rate limited per ``client`` and email)."""
+        ...
+
+    def user(self, user_id: int) -> User | None:
+        """The account with this id, if it still exists."""
+        ...
+
+    def user_for_token(self, token: str) -> User | None:
+        """The account an API token belongs to (``None`` if unknown or revoked)."""
+        ...
+
+    def create_token(self, user: User, workspace_id: int, name: str, scopes: list[str]) -> str:
+        """A new API token for ``user`` in a workspace, with ``scopes`` (shown once)."""
+        ...
+
+    def workspaces(self, user: User) -> list[WorkspaceInfo]:
+        """The workspaces ``user`` belongs to."""
+        ...
+
+    def role(self, user: User, workspace_id: int) -> Role:
+        """The user's role in the workspace (:class:`NotFound` when not a member)."""
+        ...
+
+    def list_maps(self, user: User, workspace_id: int) -> list[MapSummary]:
+        """The maps of a workspace (viewer or above)."""
+        ...
+
+    def get_map(self, user: User, workspace_id: int, map_id: str) -> StoredMap:
+        """The latest version of a map (viewer or above)."""
+        ...
+
+    def create_map(self, user: User, workspace_id: int, journey: JourneyMap) -> StoredMap:
+        """Add a new map (editor or above); :class:`Conflict` if the id is taken."""
+        ...
+
+    def save_map(
+        self, user: User, workspace_id: int, journey: JourneyMap, base_version: int
+    ) -> StoredMap:
+        """Save a new version (editor or above); :class:`StaleVersion` if ``base_version``
+        is not the latest."""
+        ...
+
+    def history(self, user: User, workspace_id: int, map_id: str) -> list[VersionInfo]:
+        """Every version, newest first (viewer or above)."""
+        ...
+
+    def get_version(self, user: User, workspace_id: int, map_id: str, version: int) -> StoredMap:
+        """One old version (viewer or above)."""
+        ...
+
+    def restore(self, user: User, workspace_id: int, map_id: str, version: int) -> StoredMap:
+        """Save an old version again as the newest one (editor or above)."""
+        ...
+
+    def comments(self, user: User, workspace_id: int, map_id: str) -> list[Comment]:
+        """The map's comments, oldest first (viewer or above)."""
+        ...
+
+    def add_comment(
+        self, user: User, workspace_id: int, map_id: str, target: str, body: str
+    ) -> Comment:
+        """Comment on an element (commenter or above)."""
+        ...
+
+    def set_resolved(
+        self, user: User, workspace_id: int, map_id: str, comment_id: int, resolved: bool
+    ) -> Comment:
+        """Resolve or reopen a comment (commenter or above)."""
+        ...
+
+    def create_share(self, user: User, workspace_id: int, map_id: str) -> ShareLink:
+        """A new read-only link (editor or above)."""
+        ...
+
+    def revoke_share(self, user: User, workspace_id: int, link_id: int) -> None:
+        """Revoke a link (editor or above)."""
+        ...
+
+    def shared_map(self, token: str) -> StoredMap:
+        """The map behind a live share link (:class:`NotFound` if unknown, revoked or expired)."""
+        ...

@@ -1,0 +1,482 @@
+"""Server-rendered HTML pages (Jinja2 with autoescape, HTMX for partial updates).
+
+Each handler reads the request, calls the backend and the render / analytics functions,
+and fills a template; edits go through the model (:func:`journeylens.web.api.parse_map`)
+so they get the same validation messages as ``journeylens validate``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, cast
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from journeylens.analytics.livemap import Figures, LiveMap, compute_livemap
+from journeylens.formats.io import dumps_yaml, to_data
+from journeylens.model import JourneyMap
+from journeylens.render.svg import render_map_svg
+from journeylens.templates import get_template, list_templates
+from journeylens.web.api import parse_map
+from journeylens.web.backend import InvalidInput, NotFound, Role, StoredMap, User
+from journeylens.web.deps import (
+    CurrentUser,
+    backend_of,
+    csrf_protect,
+    optional_user,
+    session_of,
+    settings_of,
+)
+from journeylens.web.session import new_session
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """Fill template ``name`` with ``context`` plus the user and the CSRF token."""
+    templates = cast(Jinja2Templates, request.app.state.templates)
+    base = {"csrf": session_of(request).csrf, "user": context.get("user")}
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+
+def redirect(url: str) -> Response:
+    """303 See Other (after a POST the browser follows with a GET)."""
+    return RedirectResponse(url, status_code=303)
+
+
+# -- live figures -------------------------------------------------------------------------
+
+
+def live_figures(request: Request, journey: JourneyMap) -> LiveMap | None:
+    """The live map over the workspace's events, or ``None`` without a workspace or events."""
+    workspace = settings_of(request).workspace
+    if workspace is None:
+        return None
+    from journeylens.engine.store import StoreError
+    from journeylens.engine.workspace import Workspace, WorkspaceError
+
+    try:
+        store = Workspace.open(workspace).store
+        con = store.connect(read_only=True)
+    except (WorkspaceError, StoreError):
+        return None
+    try:
+        events = store.events(con)
+        if events.limit(1).fetchone() is None:  # type: ignore[operator]
+            return None
+        return compute_livemap(events, journey)
+    finally:
+        con.close()
+
+
+def figures_for(live: LiveMap | None, target: str) -> Figures | None:
+    """The figures of ``stage:ID`` / ``step:ID`` / ``touchpoint:ID`` in the live map."""
+    if live is None:
+        return None
+    kind, _, ident = target.partition(":")
+    for stage in live.stages:
+        if kind == "stage" and stage.id == ident:
+            return stage.figures
+        for step in stage.steps:
+            if kind == "step" and step.id == ident:
+                return step.figures
+            for tp in step.touchpoints:
+                if kind == "touchpoint" and tp.id == ident:
+                    return tp.figures
+    return None
+
+
+# -- auth ---------------------------------------------------------------------------------
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    """The workspaces when signed in, else the sign-in page."""
+    return redirect("/workspaces" if optional_user(request) else "/signin")
+
+
+@router.get("/signin")
+def signin_page(request: Request) -> Response:
+    """The sign-in form."""
+    return render(request, "signin.html", {"mode": "signin", "error": None})
+
+
+@router.get("/signup")
+def signup_page(request: Request) -> Response:
+    """The sign-up form."""
+    return render(request, "signin.html", {"mode": "signup", "error": None})
+
+
+@router.post("/signin")
+def signin(
+    request: Request, email: Annotated[str, Form()], password: Annotated[str, Form()]
+) -> Response:
+    """Check the credentials (rate limited by the store) and start a fresh session."""
+    client = request.client.host if request.client else "unknown"
+    user = backend_of(request).sign_in(email, password, client)
+    request.state.session = new_session(user.id)  # new CSRF token: no session fixation
+    return redirect("/workspaces")
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+) -> Response:
+    """Create the account and sign in."""
+    user = backend_of(request).sign_up(email, password, name)
+    request.state.session = new_session(user.id)
+    return redirect("/workspaces")
+
+
+@router.post("/signout")
+def signout(request: Request) -> Response:
+    """End the session."""
+    request.state.session = new_session(None)
+    return redirect("/signin")
+
+
+# -- workspaces and maps ------------------------------------------------------------------
+
+
+@router.get("/workspaces")
+def workspaces(
+    request: Request,
+    user: CurrentUser,
+) -> Response:
+    """The workspaces the user belongs to."""
+    return render(
+        request,
+        "workspaces.html",
+        {"user": user, "workspaces": backend_of(request).workspaces(user)},
+    )
+
+
+@router.get("/w/{ws}")
+def maps(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+) -> Response:
+    """The maps of a workspace, and a form to create one from a template."""
+    backend = backend_of(request)
+    role = backend.role(user, ws)
+    return render(
+        request,
+        "maps.html",
+        {
+            "user": user,
+            "ws": ws,
+            "role": role,
+            "can_edit": role >= Role.EDITOR,
+            "maps": backend.list_maps(user, ws),
+            "templates": list_templates(),
+        },
+    )
+
+
+@router.post("/w/{ws}/maps")
+def create_map(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    template: Annotated[str, Form()],
+    map_id: Annotated[str, Form()],
+    title: Annotated[str, Form()],
+) -> Response:
+    """Create a map from a built-in template."""
+    try:
+        base = get_template(template)
+    except KeyError:
+        raise InvalidInput(f"unknown template {template!r}", field="template") from None
+    data = to_data(base)
+    data.update({"id": map_id, "title": title, "version": 1})
+    journey = parse_map(data)
+    backend_of(request).create_map(user, ws, journey)
+    return redirect(f"/w/{ws}/m/{journey.id}")
+
+
+def _map_context(request: Request, user: User, ws: int, stored: StoredMap) -> dict[str, Any]:
+    role = backend_of(request).role(user, ws)
+    return {
+        "user": user,
+        "ws": ws,
+        "role": role,
+        "can_edit": role >= Role.EDITOR,
+        "can_comment": role >= Role.COMMENTER,
+        "stored": stored,
+        "journey": stored.journey,
+        "map_id": stored.journey.id,
+    }
+
+
+@router.get("/w/{ws}/m/{map_id}")
+def map_view(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+) -> Response:
+    """The live map (figures when the workspace has events) and its element list."""
+    stored = backend_of(request).get_map(user, ws, map_id)
+    live = live_figures(request, stored.journey)
+    svg = render_map_svg(stored.journey, figures=live)
+    comments = backend_of(request).comments(user, ws, map_id)
+    return render(
+        request,
+        "map.html",
+        {**_map_context(request, user, ws, stored), "svg": svg, "live": live, "comments": comments},
+    )
+
+
+@router.get("/w/{ws}/m/{map_id}/panel")
+def panel(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    target: str,
+) -> Response:
+    """Side panel of one element: its figures and its comment thread (HTMX fragment)."""
+    backend = backend_of(request)
+    stored = backend.get_map(user, ws, map_id)
+    live = live_figures(request, stored.journey)
+    thread = [c for c in backend.comments(user, ws, map_id) if c.target == target]
+    return render(
+        request,
+        "panel.html",
+        {
+            **_map_context(request, user, ws, stored),
+            "target": target,
+            "figures": figures_for(live, target),
+            "thread": thread,
+        },
+    )
+
+
+@router.get("/w/{ws}/m/{map_id}/edit")
+def editor(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+) -> Response:
+    """The editor: stages, steps and their lanes as inline forms."""
+    stored = backend_of(request).get_map(user, ws, map_id)
+    return render(request, "editor.html", _map_context(request, user, ws, stored))
+
+
+def _save(
+    request: Request, user: User, ws: int, map_id: str, base_version: int, data: dict[str, Any]
+) -> Response:
+    journey = parse_map(data)
+    backend_of(request).save_map(user, ws, journey, base_version)
+    return redirect(f"/w/{ws}/m/{map_id}/edit")
+
+
+def _load(request: Request, user: User, ws: int, map_id: str) -> dict[str, Any]:
+    return to_data(backend_of(request).get_map(user, ws, map_id).journey)
+
+
+def _find(items: list[dict[str, Any]], ident: str, field: str) -> dict[str, Any]:
+    for item in items:
+        if item.get("id") == ident:
+            return item
+    raise InvalidInput(f"no element with id {ident!r}", field=field)
+
+
+@router.post("/w/{ws}/m/{map_id}/edit/step")
+def edit_step(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    base_version: Annotated[int, Form()],
+    step_id: Annotated[str, Form()],
+    name: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+    emotion: Annotated[float | None, Form()] = None,
+    actions: Annotated[str, Form()] = "",
+    thoughts: Annotated[str, Form()] = "",
+) -> Response:
+    """Change a step's name, description, emotion and lanes (one line per item)."""
+    data = _load(request, user, ws, map_id)
+    step = _find([s for st in data["stages"] for s in st.get("steps", [])], step_id, "step_id")
+    step.update({"name": name, "description": description})
+    step["actions"] = [line.strip() for line in actions.splitlines() if line.strip()]
+    step["thoughts"] = [line.strip() for line in thoughts.splitlines() if line.strip()]
+    if emotion is not None:
+        step["emotion"] = {**(step.get("emotion") or {}), "score": emotion}
+    return _save(request, user, ws, map_id, base_version, data)
+
+
+@router.post("/w/{ws}/m/{map_id}/edit/stage")
+def edit_stage(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    base_version: Annotated[int, Form()],
+    action: Annotated[str, Form()],
+    stage_id: Annotated[str, Form()],
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    """Add (``action=add``), rename or delete a stage."""
+    data = _load(request, user, ws, map_id)
+    if action == "add":
+        data["stages"].append({"id": stage_id, "name": name or stage_id, "steps": []})
+    elif action == "rename":
+        _find(data["stages"], stage_id, "stage_id")["name"] = name
+    elif action == "delete":
+        data["stages"].remove(_find(data["stages"], stage_id, "stage_id"))
+    else:
+        raise InvalidInput(
+            f"unknown action {action!r}: expected add, rename or delete", field="action"
+        )
+    return _save(request, user, ws, map_id, base_version, data)
+
+
+@router.post("/w/{ws}/m/{map_id}/edit/reorder")
+def reorder(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    base_version: Annotated[int, Form()],
+    order: Annotated[str, Form()],
+) -> Response:
+    """Put the stages in ``order`` (their ids, comma separated; every stage exactly once)."""
+    data = _load(request, user, ws, map_id)
+    ids = [part.strip() for part in order.split(",") if part.strip()]
+    current = [s["id"] for s in data["stages"]]
+    if sorted(ids) != sorted(current):
+        raise InvalidInput(
+            f"expected each of {', '.join(current)} exactly once, got {', '.join(ids)}",
+            field="order",
+        )
+    data["stages"] = [_find(data["stages"], i, "order") for i in ids]
+    return _save(request, user, ws, map_id, base_version, data)
+
+
+# -- versions, comments, share, export ----------------------------------------------------
+
+
+@router.get("/w/{ws}/m/{map_id}/versions")
+def versions(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+) -> Response:
+    """The map's history."""
+    backend = backend_of(request)
+    stored = backend.get_map(user, ws, map_id)
+    return render(
+        request,
+        "versions.html",
+        {**_map_context(request, user, ws, stored), "history": backend.history(user, ws, map_id)},
+    )
+
+
+@router.post("/w/{ws}/m/{map_id}/versions/{version}/restore")
+def restore(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    version: int,
+) -> Response:
+    """Restore an old version as a new one."""
+    backend_of(request).restore(user, ws, map_id, version)
+    return redirect(f"/w/{ws}/m/{map_id}/versions")
+
+
+@router.post("/w/{ws}/m/{map_id}/comments")
+def add_comment(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    target: Annotated[str, Form()],
+    body: Annotated[str, Form()],
+) -> Response:
+    """Add a comment to an element."""
+    if not body.strip():
+        raise InvalidInput("a comment cannot be empty", field="body")
+    backend_of(request).add_comment(user, ws, map_id, target, body)
+    return redirect(f"/w/{ws}/m/{map_id}")
+
+
+@router.post("/w/{ws}/m/{map_id}/comments/{comment_id}/{action}")
+def resolve_comment(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    comment_id: int,
+    action: str,
+) -> Response:
+    """Resolve (``action=resolve``) or reopen (``action=reopen``) a comment."""
+    if action not in ("resolve", "reopen"):
+        raise NotFound(f"no comment action {action!r}")
+    backend_of(request).set_resolved(user, ws, map_id, comment_id, action == "resolve")
+    return redirect(f"/w/{ws}/m/{map_id}")
+
+
+@router.post("/w/{ws}/m/{map_id}/share")
+def share(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+) -> Response:
+    """Create a read-only link and show it."""
+    link = backend_of(request).create_share(user, ws, map_id)
+    stored = backend_of(request).get_map(user, ws, map_id)
+    url = str(request.url_for("shared", token=link.token))
+    return render(
+        request,
+        "shared_created.html",
+        {**_map_context(request, user, ws, stored), "url": url, "link": link},
+    )
+
+
+@router.post("/w/{ws}/shares/{link_id}/revoke")
+def revoke(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    link_id: int,
+) -> Response:
+    """Revoke a share link."""
+    backend_of(request).revoke_share(user, ws, link_id)
+    return redirect(f"/w/{ws}")
+
+
+@router.get("/s/{token}", name="shared")
+def shared(request: Request, token: str) -> Response:
+    """A shared map, read-only, for anyone holding the link."""
+    stored = backend_of(request).shared_map(token)
+    svg = render_map_svg(stored.journey)
+    return render(request, "shared.html", {"journey": stored.journey, "svg": svg, "stored": stored})
+
+
+@router.get("/w/{ws}/m/{map_id}/export.{fmt}")
+def export(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    fmt: str,
+) -> Response:
+    """Download the map as YAML or SVG."""
+    journey = backend_of(request).get_map(user, ws, map_id).journey
+    disposition = {"Content-Disposition": f'attachment; filename="{journey.id}.{fmt}"'}
+    if fmt == "yaml":
+        return Response(dumps_yaml(journey), media_type="application/yaml", headers=disposition)
+    if fmt == "svg":
+        return Response(render_map_svg(journey), media_type="image/svg+xml", headers=disposition)
+    raise NotFound(f"no export format {fmt!r}: expected yaml or svg")

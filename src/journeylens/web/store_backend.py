@@ -1,0 +1,361 @@
+"""The :class:`~journeylens.web.backend.Backend` over :mod:`journeylens.store`.
+
+One database session (unit of work) per call; store errors become the web layer's errors
+(:mod:`journeylens.web.backend`), which the app maps to HTTP status codes. Roles are
+checked here with the store's ``require_role`` before every action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from journeylens.model import JourneyMap
+from journeylens.store import errors as se
+from journeylens.store import models as sm
+from journeylens.store import service as sv
+from journeylens.store.db import make_engine, session_factory, upgrade
+from journeylens.web.backend import (
+    Comment,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    MapSummary,
+    NotFound,
+    RateLimited,
+    Role,
+    ShareLink,
+    StaleVersion,
+    StoredMap,
+    Unauthorized,
+    User,
+    VersionInfo,
+    WorkspaceInfo,
+)
+
+DEFAULT_WORKSPACE = ("default", "Default workspace")
+
+_ROLE = {
+    sm.Role.VIEWER: Role.VIEWER,
+    sm.Role.COMMENTER: Role.COMMENTER,
+    sm.Role.EDITOR: Role.EDITOR,
+    sm.Role.OWNER: Role.OWNER,
+}
+
+
+def _value_error(exc: ValueError) -> InvalidInput:
+    # The store words value errors as "field: expected …".
+    field, sep, reason = str(exc).partition(": ")
+    if sep and " " not in field:
+        return InvalidInput(reason, field=field)
+    return InvalidInput(str(exc))
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Turn the store's typed errors into the web layer's."""
+    try:
+        yield
+    except se.StaleVersion as exc:
+        changes = exc.diff.to_text().splitlines() if exc.diff is not None else []
+        raise StaleVersion(exc.current_version, exc.base_version, changes) from None
+    except se.InvalidMap as exc:
+        issues = [{"field": i.path, "reason": i.message} for i in exc.issues]
+        first = issues[0] if issues else {"field": "map", "reason": str(exc)}
+        raise InvalidInput(first["reason"], field=first["field"], issues=issues) from None
+    except se.NotFound as exc:
+        raise NotFound(str(exc)) from None
+    except se.Unauthenticated as exc:
+        raise Unauthorized(str(exc)) from None
+    except se.Forbidden as exc:
+        raise Forbidden(str(exc), field="role") from None
+    except se.RateLimited as exc:
+        raise RateLimited(str(exc)) from None
+    except se.Conflict as exc:
+        raise Conflict(str(exc)) from None
+    except ValueError as exc:
+        raise _value_error(exc) from None
+
+
+def _user(row: sm.User, token_ws: int | None = None, scopes: tuple[str, ...] = ()) -> User:
+    return User(row.id, row.email, row.name, token_workspace=token_ws, token_scopes=scopes)
+
+
+def _stored(snap: sv.MapSnapshot, names: dict[int, str]) -> StoredMap:
+    return StoredMap(
+        journey=snap.journey,
+        version=snap.version,
+        updated_at=snap.created_at,
+        updated_by=names.get(snap.author_id, "") if snap.author_id else "",
+    )
+
+
+def _comment(c: sv.CommentInfo) -> Comment:
+    target = (
+        c.target_kind.value
+        if c.target_kind is sm.TargetKind.MAP
+        else (f"{c.target_kind.value}:{c.target_id}")
+    )
+    return Comment(
+        id=c.id,
+        target=target,
+        author=c.author_name,
+        body=c.body,
+        created_at=c.created_at,
+        resolved=c.resolved,
+        mentions=tuple(str(m) for m in c.mentions),
+    )
+
+
+class StoreBackend:
+    """The store at one database, as the web app's backend."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = session_factory(engine)
+
+    @classmethod
+    def connect(cls, database_url: str) -> StoreBackend:
+        """Open (and migrate to the latest schema) the database at ``database_url``."""
+        engine = make_engine(database_url)
+        upgrade(engine)
+        return cls(engine)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions() as session, translated():
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _names(self, session: Session, ids: list[int | None]) -> dict[int, str]:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        rows = session.execute(select(sm.User.id, sm.User.name).where(sm.User.id.in_(wanted)))
+        return {row.id: row.name for row in rows}
+
+    def _ws(
+        self,
+        session: Session,
+        user: User,
+        workspace_id: int,
+        minimum: sm.Role,
+        *,
+        write: bool = False,
+    ) -> tuple[sm.User, sm.Workspace]:
+        """The user row and workspace after checking membership, role and token limits.
+
+        A workspace the user cannot see is reported as not found, so ids do not leak."""
+        row = session.get(sm.User, user.id)
+        ws = session.get(sm.Workspace, workspace_id)
+        if row is None:
+            raise Unauthorized("sign in first", field="session")
+        if user.token_workspace is not None and user.token_workspace != workspace_id:
+            raise NotFound(f"no workspace {workspace_id}")
+        if ws is None or sv.role_of(session, row, ws) is None:
+            raise NotFound(f"no workspace {workspace_id}")
+        if write and user.token_workspace is not None and "write" not in user.token_scopes:
+            raise Forbidden("this token lacks the 'write' scope", field="Authorization")
+        sv.require_role(session, row, ws, minimum)
+        return row, ws
+
+    # -- accounts ------------------------------------------------------------------------
+
+    def sign_up(self, email: str, password: str, name: str) -> User:
+        """Create the account; the first one becomes owner of the default workspace."""
+        with self._session() as session:
+            first = session.scalar(select(func.count()).select_from(sm.User)) == 0
+            row = sv.create_user(session, email, name, password)
+            if first:
+                slug, title = DEFAULT_WORKSPACE
+                sv.create_workspace(session, slug, title, row)
+            return _user(row)
+
+    def sign_in(self, email: str, password: str, client: str) -> User:
+        """Check credentials; a failure is committed so the rate limit counts it."""
+        with self._sessions() as session, translated():
+            try:
+                row = sv.authenticate(session, email, password, client)
+            except se.Unauthenticated:
+                session.commit()
+                raise
+            session.commit()
+            return _user(row)
+
+    def user(self, user_id: int) -> User | None:
+        """The enabled account with this id."""
+        with self._session() as session:
+            row = session.get(sm.User, user_id)
+            return _user(row) if row is not None and not row.disabled else None
+
+    def user_for_token(self, token: str) -> User | None:
+        """The account behind a live API token, limited to the token's workspace/scopes."""
+        with self._sessions() as session:
+            try:
+                row, ws, info = sv.verify_api_token(session, token, sm.Scope.READ)
+            except (se.Unauthenticated, se.Forbidden):
+                return None
+            session.commit()
+            return _user(row, ws.id, tuple(s.value for s in info.scopes))
+
+    def create_token(self, user: User, workspace_id: int, name: str, scopes: list[str]) -> str:
+        """A new scoped API token (member of the workspace; viewer or above)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            try:
+                wanted = [sm.Scope(s) for s in scopes]
+            except ValueError:
+                raise InvalidInput(
+                    f"expected scopes among read, write, ingest, got {scopes}", field="scopes"
+                ) from None
+            _info, secret = sv.create_api_token(session, row, ws, wanted, name)
+            return secret
+
+    # -- workspaces and maps ----------------------------------------------------------------
+
+    def workspaces(self, user: User) -> list[WorkspaceInfo]:
+        """The user's workspaces (only the token's one for a token caller)."""
+        with self._session() as session:
+            row = session.get(sm.User, user.id)
+            if row is None:
+                return []
+            return [
+                WorkspaceInfo(ws.id, ws.name, _ROLE[role])
+                for ws, role in sv.list_workspaces(session, row)
+                if user.token_workspace is None or ws.id == user.token_workspace
+            ]
+
+    def role(self, user: User, workspace_id: int) -> Role:
+        """The user's role in the workspace."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            role = sv.role_of(session, row, ws)
+            assert role is not None  # _ws checked membership
+            return _ROLE[role]
+
+    def list_maps(self, user: User, workspace_id: int) -> list[MapSummary]:
+        """The workspace's maps."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            return [
+                MapSummary(
+                    m.map_id,
+                    m.title,
+                    m.status,
+                    m.owner_name,
+                    m.current_version,
+                    m.updated_at,
+                    m.updated_by_name,
+                )
+                for m in sv.list_maps(session, ws)
+            ]
+
+    def get_map(self, user: User, workspace_id: int, map_id: str) -> StoredMap:
+        """The latest version of a map."""
+        return self.get_version(user, workspace_id, map_id, 0)
+
+    def get_version(self, user: User, workspace_id: int, map_id: str, version: int) -> StoredMap:
+        """One version of a map (0 = the latest)."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            snap = sv.get_map(session, ws, map_id, version or None)
+            return _stored(snap, self._names(session, [snap.author_id]))
+
+    def create_map(self, user: User, workspace_id: int, journey: JourneyMap) -> StoredMap:
+        """A new map (editor or above)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            snap = sv.create_map(session, ws, row, journey)
+            return _stored(snap, {row.id: row.name})
+
+    def save_map(
+        self, user: User, workspace_id: int, journey: JourneyMap, base_version: int
+    ) -> StoredMap:
+        """A new version from ``base_version`` (editor or above; 409 when stale)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            snap = sv.save_map(session, ws, journey, row, base_version, "edited in the browser")
+            return _stored(snap, {row.id: row.name})
+
+    def history(self, user: User, workspace_id: int, map_id: str) -> list[VersionInfo]:
+        """Every version, newest first."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            return [
+                VersionInfo(v.number, v.author_name, v.created_at, v.message)
+                for v in sv.map_history(session, ws, map_id)
+            ]
+
+    def restore(self, user: User, workspace_id: int, map_id: str, version: int) -> StoredMap:
+        """An old version saved again as the newest (editor or above)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            snap = sv.restore_map(session, ws, map_id, version, row)
+            return _stored(snap, {row.id: row.name})
+
+    # -- comments and share links -------------------------------------------------------------
+
+    def comments(self, user: User, workspace_id: int, map_id: str) -> list[Comment]:
+        """The map's comments."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            return [_comment(c) for c in sv.list_comments(session, ws, map_id)]
+
+    def add_comment(
+        self, user: User, workspace_id: int, map_id: str, target: str, body: str
+    ) -> Comment:
+        """A comment on ``map`` or ``stage:ID`` / ``step:ID`` / ``touchpoint:ID``."""
+        kind_text, _, target_id = target.partition(":")
+        try:
+            kind = sm.TargetKind(kind_text)
+        except ValueError:
+            raise InvalidInput(
+                f"expected map, stage:ID, step:ID or touchpoint:ID, got {target!r}", field="target"
+            ) from None
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.COMMENTER, write=True)
+            return _comment(sv.add_comment(session, ws, map_id, row, body, kind, target_id))
+
+    def set_resolved(
+        self, user: User, workspace_id: int, map_id: str, comment_id: int, resolved: bool
+    ) -> Comment:
+        """Resolve or reopen (commenter or above); the comment must be on ``map_id``."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.COMMENTER, write=True)
+            if not any(c.id == comment_id for c in sv.list_comments(session, ws, map_id)):
+                raise NotFound(f"no comment {comment_id} on map {map_id!r}")
+            info = (
+                sv.resolve_comment(session, ws, comment_id, row)
+                if resolved
+                else sv.reopen_comment(session, ws, comment_id)
+            )
+            return _comment(info)
+
+    def create_share(self, user: User, workspace_id: int, map_id: str) -> ShareLink:
+        """A new read-only link (editor or above)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            info, secret = sv.create_share_link(session, ws, map_id, row)
+            return ShareLink(info.id, secret, info.map_id, info.expires_at, False)
+
+    def revoke_share(self, user: User, workspace_id: int, link_id: int) -> None:
+        """Revoke a link (editor or above)."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            sv.revoke_share_link(session, ws, link_id)
+
+    def shared_map(self, token: str) -> StoredMap:
+        """The map behind a live share link."""
+        with self._session() as session:
+            snap = sv.resolve_share_token(session, token)
+            return _stored(snap, self._names(session, [snap.author_id]))
