@@ -182,3 +182,53 @@ def quantile_exprs(column: str, prefix: str) -> list[nw.Expr]:
         nw.col(column).median().alias(f"{prefix}median"),
         nw.col(column).quantile(0.9, interpolation="linear").alias(f"{prefix}p90"),
     ]
+
+
+def grouped_quantiles(
+    lf: nw.LazyFrame[Any], keys: Sequence[str], column: str, prefix: str
+) -> nw.LazyFrame[Any]:
+    """Median and p90 (linear interpolation) of ``column`` per group, by sorting.
+
+    Same numbers as :func:`quantile_exprs` inside ``group_by().agg()``, but computed from
+    each value's rank within its group (a window sort, which engines spill to disk) instead
+    of a holistic aggregate that must hold every value of a group in memory. Returns
+    ``keys`` + ``<prefix>median`` + ``<prefix>p90`` for groups with at least one value.
+    """
+    ranked = (
+        lf.filter(~nw.col(column).is_null())
+        .select(*keys, nw.col(column).cast(nw.Float64).alias("_v"))
+        .with_columns(
+            nw.col("_v").cum_count().over(*keys, order_by=["_v"]).cast(nw.Int64).alias("_r"),
+            nw.len().over(*keys).cast(nw.Int64).alias("_n"),
+        )
+    )
+    picks: list[nw.Expr] = []
+    finals: list[nw.Expr] = []
+    for name, num in (("median", 5), ("p90", 9)):
+        # position (n − 1)·q with q = num/10: lower rank lo = floor, weight = remainder/10
+        scaled = (nw.col("_n") - 1) * num
+        lo = scaled // 10 + 1  # 1-based rank of the lower neighbour
+        frac = (scaled % 10).cast(nw.Float64) / 10.0
+        picks += [
+            nw.when(nw.col("_r") == lo).then(nw.col("_v")).alias(f"_lo_{name}"),
+            nw.when(nw.col("_r") == lo + 1).then(nw.col("_v")).alias(f"_hi_{name}"),
+            nw.when(nw.col("_r") == lo).then(frac).alias(f"_f_{name}"),
+        ]
+        lo_v, hi_v, f = nw.col(f"_lo_{name}"), nw.col(f"_hi_{name}"), nw.col(f"_f_{name}")
+        # with weight 0 the upper neighbour may not exist (lo is the last rank)
+        finals.append(
+            nw.when(f == 0).then(lo_v).otherwise(lo_v + (hi_v - lo_v) * f).alias(prefix + name)
+        )
+    aggs = [nw.col(f"_{p}_{name}").max() for name in ("median", "p90") for p in ("lo", "hi", "f")]
+    return (
+        ranked.with_columns(*picks)
+        .filter(
+            nw.any_horizontal(
+                *[~nw.col(f"_{p}_{n}").is_null() for n in ("median", "p90") for p in ("lo", "hi")],
+                ignore_nulls=True,
+            )
+        )
+        .group_by(*keys)
+        .agg(*aggs)
+        .select(*keys, *finals)
+    )

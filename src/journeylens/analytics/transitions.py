@@ -34,7 +34,7 @@ from journeylens.analytics._common import (
     Unit,
     clean_float,
     collect_rows,
-    quantile_exprs,
+    grouped_quantiles,
     sort_paths,
     table,
 )
@@ -143,13 +143,12 @@ def transitions(
     """
     p = sort_paths(events, unit=unit, label=label)
     edges = edge_frame(p, markers=markers)
-    rows = collect_rows(
-        edges.group_by("from", "to").agg(
-            nw.len().alias("count"),
-            nw.col(UNIT_ID).n_unique().alias("unique_paths"),
-            *quantile_exprs(GAP_S, "t_"),
-        )
+    counts = edges.group_by("from", "to").agg(
+        nw.len().alias("count"), nw.col(UNIT_ID).n_unique().alias("unique_paths")
     )
+    # Exact quantiles by rank (a spillable sort), not a holistic in-memory aggregate.
+    times = grouped_quantiles(edges, ["from", "to"], GAP_S, "t_")
+    rows = collect_rows(counts.join(times, on=["from", "to"], how="left"))
     n_paths = int(collect_rows(p.frame.select(nw.col(UNIT_ID).n_unique().alias("n")))[0]["n"] or 0)
     total = sum(int(r["count"]) for r in rows)
     out_of: dict[str, int] = {}
