@@ -154,7 +154,7 @@ class Map(Base):
 
 
 class MapVersion(Base):
-    """One saved version of a map: its canonical YAML text, author, time and message."""
+    """One saved version of a map: its canonical YAML (and JSON) text, author, time and message."""
 
     __tablename__ = "map_versions"
     __table_args__ = (UniqueConstraint("map_pk", "number"),)
@@ -162,6 +162,9 @@ class MapVersion(Base):
     map_pk: Mapped[int] = mapped_column(ForeignKey("maps.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     yaml: Mapped[str] = mapped_column(Text)
+    # The same content as canonical JSON: reading it is ~200x faster than YAML (pure-Python
+    # ruamel), which keeps page loads fast; the YAML is what people diff and export.
+    json_text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     message: Mapped[str] = mapped_column(Text, default="")
@@ -190,6 +193,9 @@ class PersonaVersion(Base):
     persona_pk: Mapped[int] = mapped_column(ForeignKey("personas.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     yaml: Mapped[str] = mapped_column(Text)
+    # The same content as canonical JSON: reading it is ~200x faster than YAML (pure-Python
+    # ruamel), which keeps page loads fast; the YAML is what people diff and export.
+    json_text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     message: Mapped[str] = mapped_column(Text, default="")

@@ -35,6 +35,7 @@ from journeylens.formats.io import (
     PERSONA_SUFFIXES,
     DocumentError,
     Issue,
+    dumps_json,
     dumps_yaml,
     parse_model,
 )
@@ -447,7 +448,8 @@ def _user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(wanted))).tuples())
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(wanted)))
+    return {row.id: row.name for row in rows}  # dict(Result) fails: Result has .keys()
 
 
 def _map_row(session: Session, ws: Workspace, map_id: str) -> Map:
@@ -509,7 +511,7 @@ def _snapshot(row: Map, version: MapVersion) -> MapSnapshot:
         workspace_id=row.workspace_id,
         version=version.number,
         current_version=row.current_version,
-        journey=_parse_map(version.yaml, f"{row.map_id}@{version.number}"),
+        journey=_parse_map(version.json_text, f"{row.map_id}@{version.number}"),
         yaml=version.yaml,
         author_id=version.author_id,
         created_at=version.created_at,
@@ -590,6 +592,7 @@ def create_map(
         map_pk=row.id,
         number=1,
         yaml=dumps_yaml(journey),
+        json_text=dumps_json(journey),
         author_id=author.id,
         created_at=now,
         message=message,
@@ -642,6 +645,7 @@ def save_map(
         map_pk=row.id,
         number=new_number,
         yaml=dumps_yaml(journey),
+        json_text=dumps_json(journey),
         author_id=author.id,
         created_at=now,
         message=message,
@@ -741,6 +745,11 @@ def export_map_yaml(
     return get_map(session, ws, map_id, version).yaml
 
 
+def _same_content(session: Session, ws: Workspace, journey: JourneyMap) -> bool:
+    row = _map_row(session, ws, journey.id)
+    return _map_version(session, row, row.current_version).json_text == dumps_json(journey)
+
+
 def import_map_yaml(
     session: Session, ws: Workspace, text: str, author: User, file: str = "<upload>"
 ) -> MapSnapshot:
@@ -753,7 +762,7 @@ def import_map_yaml(
     if row is None:
         return create_map(session, ws, author, journey, message=f"imported from {file}")
     current = get_map(session, ws, journey.id)
-    if current.yaml == dumps_yaml(journey):
+    if _same_content(session, ws, journey):
         return current
     return save_map(session, ws, journey, author, current.version, f"imported from {file}")
 
@@ -778,7 +787,7 @@ def _persona_snapshot(row: PersonaRow, version: PersonaVersion) -> PersonaSnapsh
         workspace_id=row.workspace_id,
         version=version.number,
         current_version=row.current_version,
-        persona=_parse_persona(version.yaml, f"{row.persona_id}@{version.number}"),
+        persona=_parse_persona(version.json_text, f"{row.persona_id}@{version.number}"),
         yaml=version.yaml,
         author_id=version.author_id,
         created_at=version.created_at,
@@ -839,6 +848,7 @@ def create_persona(
         persona_pk=row.id,
         number=1,
         yaml=dumps_yaml(persona),
+        json_text=dumps_json(persona),
         author_id=author.id,
         created_at=now,
         message=message,
@@ -877,6 +887,7 @@ def save_persona(
         persona_pk=row.id,
         number=base_version + 1,
         yaml=dumps_yaml(persona),
+        json_text=dumps_json(persona),
         author_id=author.id,
         created_at=now,
         message=message,
@@ -1296,7 +1307,7 @@ def sync_folder(
             create_persona(session, ws, persona, author, f"imported from {path.name}")
             created.append(persona.id)
             continue
-        if current.yaml == dumps_yaml(persona):
+        if current.persona == persona:
             unchanged.append(persona.id)
         else:
             save_persona(

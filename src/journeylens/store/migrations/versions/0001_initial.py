@@ -209,6 +209,7 @@ def upgrade() -> None:
         sa.Column("map_pk", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("yaml", sa.Text(), nullable=False),
+        sa.Column("json_text", sa.Text(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column(
             "created_at", journeylens.store.models.UtcDateTime(timezone=True), nullable=False
@@ -232,6 +233,7 @@ def upgrade() -> None:
         sa.Column("persona_pk", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("yaml", sa.Text(), nullable=False),
+        sa.Column("json_text", sa.Text(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column(
             "created_at", journeylens.store.models.UtcDateTime(timezone=True), nullable=False
