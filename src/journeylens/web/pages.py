@@ -19,7 +19,7 @@ from journeylens.model import JourneyMap
 from journeylens.render.svg import render_map_svg
 from journeylens.templates import get_template, list_templates
 from journeylens.web.api import parse_map
-from journeylens.web.backend import InvalidInput, NotFound, Role, StoredMap, User
+from journeylens.web.backend import Forbidden, InvalidInput, NotFound, Role, StoredMap, User
 from journeylens.web.deps import (
     CurrentUser,
     backend_of,
@@ -264,7 +264,9 @@ def editor(
     ws: int,
     map_id: str,
 ) -> Response:
-    """The editor: stages, steps and their lanes as inline forms."""
+    """The editor: stages, steps and their lanes as inline forms (editor or above)."""
+    if backend_of(request).role(user, ws) < Role.EDITOR:
+        raise Forbidden("editing needs the 'editor' role in the workspace", field="role")
     stored = backend_of(request).get_map(user, ws, map_id)
     return render(request, "editor.html", _map_context(request, user, ws, stored))
 

@@ -153,17 +153,17 @@ class StoreBackend:
         *,
         write: bool = False,
     ) -> tuple[sm.User, sm.Workspace]:
-        """The user row and workspace after checking membership, role and token limits.
-
-        A workspace the user cannot see is reported as not found, so ids do not leak."""
+        """The user row and workspace after checking membership, role and token limits."""
         row = session.get(sm.User, user.id)
         ws = session.get(sm.Workspace, workspace_id)
         if row is None:
             raise Unauthorized("sign in first", field="session")
+        # The same answer for "no such workspace" and "not a member": ids do not leak.
+        not_member = Forbidden(f"you are not a member of workspace {workspace_id}", field="role")
         if user.token_workspace is not None and user.token_workspace != workspace_id:
-            raise NotFound(f"no workspace {workspace_id}")
+            raise not_member
         if ws is None or sv.role_of(session, row, ws) is None:
-            raise NotFound(f"no workspace {workspace_id}")
+            raise not_member
         if write and user.token_workspace is not None and "write" not in user.token_scopes:
             raise Forbidden("this token lacks the 'write' scope", field="Authorization")
         sv.require_role(session, row, ws, minimum)
