@@ -180,8 +180,8 @@ def dropoff_sentence(
 ) -> str:  # fmt: skip
     """The drop-off finding in plain words.
 
-    >>> dropoff_sentence([("device", "mobile")], "Pays", "Purchase", 0.375, 400, 0.125, 1200)
-    '38% of mobile customers who reached “Pays” (Purchase) went no further, 3.0× the rate of the others (13%; N = 400 vs 1,200).'
+    >>> dropoff_sentence([("device", "mobile")], "Pays", "Purchase", 0.375, 400, 0.15, 1200)
+    '38% of mobile customers who reached “Pays” (Purchase) went no further, 2.5× the rate of the others (15%; N = 400 vs 1,200).'
     """
     ratio = rate / base if base else math.inf
     than = f"{times(ratio)} the rate of the others" if base else "where none of the others did"
@@ -354,8 +354,12 @@ def dropoff_findings(
     found.sort(key=lambda t: -t[0].score)
     kept: list[tuple[Finding, frozenset[tuple[str, str]]]] = []
     for f, members in found:
-        # A coarser cell at the same step is redundant next to a finer, stronger one.
-        if any(k.location == f.location and members < c for k, c in kept):
+        # A coarser cell at the same step is redundant next to a finer, stronger one; a
+        # finer cell is redundant next to a coarser one holding the same customers.
+        if any(
+            k.location == f.location and (members < c or (c < members and k.n == f.n))
+            for k, c in kept
+        ):
             continue
         kept.append((f, members))
     return tuple(f for f, _ in kept)
@@ -438,11 +442,11 @@ def outcome_findings(
 
 
 def robust_z(values: Sequence[float]) -> list[float]:
-    """(x − median) / (1.4826 · MAD) for each value; when the MAD is 0, the mean absolute
+    """(x − median) / (1.4826 · MAD) for each value (here median 3, MAD 1); when the MAD is 0, the mean absolute
     deviation (× 1.2533) stands in, and when that is 0 too every z is 0.
 
     >>> [round(z, 2) for z in robust_z([1, 2, 3, 4, 100])]
-    [-1.35, -0.67, 0.0, 0.67, 65.41]
+    [-1.35, -0.67, 0.0, 0.67, 65.43]
     """
     xs = sorted(values)
     med = _median(xs)
