@@ -619,6 +619,8 @@ def save_map(
     current now. Every successful save is a new version; nothing is overwritten.
     """
     row = _map_row(session, ws, journey.id)
+    # Serialise before the UPDATE: the row stays locked from the UPDATE until commit.
+    yaml_text, json_text = dumps_yaml(journey), dumps_json(journey)
     now = utcnow()
     new_number = base_version + 1
     result = session.execute(
@@ -644,8 +646,8 @@ def save_map(
     version = MapVersion(
         map_pk=row.id,
         number=new_number,
-        yaml=dumps_yaml(journey),
-        json_text=dumps_json(journey),
+        yaml=yaml_text,
+        json_text=json_text,
         author_id=author.id,
         created_at=now,
         message=message,
