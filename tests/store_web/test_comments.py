@@ -82,7 +82,8 @@ def test_resolve_and_reopen(
     ann, _ = team
     c = service.add_comment(session, ws, "m", ann, "fix the copy")
     done = service.resolve_comment(session, ws, c.id, owner)
-    assert done.resolved and done.resolved_by == owner.id
+    assert done.resolved
+    assert done.resolved_by == owner.id
     assert service.list_comments(session, ws, "m")[0].resolved_at is not None
     again = service.reopen_comment(session, ws, c.id)
     assert (again.resolved, again.resolved_by) == (False, None)

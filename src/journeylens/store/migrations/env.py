@@ -10,16 +10,23 @@ from alembic import context
 
 from journeylens.store.models import Base
 
-config = context.config
-engine = config.attributes["engine"]
 
-with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+def run_migrations() -> None:
+    """Run the migrations on the engine handed over by ``journeylens.store.db.upgrade``."""
+    engine = context.config.attributes["engine"]
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+# Alembic's ``context`` only has a config while Alembic runs this file; other imports (the
+# test runner collecting doctests) must not run anything.
+if hasattr(context, "config"):
+    run_migrations()
