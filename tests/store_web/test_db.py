@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from tests.store_web.conftest import BACKENDS, drop_database, new_database
 
-from journeylens.store.db import current_revision, default_url, make_engine, upgrade
+from journeylens.store.db import current_revision, default_url, make_engine, open_store, upgrade
 from journeylens.store.models import Base
 
 TABLES = {
@@ -50,10 +50,13 @@ def test_upgrade_from_empty_creates_every_table_and_matches_the_models(
         drop_database(handle)
 
 
-def test_upgrade_takes_a_url(tmp_path: Path) -> None:
+def test_upgrade_takes_a_url_and_open_store_migrates(tmp_path: Path) -> None:
     url = default_url(tmp_path / "ws")
     upgrade(url)
     engine = make_engine(url)
+    assert current_revision(engine) == "0001"
+    engine.dispose()
+    engine = open_store(default_url(tmp_path / "other"))
     assert current_revision(engine) == "0001"
     assert (tmp_path / "ws" / "journeylens.db").exists()
     engine.dispose()

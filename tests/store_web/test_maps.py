@@ -86,6 +86,8 @@ def test_every_save_is_a_version_and_old_versions_stay_readable(
         '~ stage pre-purchase: renamed "Pre-purchase" → "Before"\n'
         '~ stage purchase: renamed "Purchase" → "Buying"\n'
     )
+    with pytest.raises(NotFound, match="no version 0"):
+        service.get_map(session, ws, "m", version=0)
     with pytest.raises(NotFound, match="no version 9"):
         service.get_map(session, ws, "m", version=9)
 

@@ -108,6 +108,13 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
         engine.dispose()
 
 
+def open_store(url: str) -> Engine:
+    """An engine for ``url`` with the schema migrated to the latest revision (the app's start-up)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at (``None`` before the first migration)."""
     from alembic.runtime.migration import MigrationContext
@@ -122,6 +129,7 @@ __all__ = [
     "default_url",
     "make_engine",
     "normalize_url",
+    "open_store",
     "session_factory",
     "session_scope",
     "upgrade",

@@ -524,7 +524,8 @@ def get_map(
 ) -> MapSnapshot:
     """The map at ``version`` (the current one by default); :class:`NotFound` if absent."""
     row = _map_row(session, ws, map_id)
-    return _snapshot(row, _map_version(session, row, version or row.current_version))
+    number = row.current_version if version is None else version
+    return _snapshot(row, _map_version(session, row, number))
 
 
 def _template_map(template: str, map_id: str | None, title: str | None) -> JourneyMap:
@@ -813,7 +814,7 @@ def get_persona(
 ) -> PersonaSnapshot:
     """The persona at ``version`` (the current one by default)."""
     row = _persona_row(session, ws, persona_id)
-    number = version or row.current_version
+    number = row.current_version if version is None else version
     v = session.scalar(
         select(PersonaVersion).where(
             PersonaVersion.persona_pk == row.id, PersonaVersion.number == number
