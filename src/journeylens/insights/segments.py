@@ -10,8 +10,9 @@ or after that arrival (the next two, so a planned skip is progress; later steps 
 out because a ticket or review written *because* the visit went badly binds to a late
 step). Drop-off = 1 − went on / arrived. A *cell* is a segment value — device (properties
 ``device_type`` / ``device_category``), generation (customers frame), persona (segment rule) — alone or
-with the month of the visit — and the channel with the month (a step's channel alone is its
-touchpoints' channel: that compares touchpoints by design, not customers). Each cell is compared with
+with the month of the visit, or the month alone. The channel is no segment here: a step's
+channel is its touchpoints' channel, so comparing channels at a step compares touchpoints
+by design (and was the noisiest cell on simulated data), not customers. Each cell is compared with
 the other customers at the step whose same attributes are known (2×2 table, Fisher /
 chi-square as METRICS.md says, Benjamini–Hochberg over every test). A cell is kept when
 q < ``alpha``, its drop-off is at least ``min_ratio``× the others' and ``min_diff`` higher,
@@ -31,8 +32,13 @@ spike). A day is anomalous when its robust z-score — (rate − median) / (1.48
 all days — is at least ``z_threshold`` and the rate is ``min_ratio``× the median;
 consecutive anomalous days form one finding.
 
-**Ranking.** ``score`` = units (or events) affected beyond the baseline × ln(ratio): many
-customers and a large effect both count. :func:`top_findings` lists the best finding of
+**Ranking.** ``score`` = impact × ln(ratio): many customers and a large effect both count.
+The impact of a drop-off is the customers lost beyond the others' rate, weighted, when the
+map has a positive ``did`` outcome (a conversion), by how much going on from the step raises
+that outcome (its rate among those who went on minus among those who dropped): so a drop
+at checkout, where nearly everyone who goes on pays, weighs more than one at the first ad,
+and a drop after the purchase weighs little. For the other kinds it is the units (events)
+affected beyond the baseline. :func:`top_findings` lists the best finding of
 each kind first, then the rest by score.
 """
 
@@ -47,7 +53,7 @@ from typing import Any
 import narwhals as nw
 
 from journeylens.analytics._common import UNIT_ID, as_events, collect_rows
-from journeylens.analytics.binding import Population
+from journeylens.analytics.binding import Population, evaluate_outcomes
 from journeylens.analytics.moments import moments_of_truth
 from journeylens.analytics.outcomes import compare_outcome
 from journeylens.analytics.stats import benjamini_hochberg, table_p_value
@@ -63,7 +69,7 @@ from journeylens.insights.findings import (
 from journeylens.model import JourneyMap, Persona
 
 #: Segment dimensions of the drop-off comparison, in the order sentences name them.
-DIMENSIONS = ("device", "generation", "persona", "channel")
+DIMENSIONS = ("device", "generation", "persona")
 _MONTH = "month"
 _TOUCHPOINT_KEY = "touchpoint"
 _ERROR_WORDS = ("error", "fail")
@@ -157,18 +163,14 @@ def cell_label(cell: Sequence[tuple[str, str]]) -> str:
 
     >>> cell_label([("device", "mobile"), ("month", "2026-02")])
     'mobile customers in February 2026'
-    >>> cell_label([("channel", "email")]), cell_label([("persona", "Maya")])
-    ('customers on the email channel', 'customers like persona Maya')
+    >>> cell_label([("generation", "gen_z")]), cell_label([("persona", "Maya")])
+    ('gen_z customers', 'customers like persona Maya')
     """
     d = dict(cell)
     lead = " ".join(d[k] for k in ("device", "generation") if k in d)
     words = f"{lead} customers" if lead else "customers"
     if "persona" in d:
         words += f" like persona {d['persona']}"
-    if "channel" in d:
-        words += f" on the {d['channel']} channel"
-    if "source" in d:
-        words += f" in the {d['source']} data"
     if _MONTH in d:
         words += f" in {month_name(d[_MONTH])}"
     return words
@@ -280,12 +282,9 @@ def dropoff_findings(
         )
         went_on = went_on | (nw.col(f"_t{k}") >= nw.col("_t0")).fill_null(False)
     outcome = firsts.select(UNIT_ID, "step_id", went_on.cast(nw.Int64).alias("_on"))
+    worth, conv_name = _worth_of_going_on(lf, journey_map, outcome)
     cells_lf, dims = _with_dimensions(visits, customers, personas, lf)
     specs: list[tuple[str, ...]] = [(d,) for d in dims] + [(d, _MONTH) for d in dims]
-    if "channel" in cells_lf.collect_schema().names():
-        # A step's channel is its touchpoints' channel: across the whole time it compares
-        # touchpoints by design, not customers; only a month where one channel breaks counts.
-        specs.append(("channel", _MONTH))
     specs.append((_MONTH,))
     rows: list[tuple[str, tuple[tuple[str, str], ...], int, int, int, int]] = []
     for spec in specs:
@@ -332,7 +331,8 @@ def dropoff_findings(
         if q >= alpha or rate - base < min_diff or ratio < min_ratio:
             continue
         stage_name, step_name = steps[step]
-        impact = n * (rate - base)
+        excess = n * (rate - base)
+        impact = excess * worth.get(step, 0.0) if worth else excess
         finding = Finding(
             kind="drop_off",
             location=step,
@@ -348,7 +348,12 @@ def dropoff_findings(
             q_value=q,
             impact=impact,
             score=_score(impact, ratio),
-            text=dropoff_sentence(cell, step_name, stage_name, rate, n, base, n_o),
+            text=dropoff_sentence(cell, step_name, stage_name, rate, n, base, n_o)
+            + (
+                f" About {impact:,.0f} fewer “{conv_name}” than at the others' rate."
+                if worth
+                else ""
+            ),
         )
         found.append((finding, frozenset(cell)))
     found.sort(key=lambda t: -t[0].score)
@@ -363,6 +368,31 @@ def dropoff_findings(
             continue
         kept.append((f, members))
     return tuple(f for f, _ in kept)
+
+
+def _worth_of_going_on(
+    lf: nw.LazyFrame[Any], journey_map: JourneyMap, outcome: nw.LazyFrame[Any]
+) -> tuple[dict[str, float], str]:
+    """Per step: how much going on raises the map's first positive ``did`` outcome (the
+    conversion): its rate among customers who went on minus among those who dropped (at
+    least 0). ``{}`` when the map has no such outcome."""
+    conv = next(
+        (o for o in journey_map.outcomes if o.did is not None and o.polarity == "positive"), None
+    )
+    if conv is None:
+        return {}, ""
+    flags = evaluate_outcomes(lf, [conv]).select(
+        UNIT_ID, nw.col(conv.id).cast(nw.Float64).alias("_conv")
+    )
+    rates: dict[str, dict[int, float]] = {}
+    for r in collect_rows(
+        outcome.join(flags, on=UNIT_ID, how="left")
+        .group_by("step_id", "_on")
+        .agg(nw.col("_conv").fill_null(0.0).mean().alias("c"))
+    ):
+        rates.setdefault(str(r["step_id"]), {})[int(r["_on"])] = float(r["c"] or 0.0)
+    worth = {step: max(0.0, by.get(1, 0.0) - by.get(0, 0.0)) for step, by in rates.items()}
+    return worth, conv.name
 
 
 # -- outcome by visit and moments of truth ---------------------------------------------------
