@@ -103,6 +103,9 @@ def test_a_stale_save_gets_the_diff_of_what_changed_and_loses_nothing(
     assert (err.base_version, err.current_version) == (1, 2)
     assert err.diff is not None
     assert err.diff.to_text() == '~ stage pre-purchase: renamed "Pre-purchase" → "Alice\'s name"\n'
+    body = err.to_dict()
+    assert (body["error"], body["base_version"], body["current_version"]) == ("stale_version", 1, 2)
+    assert body["diff"]["counts"]["renamed"] == 1
     current = service.get_map(session, ws, "m")
     assert current.version == 2
     assert current.journey.stages[0].name == "Alice's name"
@@ -125,6 +128,9 @@ def test_save_yaml_reports_located_validation_issues(
     paths = {i.path for i in info.value.issues}
     assert "title" in paths
     assert all(i.file == "m.journey.yaml" and i.line is not None for i in info.value.issues)
+    body = info.value.to_dict()
+    assert body["error"] == "invalid_map"
+    assert {i["path"] for i in body["issues"]} == paths
     with pytest.raises(InvalidMap, match="expected the map id 'other'"):
         service.save_map_yaml(session, ws, "other", v1.yaml, owner, 1)
     edited = v1.yaml.replace("name: Pre-purchase", "name: Discover", 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from journeylens.formats.diff import MapDiff
 from journeylens.formats.io import Issue
@@ -58,6 +59,16 @@ class StaleVersion(StoreError):
             f"version {base_version} is stale: the current version is {current_version}"
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready body of the 409 answer: both versions and what changed in between."""
+        return {
+            "error": "stale_version",
+            "message": str(self),
+            "base_version": self.base_version,
+            "current_version": self.current_version,
+            "diff": self.diff.to_dict() if self.diff is not None else None,
+        }
+
 
 class InvalidMap(StoreError):
     """A map or persona document failed validation; ``issues`` are the located problems.
@@ -68,6 +79,14 @@ class InvalidMap(StoreError):
     def __init__(self, issues: Sequence[Issue]) -> None:
         self.issues = list(issues)
         super().__init__("\n".join(str(issue) for issue in self.issues))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready body of the 422 answer: every located issue."""
+        return {
+            "error": "invalid_map",
+            "message": str(self),
+            "issues": [issue.to_dict() for issue in self.issues],
+        }
 
 
 __all__ = [
