@@ -388,7 +388,7 @@ def _run(
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _jl_files (file_no INTEGER, spec_no INTEGER, path VARCHAR, "
-        "source VARCHAR, header INTEGER, target VARCHAR)"
+        "source VARCHAR, header INTEGER, target VARCHAR, ord_lo BIGINT, ord_hi BIGINT)"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _jl_rej (file_no INTEGER, line BIGINT, field VARCHAR, "
@@ -397,6 +397,8 @@ def _run(
     total = sum(len(files) for _, files in resolved)
     file_no = 0
     offset = 0
+    # seq of this run's events = base + record ordinal: rows with seq >= base are this run's.
+    base = int(con.execute("SELECT coalesce(max(seq), 0) + 1 FROM events").fetchall()[0][0])
     for spec_no, ((spec, _), plans) in enumerate(zip(resolved, planned, strict=True)):
         for path, plan, kind, columns in plans:
             file_no += 1
@@ -422,18 +424,19 @@ def _run(
                 con.execute(sql, params)
             except duckdb.Error as exc:
                 raise IngestError(f"{path}: cannot be ingested as {plan.format}: {exc}") from exc
-            header = 1 if kind == "csv" else 0
             if kind in ("csv", "jsonl"):
                 _collect_rejects(con, file_no, kind)
+            header = 1 if kind == "csv" else 0
             row = con.execute(
                 f"SELECT coalesce(max(_k), 0) FROM {stage} WHERE _file_no = $f", {"f": file_no}
             ).fetchall()
             rej = con.execute(
                 "SELECT count(*) FROM _jl_rej WHERE file_no = $f", {"f": file_no}
             ).fetchall()
+            ord_lo = offset
             offset += (int(row[0][0]) + int(rej[0][0]) + 1) * _STRIDE
             con.execute(
-                "INSERT INTO _jl_files VALUES ($f, $s, $p, $src, $h, $t)",
+                "INSERT INTO _jl_files VALUES ($f, $s, $p, $src, $h, $t, $lo, $hi)",
                 {
                     "f": file_no,
                     "s": spec_no,
@@ -441,6 +444,8 @@ def _run(
                     "src": spec.source_name,
                     "h": header,
                     "t": plan.target,
+                    "lo": ord_lo,
+                    "hi": offset,
                 },
             )
     # From here on no statement depends on physical row order (seq and line come from
@@ -448,14 +453,14 @@ def _run(
     con.execute("SET preserve_insertion_order = false")
     try:
         _quarantine(con, run_id)
-        _store_events(con, run_id)
+        _store_events(con, run_id, base)
         _store_crm(con, run_id)
     finally:
         con.execute("RESET preserve_insertion_order")
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     results = []
     for spec_no, (spec, files) in enumerate(resolved):
-        counts = _counts(con, spec_no)
+        counts = _counts(con, spec_no, base)
         res = SourceResult(
             source=spec.source_name,
             format=spec.format if spec.mapping is None else "mapping",
@@ -545,31 +550,63 @@ def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     )
 
 
-def _store_events(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Insert the first occurrence of each new event_id; mark what was new in _jl_good."""
+_EVENT_COLS = ", ".join(ident(c.name) for c in EVENT_COLUMNS)
+# seq is the run base plus the record ordinal, so it does not depend on write order.
+_EVENT_EXPRS = ", ".join(
+    "$base + s._ord"
+    if c.name == "seq"
+    else "$run"
+    if c.name == "ingest_run"
+    else "NULL"
+    if c.name == "customer_id"
+    else f"s.{ident(c.name)}"
+    for c in EVENT_COLUMNS
+)
+
+
+def _store_events(con: duckdb.DuckDBPyConnection, run_id: str, base: int) -> None:
+    """Store the first occurrence in the run of each event_id not already in the store.
+
+    One insert straight from the stage, with an anti-join against the store only when the
+    store holds events. Duplicates inside the run are rare, so rather than a window over
+    every row (a sort of the whole run), one cheap aggregate checks whether there are any,
+    and only then are the later occurrences (larger seq) deleted again.
+    """
+    has_events = bool(con.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchall()[0][0])
+    anti = " ANTI JOIN events AS e ON e.event_id = s.event_id" if has_events else ""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _jl_good AS "
-        "SELECT _ord, _file_no, _k, (row_number() OVER (PARTITION BY event_id ORDER BY _ord) = 1 "
-        "AND event_id NOT IN (SELECT event_id FROM events)) AS is_new "
-        "FROM _jl_stage_events WHERE _bad IS NULL"
-    )
-    base = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM events").fetchall()[0][0]
-    cols = ", ".join(ident(c.name) for c in EVENT_COLUMNS)
-    exprs = ", ".join(
-        "$base + s._ord"
-        if c.name == "seq"
-        else "$run"
-        if c.name == "ingest_run"
-        else "NULL"
-        if c.name == "customer_id"
-        else f"s.{ident(c.name)}"
-        for c in EVENT_COLUMNS
-    )
-    con.execute(
-        f"INSERT INTO events ({cols}) SELECT {exprs} FROM _jl_stage_events AS s "
-        "SEMI JOIN (SELECT _ord FROM _jl_good WHERE is_new) AS g ON g._ord = s._ord",
+        f"INSERT INTO events ({_EVENT_COLS}) SELECT {_EVENT_EXPRS} "
+        f"FROM _jl_stage_events AS s{anti} WHERE s._bad IS NULL",
         {"base": base, "run": run_id},
     )
+    dupes = con.execute(
+        "SELECT count(*) - count(DISTINCT event_id) FROM events WHERE seq >= $base",
+        {"base": base},
+    ).fetchall()[0][0]
+    if dupes:
+        con.execute(
+            "DELETE FROM events WHERE seq >= $base AND seq IN (SELECT seq FROM events "
+            "WHERE seq >= $base QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY seq) > 1)",
+            {"base": base},
+        )
+
+
+def _run_records(con: duckdb.DuckDBPyConnection, spec_no: int, base: int) -> tuple[int, int]:
+    """(records, events) of this run's stored events of one source.
+
+    ``(seq - base) // stride`` names an event's record, and a source's files occupy one
+    contiguous ordinal range (``ord_lo``..``ord_hi`` of its files).
+    """
+    row = con.execute(
+        f"""
+        WITH span AS (SELECT min(ord_lo) AS lo, max(ord_hi) AS hi FROM _jl_files
+                      WHERE spec_no = $s AND target = 'events')
+        SELECT count(DISTINCT (seq - $base) // {_STRIDE}), count(*) FROM events
+        WHERE seq >= $base + (SELECT lo FROM span) AND seq < $base + (SELECT hi FROM span)
+        """,
+        {"s": spec_no, "base": base},
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])
 
 
 def _store_crm(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -577,10 +614,10 @@ def _store_crm(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     attrs = [c.name for c in CRM_COLUMNS] + ["attributes"]
     same = " AND ".join(f"c.{ident(a)} IS NOT DISTINCT FROM s.{ident(a)}" for a in attrs)
     con.execute(
-        "INSERT INTO _jl_good SELECT s._ord, s._file_no, s._k, "
+        "CREATE OR REPLACE TEMP TABLE _jl_good AS SELECT s._ord, s._file_no, s._k, "
         f"(s._ord = max(s._ord) OVER (PARTITION BY s.customer_id) AND NOT EXISTS "
         f"(SELECT 1 FROM crm_records AS c WHERE c.customer_id = s.customer_id AND {same})) "
-        "FROM _jl_stage_crm AS s WHERE s._bad IS NULL"
+        "AS is_new FROM _jl_stage_crm AS s WHERE s._bad IS NULL"
     )
     cols = ", ".join(ident(a) for a in ["customer_id", *attrs])
     con.execute(
@@ -591,16 +628,20 @@ def _store_crm(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     )
 
 
-def _counts(con: duckdb.DuckDBPyConnection, spec_no: int) -> dict[str, int]:
-    """Record counts of one source: read = stored + quarantined + duplicate."""
+def _counts(con: duckdb.DuckDBPyConnection, spec_no: int, base: int) -> dict[str, int]:
+    """Record counts of one source: read = stored + quarantined + duplicate.
+
+    A record is good when it passed the checks, and stored when at least one of its events
+    (or its CRM row) was new.
+    """
+    stored_events, events = _run_records(con, spec_no, base)
     row = con.execute(
-        """
+        f"""
         WITH files AS (SELECT file_no FROM _jl_files WHERE spec_no = $s),
-        recs AS (
-            SELECT _file_no, _k, bool_or(is_new) AS stored,
-                   count(*) FILTER (WHERE is_new AND _file_no IN
-                       (SELECT file_no FROM _jl_files WHERE target = 'events')) AS n
-            FROM _jl_good WHERE _file_no IN (SELECT file_no FROM files) GROUP BY _file_no, _k
+        crm AS (
+            SELECT count(*) AS good, count(*) FILTER (WHERE is_new) AS stored
+            FROM (SELECT _file_no, _k, bool_or(is_new) AS is_new FROM _jl_good
+                  WHERE _file_no IN (SELECT file_no FROM files) GROUP BY _file_no, _k)
         ),
         bad AS (
             SELECT count(*) AS n FROM (
@@ -611,20 +652,23 @@ def _counts(con: duckdb.DuckDBPyConnection, spec_no: int) -> dict[str, int]:
                     AND _file_no IN (SELECT file_no FROM files)
             )
         ),
+        good AS (
+            SELECT count(DISTINCT _ord // {_STRIDE}) AS n FROM _jl_stage_events
+            WHERE _bad IS NULL AND _file_no IN (SELECT file_no FROM files)
+        ),
         rej AS (SELECT count(*) AS n FROM _jl_rej WHERE file_no IN (SELECT file_no FROM files))
-        SELECT
-            (SELECT count(*) FILTER (WHERE stored) FROM recs),
-            (SELECT count(*) FILTER (WHERE NOT stored) FROM recs),
-            (SELECT n FROM bad) + (SELECT n FROM rej),
-            (SELECT coalesce(sum(n), 0) FROM recs)
+        SELECT (SELECT good FROM crm), (SELECT stored FROM crm),
+               (SELECT n FROM bad) + (SELECT n FROM rej), (SELECT n FROM good)
         """,
         {"s": spec_no},
     ).fetchall()[0]
-    stored, duplicate, quarantined, events = (int(x) for x in row)
+    crm_good, crm_stored, quarantined, good_events = (int(x) for x in row)
+    good = good_events + crm_good
+    stored = stored_events + crm_stored
     return {
-        "rows_read": stored + duplicate + quarantined,
+        "rows_read": good + quarantined,
         "rows_stored": stored,
         "rows_quarantined": quarantined,
-        "rows_duplicate": duplicate,
+        "rows_duplicate": good - stored,
         "events_stored": events,
     }
