@@ -63,7 +63,7 @@ def live_figures(request: Request, journey: JourneyMap) -> LiveMap | None:
         return None
     try:
         events = store.events(con)
-        if events.limit(1).fetchone() is None:  # type: ignore[operator]
+        if not events.limit(1).fetchall():
             return None
         return compute_livemap(events, journey)
     finally:
