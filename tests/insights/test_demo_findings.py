@@ -4,7 +4,6 @@ the top spike, and both lead the report's findings."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,7 +49,8 @@ def test_planted_friction_is_the_top_dropoff_finding(run: dict[str, Any]) -> Non
     # Planted: mobile customers drop 3× at checkout from 2 February to 1 March 2026.
     assert top.location == "checkout"
     assert top.group == "mobile customers in February 2026"
-    assert top.ratio >= 1.7 and top.value > top.baseline_value
+    assert top.ratio >= 1.7
+    assert top.value > top.baseline_value
     assert top.text.startswith(f"{top.value:.0%} of mobile customers in February 2026 who")
 
 
@@ -58,7 +58,8 @@ def test_planted_outage_is_the_top_spike(run: dict[str, Any]) -> None:
     top = anomaly_findings(run["bound"], run["journey"])[0]
     # Planted: video_error at lesson-player-app on 6–15 April 2026 (60% vs 1% of visits).
     assert top.location == "lesson-player-app"
-    assert "video_error" in top.text and "April 2026" in top.group
+    assert "video_error" in top.text
+    assert "April 2026" in top.group
     assert top.ratio > 10
 
 

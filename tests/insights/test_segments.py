@@ -80,7 +80,8 @@ def test_mobile_checkout_drop_is_found_with_its_numbers_and_sentence() -> None:
     assert (f.value, f.baseline_value, f.n, f.n_baseline) == (0.5, 0.1, 40, 60)
     assert abs(f.ratio - 5.0) < 1e-9
     assert abs(f.impact - 16.0) < 1e-9  # 40 × (0.5 − 0.1) customers beyond the others' rate
-    assert f.q_value is not None and f.q_value < 0.05
+    assert f.q_value is not None
+    assert f.q_value < 0.05
     assert f.text == (
         "50% of mobile customers who reached “Checkout” (Buy) went no further, "
         "5.0× the rate of the others (10%; N = 40 vs 60)."
@@ -106,7 +107,7 @@ def test_a_small_difference_is_not_a_finding() -> None:
 def test_recent_arrivals_are_left_out() -> None:
     # The same log ending only 5 days after the checkouts: every arrival is within the
     # last 14 days, so nothing can be said yet.
-    rows = [r for r in _checkout_log().collect().to_native().iter_rows(named=True)]
+    rows = list(_checkout_log().collect().to_native().iter_rows(named=True))
     ev = [
         (r["customer_id"], r["event_name"], 0.0 if r["customer_id"] != "late" else 5 * 24, {})
         for r in rows
@@ -174,3 +175,29 @@ def test_top_findings_lead_with_each_kind_and_skip_repeats() -> None:
     assert [(f.kind, f.location) for f in got] == [
         ("drop_off", "a"), ("moment", "y"), ("anomaly", "x"), ("drop_off", "b"),
     ]  # fmt: skip
+
+
+def test_impact_counts_lost_conversions_when_the_map_has_one() -> None:
+    # Same checkouts; half of the payers (even i) get a receipt, the conversion. Going on
+    # from checkout: 37 of 74 convert (0.5), dropping: 0 of 26 → worth 0.5, so the 16
+    # extra mobile drop-outs cost 8 conversions.
+    jm = JourneyMap.model_validate(
+        {
+            **MAP.model_dump(mode="json", exclude_none=True),
+            "outcomes": [{"id": "converted", "name": "Converted", "did": {"event": "receipt"}}],
+        }
+    )
+    rows: list[tuple[str, str, float, dict[str, Any]]] = []
+    for prefix, device, n, paying in (("m", "mobile", 40, 20), ("d", "desktop", 60, 54)):
+        for i in range(n):
+            rows.append((f"{prefix}{i}", "checkout", i, {"device_type": device}))
+            if i < paying:
+                rows.append((f"{prefix}{i}", "pay", i + 0.5, {}))
+                if i % 2 == 0:
+                    rows.append((f"{prefix}{i}", "receipt", i + 0.7, {}))
+    rows.append(("late", "receipt", 30 * 24, {}))
+    ev = _bound(rows)
+    (f,) = dropoff_findings(ev, jm)
+    assert (f.location, f.n, f.n_baseline) == ("checkout", 40, 60)
+    assert abs(f.impact - 8.0) < 1e-9
+    assert f.text.endswith("About 8 fewer “Converted” than at the others' rate.")
