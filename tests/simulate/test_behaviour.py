@@ -129,7 +129,8 @@ def test_most_specific_probability_wins_and_defaults_follow_the_persona() -> Non
     assert plan.loop[rt, s("landing")] == pytest.approx(0.05)
     assert plan.back[rt, s("landing")] == pytest.approx(0.025)
     assert plan.skip[rt, s("landing")] == pytest.approx(0.016)
-    assert plan.back[rt, 0] == 0.0 and plan.skip[rt, -1] == 0.0
+    assert plan.back[rt, 0] == 0.0
+    assert plan.skip[rt, -1] == 0.0
 
 
 def test_persona_defaults_from_frustrations_and_generation() -> None:
@@ -137,3 +138,35 @@ def test_persona_defaults_from_frustrations_and_generation() -> None:
                     demographics={"generation": "gen_z"})  # type: ignore[arg-type]  # fmt: skip
     assert persona_defaults(young) == (1.2, 0.85, 0.85, 1.25)
     assert persona_defaults(Persona(id="n", name="N")) == (1.0, 1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize("after", [0.0, 15.0])
+def test_churning_customers_go_quiet_after_churn_after_days(tmp_path: Path, after: float) -> None:
+    """With ``churn_after_days`` churning customers keep using the product for a while
+    (mean ≈ that many days) and then leave no activity; without it they stop at once
+    (only the NPS survey three days later)."""
+    journey, personas = mini_map()
+    scenario = parse_scenario(
+        "behaviour: {drop: 0.02, loop: 0, backtrack: 0, skip: 0, revisit_days: 0.3,"
+        f" churn: 0.5, churn_after_days: {after}, survey_rate: 0, ticket_rate: 0,"
+        " social_rate: 0}"
+    )
+    simulate(journey, personas, scenario, tmp_path, 1500, start=START, days=240, seed=5)
+    events = Output(tmp_path).events()
+    end = START + timedelta(days=240)
+    finished = {c: t for c, t, src, _ in events if src == "social"}  # the last step
+    last: dict[str, object] = {}
+    for c, t, _, _ in events:
+        last[c] = t
+    early = [c for c, t in finished.items() if t.date() < end - timedelta(days=150)]
+    quiet = [c for c in early if last[c].date() < end - timedelta(days=60)]  # type: ignore[attr-defined]
+    assert len(early) > 300
+    assert len(quiet) / len(early) == pytest.approx(0.5, abs=0.07)
+    used = [(last[c] - finished[c]).total_seconds() / 86400 for c in quiet]  # type: ignore[operator]
+    mean_used = sum(used) / len(used)
+    if after == 0:
+        assert max(used) <= 3.01  # nothing after the NPS survey three days on
+    else:
+        # Retained-style visits every few days until a stop ~ Exp(15 days) away: the last
+        # one lands a few days before the stop.
+        assert 7 < mean_used < 17

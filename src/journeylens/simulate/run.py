@@ -38,6 +38,7 @@ from journeylens.simulate.walk import (
     D_APP,
     D_DESKTOP,
     D_MOBILE,
+    DAY,
     K_TICKET,
     K_TOUCH,
     Counters,
@@ -118,6 +119,16 @@ def _realised(
                 c.get(f"inactive60_{g}", 0), c.get(f"early_{g}", 0)
             )
         out["churn_ratio"] = _ratio(out["churn_rate_exposed"] or 0, out["churn_rate_other"] or 0)
+        # What an outcome comparison on "inactive for 60 days at the end of the window"
+        # measures over every customer with a record (late arrivals cannot churn yet).
+        for g in ("exposed", "other"):
+            out[f"customers_{g}"] = c.get(f"units_{g}", 0)
+            out[f"measured_churn_rate_{g}"] = _rate(
+                c.get(f"quiet60_{g}", 0), c.get(f"units_{g}", 0)
+            )
+        out["measured_churn_ratio"] = _ratio(
+            out["measured_churn_rate_exposed"] or 0, out["measured_churn_rate_other"] or 0
+        )
         return out
     if isinstance(effect, ChannelLift):
         a = _rate(c.get("passed_exposed", 0), c.get("visits_exposed", 0))
@@ -195,6 +206,8 @@ def simulate(
         "converted": 0,
         "completed": 0,
         "churned_after_journey": 0,
+        "customers_with_records": 0,
+        "inactive_60d_at_end": 0,
     }
     specs: list[tuple[int, int, int]] = []
     offset = 0
@@ -348,6 +361,14 @@ def _do_chunk(
         "converted": int(chunk.persons["converted"].sum()),
         "completed": int(chunk.persons["completed"].sum()),
         "churned_after_journey": int(chunk.persons["churned"].sum()),
+        "customers_with_records": int((chunk.persons["last_seen"] >= 0).sum()),
+        # Churned as the analytics' inactive_days: 60 outcome counts it.
+        "inactive_60d_at_end": int(
+            (
+                (chunk.persons["last_seen"] >= 0)
+                & (chunk.persons["last_seen"] < walker.t_end - 60 * DAY)
+            ).sum()
+        ),
     }
     result = _ChunkOutcome(
         index,

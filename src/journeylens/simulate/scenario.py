@@ -98,6 +98,9 @@ class Behaviour(Model):
     session_gap_seconds: Annotated[float, Field(gt=0)] = 90.0
     revisit_days: Annotated[float, Field(gt=0)] = 2.5
     churn: Probability = 0.3
+    #: Mean days (exponential) a churning customer keeps using the product after the
+    #: journey before going quiet for good; 0 = stops right after it.
+    churn_after_days: Annotated[float, Field(ge=0, le=120)] = 0.0
     retention_days: Annotated[float, Field(gt=0, le=30)] = 9.0
     survey_rate: Probability = 0.04
     ticket_rate: Probability = 0.01

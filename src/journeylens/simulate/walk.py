@@ -13,6 +13,7 @@ per-customer attributes and counters that measure each planted effect by constru
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -228,6 +229,15 @@ class Walker:
                 self.campaigns.append(eff.campaign)
                 self.campaign_channel.append(eff.channel)
         self.effects = effects
+        # Weekly cycle: probability of accepting a later visit on each weekday (UTC day
+        # number + 3 ≡ weekday, Monday = 0); None when the scenario has no seasonality.
+        weekly = np.ones(7)
+        for eff in effects:
+            if isinstance(eff, Seasonality):
+                weekly = weekly * np.array(eff.weekly)
+        self.dow_accept: np.ndarray | None = None
+        if weekly.max() > 0 and not np.allclose(weekly, weekly[0]):
+            self.dow_accept = weekly / weekly.max()
         # Touchpoint choice weights per (persona, generation, touchpoint).
         n_p, n_g = len(plan.personas), len(GENERATIONS)
         w = np.ones((n_p, n_g, max(self.T, 1)))
@@ -363,6 +373,29 @@ class Walker:
                 c.add(f"churned_{name}", int((churned & grp).sum()))
                 c.add(f"early_{name}", int((early & grp).sum()))
                 c.add(f"inactive60_{name}", int((early & grp & inactive).sum()))
+
+    def _count_measured(
+        self,
+        counters: dict[str, Counters],
+        last_seen: np.ndarray,
+        hit: dict[str, np.ndarray],
+        mot: dict[str, np.ndarray],
+    ) -> None:
+        """Churn as the analytics' ``inactive_days: 60`` rule will see it: among every
+        customer with a record, exposed or not, the share quiet in the last 60 days."""
+        seen = last_seen >= 0
+        quiet = seen & (last_seen < self.t_end - 60 * DAY)
+        for eff in self.effects:
+            if isinstance(eff, Pain):
+                groups = (("exposed", hit[eff.id]), ("other", ~hit[eff.id]))
+            elif isinstance(eff, MomentOfTruth):
+                groups = (("exposed", mot[eff.id] == 1), ("other", mot[eff.id] == 0))
+            else:
+                continue
+            c = counters[eff.id]
+            for name, grp in groups:
+                c.add(f"units_{name}", int((seen & grp).sum()))
+                c.add(f"quiet60_{name}", int((quiet & grp).sum()))
 
 
 class _ChunkSim:
@@ -513,6 +546,35 @@ class _ChunkSim:
         self.completed = np.zeros(self.n, dtype=bool)
         self.done_t = np.zeros(self.n, dtype=np.int64)
         self.last_t = t.copy()
+
+    def later(
+        self,
+        base: np.ndarray,
+        t: np.ndarray,
+        draw: Callable[[int], np.ndarray],
+        limit: int = 2**62,
+    ) -> np.ndarray:
+        """Times of later visits (``t`` = ``base`` + a gap) shaped by the weekly cycle.
+
+        Thinning of a point process: a visit falling on a weekday of weight w is kept
+        with probability w / max(w); otherwise the customer waits another gap from
+        ``draw`` counted from that moment (up to six times). With exponential gaps this
+        gives returning visits the same weekly rhythm as first visits; the mean gap then
+        describes the busiest days. No total gap exceeds ``limit`` microseconds (a
+        retained customer must never look 60 days quiet).
+        """
+        acc = self.wk.dow_accept
+        if acc is None or t.size == 0:
+            return t
+        t = t.copy()
+        todo = np.arange(t.size)
+        for _ in range(6):
+            dow = (t[todo] // DAY + 3) % 7
+            todo = todo[self.rng.random(todo.size) >= acc[dow]]
+            if todo.size == 0:
+                break
+            t[todo] = np.minimum(t[todo] + draw(todo.size), base[todo] + limit)
+        return t
 
     def visit(
         self, act: np.ndarray, s: np.ndarray, ta: np.ndarray, walking: bool
@@ -747,7 +809,18 @@ class _ChunkSim:
                 self.rng.lognormal(np.log(self.b.session_gap_seconds), 0.8, act.size) * US,
                 self.rng.exponential(self.b.revisit_days, act.size) * DAY + 600 * US,
             ).astype(np.int64)
-            self.tcur[act] = ta + gap
+            tnext = ta + gap
+            # A new session days later follows the weekly cycle like a first visit.
+            new = np.flatnonzero(~same)
+            tnext[new] = self.later(ta[new], tnext[new], self._revisit_gap)
+            self.tcur[act] = tnext
+
+    def _revisit_gap(self, k: int) -> np.ndarray:
+        return (self.rng.exponential(self.b.revisit_days, k) * DAY + 600 * US).astype(np.int64)
+
+    def _retention_gap(self, k: int) -> np.ndarray:
+        days = np.minimum(self.rng.exponential(self.wk.b.retention_days, k), 30.0)
+        return (days * DAY).astype(np.int64) + 60 * US
 
     def finish(self) -> Chunk:
         """After the journey: churn (planted factors) or keep coming back; the chunk."""
@@ -779,14 +852,25 @@ class _ChunkSim:
             ai=SURVEY_NPS,
             tp=np.full(nps.size, -1),
         )
-        stay = self.completed & ~churned
+        # Retained customers keep coming back (every ≤ 30 days, so never 60 days quiet);
+        # churning ones stop: right after the journey, or after ``churn_after_days`` (mean)
+        # of further use. Either way they leave no activity afterwards, which is what the
+        # analytics' ``inactive_days`` outcome sees.
+        stop = np.full(self.n, self.wk.t_end, dtype=np.int64)
+        if self.b.churn_after_days > 0:
+            use = self.rng.exponential(self.b.churn_after_days, self.n) * DAY
+            stop = np.where(churned, self.done_t + use.astype(np.int64), stop)
+            self.alive = self.completed.copy()
+        else:
+            self.alive = self.completed & ~churned
         self.tcur = self.done_t.copy()
-        self.alive = stay.copy()
         while self.alive.any():
             act = np.flatnonzero(self.alive)
-            gap = np.minimum(self.rng.exponential(self.wk.b.retention_days, act.size), 30.0) * DAY
-            ta = self.tcur[act] + gap.astype(np.int64) + 60 * US
-            ok = ta < self.wk.t_end
+            base = self.tcur[act]
+            ta = self.later(
+                base, base + self._retention_gap(act.size), self._retention_gap, 30 * DAY
+            )
+            ok = ta < stop[act]
             self.alive[act[~ok]] = False
             act, ta = act[ok], ta[ok]
             if act.size == 0:
@@ -805,6 +889,13 @@ class _ChunkSim:
         records = {c: v[keep] for c, v in records.items()}
         order = np.lexsort((records["kind"], records["t"], records["person"]))
         records = {c: v[order] for c, v in records.items()}
+        # Last activity of each customer in the window (records are sorted by customer,
+        # then time), -1 for customers without records: churn as the analytics measure it.
+        last_seen = np.full(self.n, -1, dtype=np.int64)
+        person = records["person"]
+        ends = np.flatnonzero(np.diff(person, append=-1) != 0)
+        last_seen[person[ends]] = records["t"][ends]
+        self.wk._count_measured(self.counters, last_seen, self.hit, self.mot)
         persons = {
             "persona": self.persona,
             "gen": self.gen,
@@ -816,6 +907,7 @@ class _ChunkSim:
             "converted": self.converted,
             "completed": self.completed,
             "churned": churned,
+            "last_seen": last_seen,
             "key": self.rng.integers(0, 2**62, size=(self.n, 4), dtype=np.int64),
         }
         return Chunk(self.index, self.offset, self.n, persons, records, self.counters)
