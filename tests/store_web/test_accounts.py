@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from journeylens.store import service
 from journeylens.store.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated
-from journeylens.store.models import Role, User, Workspace
+from journeylens.store.models import LoginAttempt, Role, User, Workspace
 
 
 def test_create_user_stores_an_argon2_hash_and_a_lower_case_email(session: Session) -> None:
@@ -63,6 +64,10 @@ def test_five_failures_lock_the_email_for_the_window(session: Session) -> None:
         )
     assert info.value.retry_after == t0 + timedelta(minutes=15)
     later = t0 + timedelta(minutes=15, seconds=5)
+    with pytest.raises(Unauthenticated):  # the window has passed: counted again, not locked
+        service.authenticate(session, "ann@example.org", "bad", now=later)
+    # The five old failures were pruned; only the new one is kept.
+    assert session.scalars(select(LoginAttempt.at)).all() == [later]
     assert service.authenticate(session, "ann@example.org", "secret-pass", now=later)
     # A success clears the count: four more failures do not lock.
     for _ in range(4):
