@@ -10,7 +10,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from tests.store_web.conftest import BACKENDS, drop_database, new_database
 
-from journeylens.store.db import current_revision, default_url, make_engine, open_store, upgrade
+from journeylens.store.db import (
+    current_revision,
+    default_url,
+    downgrade,
+    make_engine,
+    open_store,
+    upgrade,
+)
 from journeylens.store.models import Base
 
 TABLES = {
@@ -45,6 +52,11 @@ def test_upgrade_from_empty_creates_every_table_and_matches_the_models(
             assert compare_metadata(ctx, Base.metadata) == []
         upgrade(engine)  # a second upgrade is a no-op
         assert current_revision(engine) == "0001"
+        downgrade(engine)
+        assert current_revision(engine) is None
+        assert not TABLES & set(inspect(engine).get_table_names())
+        upgrade(engine)
+        assert set(inspect(engine).get_table_names()) >= TABLES
     finally:
         engine.dispose()
         drop_database(handle)

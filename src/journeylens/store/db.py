@@ -108,6 +108,16 @@ def upgrade(target: str | Engine, revision: str = "head") -> None:
         engine.dispose()
 
 
+def downgrade(target: str | Engine, revision: str = "base") -> None:
+    """Take the database at ``target`` back to ``revision`` (``base``: no store tables left)."""
+    from alembic import command
+
+    engine = make_engine(target) if isinstance(target, str) else target
+    command.downgrade(_alembic_config(engine), revision)
+    if isinstance(target, str):
+        engine.dispose()
+
+
 def open_store(url: str) -> Engine:
     """An engine for ``url`` with the schema migrated to the latest revision (the app's start-up)."""
     engine = make_engine(url)
@@ -127,6 +137,7 @@ __all__ = [
     "DEFAULT_DB_NAME",
     "current_revision",
     "default_url",
+    "downgrade",
     "make_engine",
     "normalize_url",
     "open_store",
