@@ -39,6 +39,8 @@ from journeylens.simulate.walk import (
     D_DESKTOP,
     D_MOBILE,
     DAY,
+    K_ERROR,
+    K_IDENTIFY,
     K_TICKET,
     K_TOUCH,
     Counters,
@@ -235,7 +237,7 @@ def simulate(
             (gt_dir / "identities.csv").open("w", encoding="utf-8", newline="") as ids_fh,
             (gt_dir / "dirty.csv").open("w", encoding="utf-8", newline="") as dirty_fh,
         ):
-            ids_fh.write("identity_type,identity_value,true_customer\n")
+            ids_fh.write("identity_type,identity_value,true_customer,linkable\n")
             dirty_fh.write("file,line,kind,detail\n")
             done = 0
             for res in results:
@@ -375,7 +377,7 @@ def _do_chunk(
         n,
         rows,
         bad,
-        _identities(writer, has_rows, has_social),
+        _identities(writer, chunk.records, has_rows, has_social),
         {k: dict(c.values) for k, c in chunk.counters.items()},
         prefs,
         outcome,
@@ -404,31 +406,51 @@ def _csv(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
 
 
-def _identities(writer: ChunkWriter, has_rows: np.ndarray, has_social: np.ndarray) -> str:
-    """Every identity of every customer who left a record, with its true customer.
+def _identities(
+    writer: ChunkWriter,
+    records: dict[str, np.ndarray],
+    has_rows: np.ndarray,
+    has_social: np.ndarray,
+) -> str:
+    """Every identity of every customer who left a record, with its true customer and
+    whether the data can link it to that customer at all.
 
+    ``linkable`` is true when some record ties the identity to the customer's user id,
+    directly or through its device: the user id itself and the email of an identified
+    customer (the CRM export lists both); a device (its anonymous and device id) on which
+    a record carries the user id (a login, a Segment ``identify`` / ``alias``, a GA4 row
+    with ``user_id``); a social handle named by a mention that carries the customer id.
+    A device never used logged in, a guest's email and an unlinked handle are not.
     Rows are grouped by identity type within a chunk (vectorised), customers in order.
     """
     p = writer.p
     used = writer.used
-    groups: list[tuple[str, pa.Array, np.ndarray]] = [
-        ("user_id", p.customer_id, has_rows & p.identified),
-        ("email", p.email, has_rows),
-        ("anonymous_id", p.anon[D_APP], has_rows & used[:, D_APP]),
-        ("device_id", p.device[D_APP], has_rows & used[:, D_APP]),
-        ("anonymous_id", p.anon[D_DESKTOP], has_rows & used[:, D_DESKTOP]),
-        ("device_id", p.device[D_DESKTOP], has_rows & used[:, D_DESKTOP]),
-        ("anonymous_id", p.anon[D_MOBILE], has_rows & used[:, D_MOBILE]),
-        ("device_id", p.device[D_MOBILE], has_rows & used[:, D_MOBILE]),
-        ("social_handle", p.handle, has_rows & has_social),
+    # Devices seen with the user id on one of their records (dirty copies aside).
+    on_dev = (records["dev"] >= 0) & records["ident"].astype(bool)
+    on_dev &= np.isin(records["kind"], (K_TOUCH, K_IDENTIFY, K_ERROR))
+    logged = np.zeros(used.shape, dtype=bool)
+    logged[records["person"][on_dev], records["dev"][on_dev]] = True
+    logged &= p.identified[:, None]
+    ident = p.identified
+    groups: list[tuple[str, pa.Array, np.ndarray, np.ndarray]] = [
+        ("user_id", p.customer_id, has_rows & ident, ident),
+        ("email", p.email, has_rows, ident),
+        ("anonymous_id", p.anon[D_APP], has_rows & used[:, D_APP], logged[:, D_APP]),
+        ("device_id", p.device[D_APP], has_rows & used[:, D_APP], logged[:, D_APP]),
+        ("anonymous_id", p.anon[D_DESKTOP], has_rows & used[:, D_DESKTOP], logged[:, D_DESKTOP]),
+        ("device_id", p.device[D_DESKTOP], has_rows & used[:, D_DESKTOP], logged[:, D_DESKTOP]),
+        ("anonymous_id", p.anon[D_MOBILE], has_rows & used[:, D_MOBILE], logged[:, D_MOBILE]),
+        ("device_id", p.device[D_MOBILE], has_rows & used[:, D_MOBILE], logged[:, D_MOBILE]),
+        ("social_handle", p.handle, has_rows & has_social, writer.social_linked & ident),
     ]
     out = []
-    for name, values, mask in groups:
+    for name, values, mask, linkable in groups:
         sel = pa.array(np.flatnonzero(mask))
         if len(sel) == 0:
             continue
+        flag = pa.array(np.where(linkable[np.flatnonzero(mask)], "true", "false"))
         lines = pc.binary_join_element_wise(
-            pa.scalar(name), values.take(sel), p.true_id.take(sel), ","
+            pa.scalar(name), values.take(sel), p.true_id.take(sel), flag, ","
         )
         out.append("\n".join(lines.to_pylist()) + "\n")
     return "".join(out)

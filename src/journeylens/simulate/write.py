@@ -234,6 +234,8 @@ class ChunkWriter:
         self.src = np.array(["", *[e.source for e in self.plan.emitters]])[self.r["tp"] + 1]
         # Devices a record implies for campaign rows of anonymous visitors.
         self.used = chunk.persons["dev_used"].copy()
+        # Customers whose social handle some mention ties to their customer id.
+        self.social_linked = np.zeros(chunk.n, dtype=bool)
 
     # -- record selection --------------------------------------------------------------
 
@@ -630,6 +632,7 @@ class ChunkWriter:
         ]
         text = take(vocab, tp * 9 + exp * 3 + (self.rng.random(n) * 3).astype(np.int64))
         linked = r["ident"][idx] & (self.rng.random(n) < 0.4)
+        self.social_linked[person[linked]] = True
         cust = nullable(take(p.customer_id, person), linked)
         platform = take(
             ('"x"', '"instagram"', '"reddit"'), (self.rng.random(n) * 3).astype(np.int64)
