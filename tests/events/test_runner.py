@@ -13,7 +13,7 @@ import zstandard
 from tests.events.conftest import FIXTURES, events, quarantined, run
 
 from journeylens.events.mapping import MappingError, read_mapping
-from journeylens.events.runner import IngestError, SourceSpec
+from journeylens.events.runner import IngestError, IngestProgress, SourceSpec, _advance
 
 T = dt.datetime
 
@@ -196,3 +196,42 @@ def test_failed_run_is_rolled_back_and_logged(con: duckdb.DuckDBPyConnection) ->
     assert con.execute("SELECT status, message FROM ingest_log").fetchall() == [
         ("failed", "stitching exploded")
     ]
+
+
+def test_first_occurrence_in_the_run_wins(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    header = "transaction_id,member_id,occurred_at,type,points,tier,reason\n"
+    a = tmp_path / "a.csv"
+    # L1 twice in the same file: the first line (1 point) is stored, the second is a duplicate
+    a.write_text(
+        header + "L1,C1,2024-01-01T00:00:00Z,earn,1,,\nL1,C1,2024-01-05T00:00:00Z,earn,9,,\n"
+        "L2,C1,2024-01-02T00:00:00Z,earn,2,,\n"
+    )
+    (s,) = run(con, SourceSpec((str(a),), "loyalty")).sources
+    assert (s.rows_read, s.rows_stored, s.rows_duplicate, s.events_stored) == (3, 2, 1, 2)
+    stored = {e["event_id"]: e["value"] for e in events(con)}
+    assert stored == {"loyalty:L1": 1.0, "loyalty:L2": 2.0}
+    # seq = run base (1) + record ordinal (line index 1, 3 times the stride of 8)
+    assert [e["seq"] for e in events(con)] == [1 + 8, 1 + 24]
+
+
+def test_progress_reports_files_and_bytes(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    header = "transaction_id,member_id,occurred_at,type,points,tier,reason\n"
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.write_text(header + "L1,C1,2024-01-01T00:00:00Z,earn,1,,\n")
+    b.write_text(header + "L2,C1,2024-01-02T00:00:00Z,earn,2,,\nL3,C1,2024-01-03T00:00:00Z,,,,\n")
+    seen: list[IngestProgress] = []
+    run(con, SourceSpec((str(a), str(b)), "loyalty"), progress=seen.append)
+    total = a.stat().st_size + b.stat().st_size
+    # before each file: where it starts; in between, DuckDB's share of the file read
+    assert seen[0] == IngestProgress(str(a), 1, 2, 0, total)
+    assert any(p.path == str(b) and p.bytes_done == a.stat().st_size for p in seen)
+    assert all(p.bytes_total == total and 0 <= p.bytes_done <= total for p in seen)
+    done = [p.bytes_done for p in seen]
+    assert done == sorted(done)
+
+
+def test_progress_within_a_file_counts_bytes() -> None:
+    seen: list[IngestProgress] = []
+    start = IngestProgress("big.csv", 2, 3, bytes_done=1000, bytes_total=5000)
+    _advance(seen.append, start, 2000, 0.25)
+    assert seen == [IngestProgress("big.csv", 2, 3, bytes_done=1500, bytes_total=5000)]

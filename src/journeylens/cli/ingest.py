@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import duckdb
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from journeylens.cli._output import EXIT_USAGE, OutputFormat, console, echo_json, fail
@@ -27,7 +27,13 @@ from journeylens.events.quarantine import (
     quarantine_records,
     quarantine_summary,
 )
-from journeylens.events.runner import IngestError, RunResult, SourceSpec, ingest
+from journeylens.events.runner import (
+    IngestError,
+    IngestProgress,
+    RunResult,
+    SourceSpec,
+    ingest,
+)
 from journeylens.events.stitch import identity_stats, stitch
 
 WORKSPACE_HELP = "Workspace folder (default: the nearest folder with journeylens.toml)."
@@ -197,15 +203,23 @@ def register(app: typer.Typer) -> None:
             with Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
-                TextColumn("{task.completed}/{task.total} files"),
+                DownloadColumn(),
+                TextColumn("{task.fields[files]}"),
                 TimeElapsedColumn(),
                 console=console(stderr=True),
                 transient=True,
             ) as bar:
-                task = bar.add_task("ingesting", total=None)
+                task = bar.add_task("ingesting", total=None, files="")
 
-                def progress(path: str, i: int, n: int) -> None:
-                    bar.update(task, description=Path(path).name, completed=i - 1, total=n)
+                def progress(p: IngestProgress) -> None:
+                    # advances with the bytes DuckDB has read, not only per file
+                    bar.update(
+                        task,
+                        description=Path(p.path).name,
+                        completed=p.bytes_done,
+                        total=p.bytes_total,
+                        files=f"file {p.file_no}/{p.files}",
+                    )
 
                 result = ingest(
                     con,

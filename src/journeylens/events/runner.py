@@ -15,11 +15,15 @@ an order row that yields three events is one record).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import functools
 import glob
 import re
+import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,7 +308,52 @@ def _stage_ddl(name: str, target_cols: Sequence[str]) -> str:
     )
 
 
-Progress = Callable[[str, int, int], None]
+@dataclass(frozen=True, slots=True)
+class IngestProgress:
+    """Where a run is: file ``file_no`` of ``files`` (``path``), and how many bytes of the
+    run's files are done (finished files plus DuckDB's estimate for the current one)."""
+
+    path: str
+    file_no: int
+    files: int
+    bytes_done: int
+    bytes_total: int
+
+
+Progress = Callable[[IngestProgress], None]
+#: Seconds between two looks at DuckDB's progress of the running statement.
+_POLL_SECONDS = 0.25
+
+
+def _advance(progress: Progress, start: IngestProgress, size: int, fraction: float) -> None:
+    """Report ``fraction`` of the current file (of ``size`` bytes) done."""
+    progress(dataclasses.replace(start, bytes_done=start.bytes_done + int(fraction * size)))
+
+
+@contextmanager
+def _watch(
+    con: duckdb.DuckDBPyConnection, report: Callable[[float], None] | None
+) -> Iterator[None]:
+    """Call ``report(fraction)`` from a helper thread while the statement run in the block
+    advances (DuckDB's ``query_progress``: the share of the input scanned)."""
+    if report is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(_POLL_SECONDS):
+            pct = con.query_progress()
+            if pct >= 0:  # -1: no statement running (yet)
+                report(min(pct, 100.0) / 100.0)
+
+    thread = threading.Thread(target=poll, name="jl-ingest-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def ingest(
@@ -319,8 +368,9 @@ def ingest(
     """Ingest ``specs`` into the store behind ``con`` in one atomic run.
 
     ``now`` (naive UTC, default: the clock) bounds plausible times; ``after`` runs inside
-    the transaction once events are stored (identity stitching); ``progress(file, i, n)`` is
-    called before each file. Raises :class:`IngestError` for a file that cannot be read; then
+    the transaction once events are stored (identity stitching); ``progress`` receives an
+    :class:`IngestProgress` before each file and, while a file is read, a few times a second
+    as DuckDB advances through it (by bytes, so large files move the bar). Raises :class:`IngestError` for a file that cannot be read; then
     nothing is stored and a ``failed`` row is logged.
     """
     run_id = (
@@ -395,6 +445,13 @@ def _run(
         "reason VARCHAR, raw VARCHAR, message VARCHAR)"
     )
     total = sum(len(files) for _, files in resolved)
+    sizes = [f.stat().st_size for _, files in resolved for f in files]
+    bytes_total, bytes_before = sum(sizes), 0
+    if progress is not None:
+        # DuckDB tracks progress only with its bar enabled; printing stays off.
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET progress_bar_time = 0")
     file_no = 0
     offset = 0
     # seq of this run's events = base + record ordinal: rows with seq >= base are this run's.
@@ -402,8 +459,12 @@ def _run(
     for spec_no, ((spec, _), plans) in enumerate(zip(resolved, planned, strict=True)):
         for path, plan, kind, columns in plans:
             file_no += 1
+            size = sizes[file_no - 1]
+            report: Callable[[float], None] | None = None
             if progress is not None:
-                progress(str(path), file_no, total)
+                start = IngestProgress(str(path), file_no, total, bytes_before, bytes_total)
+                report = functools.partial(_advance, progress, start, size)
+                report(0.0)
             stage = "_jl_stage_crm" if plan.target == "crm" else "_jl_stage_events"
             params: dict[str, object] = {
                 "file": str(path),
@@ -421,9 +482,11 @@ def _run(
             # DuckDB refuses unused named parameters: bind only those the statement uses.
             params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
             try:
-                con.execute(sql, params)
+                with _watch(con, report):
+                    con.execute(sql, params)
             except duckdb.Error as exc:
                 raise IngestError(f"{path}: cannot be ingested as {plan.format}: {exc}") from exc
+            bytes_before += size
             if kind in ("csv", "jsonl"):
                 _collect_rejects(con, file_no, kind)
             header = 1 if kind == "csv" else 0
