@@ -68,6 +68,9 @@ def test_api_token_scopes(session: Session, owner: User, ws: Workspace) -> None:
         service.verify_api_token(session, "jl_not-a-token", Scope.READ)
     with pytest.raises(ValueError, match="scopes: expected"):
         service.create_api_token(session, owner, ws, [])
+    service.set_user_disabled(session, owner)
+    with pytest.raises(Unauthenticated, match="disabled"):
+        service.verify_api_token(session, secret, Scope.READ)
 
 
 def test_api_token_revocation_and_membership(session: Session, owner: User, ws: Workspace) -> None:
