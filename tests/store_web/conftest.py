@@ -75,12 +75,11 @@ def migrated_engine(
 def engine(migrated_engine: Engine) -> Engine:
     """The backend's engine with every table emptied, so each test starts clean."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    # DELETE, children first, rather than TRUNCATE: on a handful of rows it is several
+    # times faster on PostgreSQL (no table locks, no file swaps).
     with migrated_engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))  # names from our own metadata
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))  # names from our own metadata
     return migrated_engine
 
 
