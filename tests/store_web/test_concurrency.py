@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from journeylens.model.journey import JourneyMap
 from journeylens.store import service
 from journeylens.store.db import session_scope
-from journeylens.store.errors import StaleVersion
+from journeylens.store.errors import Conflict, StaleVersion
 
 
 def _setup(engine: Engine) -> tuple[int, list[str]]:
@@ -107,3 +107,20 @@ def test_editors_who_rebase_on_conflict_lose_no_edit(engine: Engine) -> None:
         names = {step.id: step.name for _, step in current.journey.iter_steps()}
         assert [names[steps[i]] for i in range(4)] == [f"editor {i}" for i in range(4)]
         assert len(service.map_history(s, ws, "m")) == 5
+
+
+def test_racing_creates_of_one_map_id_give_one_map_and_conflicts(engine: Engine) -> None:
+    owner_id, _ = _setup(engine)
+
+    def create(i: int) -> str:
+        with session_scope(engine) as s:
+            ws = service.get_workspace(s, "acme")
+            owner = service.get_user(s, owner_id)
+            return service.create_map(s, ws, owner, template="aida", map_id="same").map_id
+
+    results = _race(engine, 3, create)
+    assert results.count("same") == 1, results
+    assert sum(isinstance(r, Conflict) for r in results) == 2, results
+    with session_scope(engine) as s:
+        ws = service.get_workspace(s, "acme")
+        assert [m.map_id for m in service.list_maps(s, ws)].count("same") == 1

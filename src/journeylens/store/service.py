@@ -27,6 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from journeylens.formats.diff import MapDiff, diff_maps
@@ -214,6 +215,18 @@ class SyncReport:
     written: tuple[str, ...] = ()
 
 
+def _flush_unique(session: Session, message: str) -> None:
+    """Flush; a unique-constraint clash (a racing insert of the same key) is a :class:`Conflict`.
+
+    The earlier check gives the friendly error in the common case; this one covers two
+    requests creating the same thing at once. The session must then be rolled back.
+    """
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None
+
+
 # -- users and passwords ------------------------------------------------------------------
 
 #: The argon2id hasher (argon2-cffi's recommended parameters); tests swap in a cheaper one.
@@ -244,7 +257,7 @@ def create_user(session: Session, email: str, name: str, password: str) -> User:
         raise Conflict(f"email {email!r} is already registered")
     user = User(email=email, name=name.strip(), password_hash=PASSWORD_HASHER.hash(password))
     session.add(user)
-    session.flush()
+    _flush_unique(session, f"email {email!r} is already registered")
     return user
 
 
@@ -356,7 +369,7 @@ def create_workspace(session: Session, slug: str, name: str, owner: User) -> Wor
         raise Conflict(f"workspace {slug!r} already exists")
     ws = Workspace(slug=slug, name=name.strip() or slug)
     session.add(ws)
-    session.flush()
+    _flush_unique(session, f"workspace {slug!r} already exists")
     session.add(Membership(workspace_id=ws.id, user_id=owner.id, role=Role.OWNER.value))
     session.flush()
     return ws
@@ -435,7 +448,7 @@ def add_member(session: Session, ws: Workspace, user: User, role: Role) -> None:
     if _membership(session, ws, user) is not None:
         raise Conflict(f"{user.email} is already a member of {ws.slug!r}")
     session.add(Membership(workspace_id=ws.id, user_id=user.id, role=Role(role).value))
-    session.flush()
+    _flush_unique(session, f"{user.email} is already a member of {ws.slug!r}")
 
 
 def change_role(session: Session, ws: Workspace, user: User, role: Role) -> None:
@@ -607,7 +620,7 @@ def create_map(
         updated_by=author.id,
     )
     session.add(row)
-    session.flush()
+    _flush_unique(session, f"workspace {ws.slug!r} already has a map {journey.id!r}")
     version = MapVersion(
         map_pk=row.id,
         number=1,
@@ -865,7 +878,7 @@ def create_persona(
         updated_by=author.id,
     )
     session.add(row)
-    session.flush()
+    _flush_unique(session, f"workspace {ws.slug!r} already has a persona {persona.id!r}")
     v = PersonaVersion(
         persona_pk=row.id,
         number=1,
