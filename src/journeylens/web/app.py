@@ -118,6 +118,9 @@ def create_app(settings: WebSettings, backend: Backend | None = None) -> FastAPI
     app.state.backend = backend
     app.state.templates = templates
     app.state.codec = codec
+    from journeylens.web.pages import RenderCache
+
+    app.state.render_cache = RenderCache()
 
     @app.middleware("http")
     async def session_middleware(

@@ -7,6 +7,8 @@ so they get the same validation messages as ``journeylens validate``.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -68,6 +70,64 @@ def live_figures(request: Request, journey: JourneyMap) -> LiveMap | None:
         return compute_livemap(events, journey)
     finally:
         con.close()
+
+
+class RenderCache:
+    """The last rendered maps, keyed by (workspace, map id, version, events stamp).
+
+    A map version never changes and the events stamp (size and mtime of the workspace's
+    event store) changes with every ingest, so a hit is always current. Rendering the SVG
+    and measuring the live map cost ~0.2 s; a page view of an unchanged map then costs a
+    dictionary look-up.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._items: OrderedDict[tuple[Any, ...], tuple[str, LiveMap | None]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> tuple[str, LiveMap | None] | None:
+        """The cached value, marked as recently used."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[Any, ...], value: tuple[str, LiveMap | None]) -> None:
+        """Remember ``value``, dropping the least recently used entry when full."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def _events_stamp(request: Request) -> tuple[int, int] | None:
+    workspace = settings_of(request).workspace
+    if workspace is None:
+        return None
+    from journeylens.engine.workspace import Workspace, WorkspaceError
+
+    try:
+        path = Workspace.open(workspace).store.path
+        stat = path.stat()
+    except (WorkspaceError, OSError):
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def rendered_map(request: Request, ws: int, stored: StoredMap) -> tuple[str, LiveMap | None]:
+    """The live map's SVG and figures (designed map without events), cached per version."""
+    cache = cast(RenderCache, request.app.state.render_cache)
+    key = (ws, stored.journey.id, stored.version, _events_stamp(request))
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    live = live_figures(request, stored.journey)
+    value = (render_map_svg(stored.journey, figures=live), live)
+    cache.put(key, value)
+    return value
 
 
 def figures_for(live: LiveMap | None, target: str) -> Figures | None:
@@ -222,8 +282,7 @@ def map_view(
 ) -> Response:
     """The live map (figures when the workspace has events) and its element list."""
     stored = backend_of(request).get_map(user, ws, map_id)
-    live = live_figures(request, stored.journey)
-    svg = render_map_svg(stored.journey, figures=live)
+    svg, live = rendered_map(request, ws, stored)
     comments = backend_of(request).comments(user, ws, map_id)
     return render(
         request,
@@ -243,7 +302,7 @@ def panel(
     """Side panel of one element: its figures and its comment thread (HTMX fragment)."""
     backend = backend_of(request)
     stored = backend.get_map(user, ws, map_id)
-    live = live_figures(request, stored.journey)
+    _svg, live = rendered_map(request, ws, stored)
     thread = [c for c in backend.comments(user, ws, map_id) if c.target == target]
     return render(
         request,

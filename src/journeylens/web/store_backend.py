@@ -7,6 +7,7 @@ checked here with the store's ``require_role`` before every action.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -117,6 +118,8 @@ class StoreBackend:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = session_factory(engine)
+        self._versions: dict[tuple[int, str, int], StoredMap] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def connect(cls, database_url: str) -> StoreBackend:
@@ -265,11 +268,32 @@ class StoreBackend:
         return self.get_version(user, workspace_id, map_id, 0)
 
     def get_version(self, user: User, workspace_id: int, map_id: str, version: int) -> StoredMap:
-        """One version of a map (0 = the latest)."""
+        """One version of a map (0 = the latest).
+
+        A saved version never changes, so parsed versions are kept (bounded): the store
+        parses the version's YAML on every read, which dominated the map page's latency.
+        """
         with self._session() as session:
             _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            if not version:
+                current = session.scalar(
+                    select(sm.Map.current_version).where(
+                        sm.Map.workspace_id == ws.id, sm.Map.map_id == map_id
+                    )
+                )
+                version = current or 0
+            key = (workspace_id, map_id, version)
+            with self._lock:
+                cached = self._versions.get(key)
+            if cached is not None:
+                return cached
             snap = sv.get_map(session, ws, map_id, version or None)
-            return _stored(snap, self._names(session, [snap.author_id]))
+            stored = _stored(snap, self._names(session, [snap.author_id]))
+            with self._lock:
+                self._versions[key] = stored
+                if len(self._versions) > 256:
+                    self._versions.pop(next(iter(self._versions)))
+            return stored
 
     def create_map(self, user: User, workspace_id: int, journey: JourneyMap) -> StoredMap:
         """A new map (editor or above)."""
