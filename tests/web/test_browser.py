@@ -127,16 +127,16 @@ def test_main_paths_in_a_browser(server: str, chromium: Browser) -> None:
 
     # Comment on a step through the HTMX side panel, then resolve it.
     page.goto(ws_url + "/m/shop")
-    page.click(".elements a:text-is(\"Spots a billboard\")")
+    page.click('.elements a:text-is("Spots a billboard")')
     page.wait_for_selector("#panel textarea[name=body]")
     page.fill("#panel textarea[name=body]", "Which billboard? @Olive")
     page.click('#panel button:has-text("Comment")')
     page.wait_for_url("**/m/shop")
-    page.click(".elements a:text-is(\"Spots a billboard\")")
+    page.click('.elements a:text-is("Spots a billboard")')
     page.wait_for_selector('#panel button:has-text("Resolve")')
     page.click('#panel button:has-text("Resolve")')
     page.wait_for_url("**/m/shop")
-    page.click(".elements a:text-is(\"Spots a billboard\")")
+    page.click('.elements a:text-is("Spots a billboard")')
     page.wait_for_selector('#panel button:has-text("Reopen")')
     assert "Which billboard?" in page.locator("#panel li.resolved").inner_text()
 
@@ -157,7 +157,7 @@ def test_main_paths_in_a_browser(server: str, chromium: Browser) -> None:
     assert answer.status == 201
     page.goto(ws_url + "/m/orders")
     assert "Live: 2 customers, 3 events" in page.locator("#live-summary").inner_text()
-    page.click(".elements a:text-is(\"Place\")")
+    page.click('.elements a:text-is("Place")')
     page.wait_for_selector("#panel .reached")
     assert page.locator("#panel .reached").inner_text() == "2"
     page.screenshot(path=str(IMAGES / "web-map-view.png"), full_page=False)

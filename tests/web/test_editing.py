@@ -301,3 +301,24 @@ def test_openapi_document_lists_the_api(world: World) -> None:
     assert "/api/v1/workspaces/{ws}/maps/{map_id}" in doc["paths"]
     assert set(doc["paths"]["/api/v1/workspaces/{ws}/maps/{map_id}"]) == {"get", "put"}
     assert not any(path.startswith("/w/") for path in doc["paths"])
+
+
+def test_diff_between_any_two_versions(world: World) -> None:
+    client, token = world.clients["editor"]
+    base = _current(client, world.ws)["version"]
+    assert (
+        _edit_step(client, token, world.ws, base, name="Diffed name", emotion="2").status_code
+        == 303
+    )
+    api = client.get(
+        f"/api/v1/workspaces/{world.ws}/maps/shop/diff?old={base}&new={base + 1}"
+    ).json()
+    assert api["old"] == base
+    assert any("Diffed name" in line for line in api["changes"])
+    assert any("emotion.score" in line and "→ 2" in line for line in api["changes"])
+    page = client.get(f"/w/{world.ws}/m/shop/diff?old={base}&new={base + 1}").text
+    assert f"Changes from version {base} to {base + 1}" in page
+    assert "Diffed name" in page
+    same = client.get(f"/w/{world.ws}/m/shop/diff?old={base}&new={base}").text
+    assert "No changes." in same
+    assert client.get(f"/w/{world.ws}/m/shop/diff?old=999&new=1").status_code == 404

@@ -88,6 +88,10 @@ ENDPOINTS = [
     Endpoint("page panel", Role.VIEWER, _get("/w/{ws}/m/shop/panel?target=step:see-ad")),
     Endpoint("page editor", Role.EDITOR, _get("/w/{ws}/m/shop/edit")),
     Endpoint("page versions", Role.VIEWER, _get("/w/{ws}/m/shop/versions")),
+    Endpoint("page diff", Role.VIEWER, _get("/w/{ws}/m/shop/diff?old=1&new=1")),
+    Endpoint(
+        "api diff", Role.VIEWER, _api("GET", "/api/v1/workspaces/{ws}/maps/shop/diff?old=1&new=1")
+    ),
     Endpoint("export yaml", Role.VIEWER, _get("/w/{ws}/m/shop/export.yaml")),
     Endpoint("export svg", Role.VIEWER, _get("/w/{ws}/m/shop/export.svg")),
     Endpoint(

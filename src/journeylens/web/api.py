@@ -205,6 +205,14 @@ def history(
     return [VersionOut(**vars(v)) for v in backend_of(request).history(user, ws, map_id)]
 
 
+@router.get("/workspaces/{ws}/maps/{map_id}/diff")
+def diff(
+    request: Request, user: CurrentUser, ws: int, map_id: str, old: int, new: int
+) -> dict[str, Any]:
+    """The semantic diff from version ``old`` to version ``new``, one change per line."""
+    return {"old": old, "new": new, "changes": backend_of(request).diff(user, ws, map_id, old, new)}
+
+
 @router.post("/workspaces/{ws}/maps/{map_id}/versions/{version}/restore")
 def restore(
     request: Request,

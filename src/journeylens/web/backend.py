@@ -220,6 +220,10 @@ class Backend(Protocol):
         """One old version (viewer or above)."""
         ...
 
+    def diff(self, user: User, workspace_id: int, map_id: str, old: int, new: int) -> list[str]:
+        """The semantic diff from version ``old`` to ``new``, one change per line (viewer)."""
+        ...
+
     def restore(self, user: User, workspace_id: int, map_id: str, version: int) -> StoredMap:
         """Save an old version again as the newest one (editor or above)."""
         ...

@@ -442,6 +442,24 @@ def versions(
     )
 
 
+@router.get("/w/{ws}/m/{map_id}/diff")
+def diff(request: Request, user: CurrentUser, ws: int, map_id: str, old: int, new: int) -> Response:
+    """The semantic diff between two versions."""
+    backend = backend_of(request)
+    stored = backend.get_map(user, ws, map_id)
+    return render(
+        request,
+        "versions.html",
+        {
+            **_map_context(request, user, ws, stored),
+            "history": backend.history(user, ws, map_id),
+            "diff": backend.diff(user, ws, map_id, old, new),
+            "old": old,
+            "new": new,
+        },
+    )
+
+
 @router.post("/w/{ws}/m/{map_id}/versions/{version}/restore")
 def restore(
     request: Request,

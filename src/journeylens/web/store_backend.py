@@ -320,6 +320,12 @@ class StoreBackend:
                 for v in sv.map_history(session, ws, map_id)
             ]
 
+    def diff(self, user: User, workspace_id: int, map_id: str, old: int, new: int) -> list[str]:
+        """The semantic diff between two versions, one change per line."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            return sv.diff_versions(session, ws, map_id, old, new).to_text().splitlines()
+
     def restore(self, user: User, workspace_id: int, map_id: str, version: int) -> StoredMap:
         """An old version saved again as the newest (editor or above)."""
         with self._session() as session:
