@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
+from tests.web.test_live_map import MAP, _workspace_with_events
 
 from journeylens.web.app import create_app
 from journeylens.web.settings import make_settings
-from tests.web.test_live_map import MAP, _workspace_with_events
 
 IMAGES = Path(__file__).parents[2] / "docs" / "images"
 CHROMIUM_ARGS = [

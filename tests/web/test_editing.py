@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
+from tests.web.conftest import World, browser
 
 from journeylens.formats.io import parse_model
 from journeylens.model import JourneyMap
-from tests.web.conftest import World, browser
 
 STAGES = ["awareness", "consideration", "purchase", "retention", "advocacy"]
 
@@ -219,7 +219,8 @@ def test_comment_thread_resolve_and_reopen(world: World) -> None:
         assert posted.status_code == 303
     comments = client.get(f"/api/v1/workspaces/{world.ws}/maps/shop/comments").json()
     mine = [c for c in comments if c["body"].startswith("Is this still running")]
-    assert len(mine) == 1 and not mine[0]["resolved"]
+    assert len(mine) == 1
+    assert not mine[0]["resolved"]
     cid = mine[0]["id"]
     assert (
         client.post(
@@ -228,7 +229,8 @@ def test_comment_thread_resolve_and_reopen(world: World) -> None:
         == 303
     )
     panel = client.get(f"/w/{world.ws}/m/shop/panel?target={mine[0]['target']}").text
-    assert f'id="comment-{cid}"' in panel and "Reopen" in panel
+    assert f'id="comment-{cid}"' in panel
+    assert "Reopen" in panel
     again = client.post(
         f"/api/v1/workspaces/{world.ws}/maps/shop/comments/{cid}/reopen",
         headers={"X-CSRF-Token": token},
@@ -247,7 +249,8 @@ def test_share_link_signed_out_then_revoked(world: World) -> None:
     stranger = browser(world.app)
     shown = stranger.get(url)
     assert shown.status_code == 200
-    assert "<svg" in shown.text and "Shared read-only" in shown.text
+    assert "<svg" in shown.text
+    assert "Shared read-only" in shown.text
     link_id = page.split("/shares/", 1)[1].split("/", 1)[0]
     assert (
         client.post(
@@ -293,7 +296,8 @@ def test_new_map_from_template_and_exports(world: World) -> None:
     assert svg.headers["content-type"] == "image/svg+xml"
     assert svg.text.lstrip().startswith(("<svg", "<?xml"))
     listing = client.get(f"/w/{world.ws}").text
-    assert "Onboarding" in listing and "draft" in listing
+    assert "Onboarding" in listing
+    assert "draft" in listing
 
 
 def test_openapi_document_lists_the_api(world: World) -> None:

@@ -6,11 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from tests.web.conftest import World, sign_in
 
 from journeylens.engine.workspace import Workspace
 from journeylens.web.app import create_app
 from journeylens.web.settings import make_settings
-from tests.web.conftest import World, sign_in
 
 MAP = {
     "id": "orders",
@@ -68,3 +68,26 @@ def test_without_events_the_designed_map_is_shown(world: World) -> None:
     assert "Designed map (no events in this workspace)." in page
     assert "<svg" in page
     assert isinstance(client, TestClient)
+
+
+def test_analytics_page_shows_the_funnel_through_the_stages(world: World, tmp_path: Path) -> None:
+    root = _workspace_with_events(tmp_path / "ws2")
+    app = create_app(make_settings(root, "unused", secret_key="test-secret"), world.backend)
+    client, _token = sign_in(app, "viewer@acme.test")
+    editor, e_token = sign_in(app, "editor@acme.test")
+    doc = {**MAP, "id": "orders2"}
+    made = editor.post(
+        f"/api/v1/workspaces/{world.ws}/maps", json=doc, headers={"X-CSRF-Token": e_token}
+    )
+    assert made.status_code == 201
+    page = client.get(f"/w/{world.ws}/m/orders2/analytics").text
+    assert "Funnel through the stages" in page
+    rows = page.split('<table class="chart-data">', 1)[1]
+    assert "<td>Order</td><td>2</td>" in rows
+    assert "<td>Buy</td><td>1</td>" in rows
+
+
+def test_analytics_page_without_events_says_so(world: World) -> None:
+    client, _ = world.clients["viewer"]
+    page = client.get(f"/w/{world.ws}/m/shop/analytics").text
+    assert "No events in this workspace" in page

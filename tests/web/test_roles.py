@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.conftest import World, browser, csrf_of
 
 from journeylens.web.backend import Role
-from tests.web.conftest import World, browser, csrf_of
 
 RANK = {
     "viewer": Role.VIEWER,
@@ -92,6 +92,7 @@ ENDPOINTS = [
     Endpoint(
         "api diff", Role.VIEWER, _api("GET", "/api/v1/workspaces/{ws}/maps/shop/diff?old=1&new=1")
     ),
+    Endpoint("page analytics", Role.VIEWER, _get("/w/{ws}/m/shop/analytics")),
     Endpoint("export yaml", Role.VIEWER, _get("/w/{ws}/m/shop/export.yaml")),
     Endpoint("export svg", Role.VIEWER, _get("/w/{ws}/m/shop/export.svg")),
     Endpoint(
@@ -241,7 +242,8 @@ def test_every_role_gets_allowed_or_401_403(world: World, endpoint: Endpoint) ->
             answer.text[:300],
         )
         if who == "outsider" and endpoint.scoped:
-            assert "Shop" not in answer.text and "see-ad" not in answer.text
+            assert "Shop" not in answer.text
+            assert "see-ad" not in answer.text
 
 
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.scoped], ids=lambda e: e.name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tests.web.conftest import PASSWORD, World, browser, csrf_of, sign_in
 
 PAYLOADS = ("<script>alert(1)</script>", '"><svg onload=alert(1)>')

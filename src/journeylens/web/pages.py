@@ -316,6 +316,30 @@ def panel(
     )
 
 
+@router.get("/w/{ws}/m/{map_id}/analytics")
+def analytics(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
+    """The funnel through the stages (the report's chart) over the live map's figures."""
+    from journeylens.render.charts import ChartsUnavailableError, FunnelStep, funnel_chart
+
+    stored = backend_of(request).get_map(user, ws, map_id)
+    _svg, live = rendered_map(request, ws, stored)
+    chart = None
+    problem = None
+    if live is None:
+        problem = "No events in this workspace: ingest events to see the funnel."
+    else:
+        steps = [FunnelStep(stage.name, stage.figures.reached) for stage in live.stages]
+        try:
+            chart = funnel_chart(steps, title="Funnel through the stages")
+        except ChartsUnavailableError as exc:
+            problem = str(exc)
+    return render(
+        request,
+        "analytics.html",
+        {**_map_context(request, user, ws, stored), "chart": chart, "problem": problem},
+    )
+
+
 @router.get("/w/{ws}/m/{map_id}/edit")
 def editor(
     request: Request,
