@@ -57,7 +57,7 @@ from journeylens.analytics.binding import Population, evaluate_outcomes
 from journeylens.analytics.moments import moments_of_truth
 from journeylens.analytics.outcomes import compare_outcome
 from journeylens.analytics.stats import benjamini_hochberg, table_p_value
-from journeylens.engine.frames import EVENT, TIME, extract_properties, prop_column
+from journeylens.engine.frames import EVENT, TIME, cache, extract_properties, prop_column
 from journeylens.insights.findings import (
     _DEVICE_KEYS,
     _finishers,
@@ -281,18 +281,24 @@ def dropoff_findings(
             how="left",
         )
         went_on = went_on | (nw.col(f"_t{k}") >= nw.col("_t0")).fill_null(False)
-    outcome = firsts.select(UNIT_ID, "step_id", went_on.cast(nw.Int64).alias("_on"))
+    outcome = cache(firsts.select(UNIT_ID, "step_id", went_on.cast(nw.Int64).alias("_on")))
     worth, conv_name = _worth_of_going_on(lf, journey_map, outcome)
     cells_lf, dims = _with_dimensions(visits, customers, personas, lf)
+    # One stored frame of (customer, step, segment values, went on): every cell's counts
+    # below are small group-bys on it instead of a pass over the events each.
+    cells_lf = cache(
+        cells_lf.select(UNIT_ID, "step_id", _MONTH, *dims)
+        .unique()
+        .join(outcome, on=[UNIT_ID, "step_id"], how="inner")
+    )
     specs: list[tuple[str, ...]] = [(d,) for d in dims] + [(d, _MONTH) for d in dims]
     specs.append((_MONTH,))
     rows: list[tuple[str, tuple[tuple[str, str], ...], int, int, int, int]] = []
     for spec in specs:
         known = (
-            cells_lf.select(UNIT_ID, "step_id", *spec)
+            cells_lf.select(UNIT_ID, "step_id", "_on", *spec)
             .filter(nw.all_horizontal(*[~nw.col(c).is_null() for c in spec], ignore_nulls=False))
             .unique()
-            .join(outcome, on=[UNIT_ID, "step_id"], how="inner")
         )
         per_cell = collect_rows(
             known.group_by("step_id", *spec).agg(
@@ -417,6 +423,8 @@ def outcome_findings(
     if fin is None:
         return ()
     pop, outcomes, churn_id = fin
+    # Stored once: every step below reads the finishers' events again.
+    pop, outcomes = cache(pop), cache(outcomes)
     names = {s.id: s.name for _, s in journey_map.iter_steps()}
     out: list[Finding] = []
     steps = [s.id for _, s in journey_map.iter_steps()]
