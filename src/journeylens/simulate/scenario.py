@@ -108,6 +108,13 @@ class Behaviour(Model):
     guest_share: Probability = 0.1
     mobile_share: Probability = 0.45
     good_share: Probability = 0.6
+    #: Background campaigns: a newsletter (campaign ``weekly-digest``) sent to every
+    #: identified customer this often while they are active (0 = none), opened at
+    #: ``newsletter_open_rate``; display-ad impressions (campaign ``brand-display``) shown
+    #: to visitors, on average ``ad_impressions`` per customer (0 = none).
+    newsletter_every_days: Annotated[float, Field(ge=0)] = 7.0
+    newsletter_open_rate: Probability = 0.25
+    ad_impressions: Annotated[float, Field(ge=0, le=50)] = 1.5
     steps: dict[str, StepBehaviour] = Field(default_factory=dict)
     personas: dict[str, PersonaBehaviour] = Field(default_factory=dict)
 

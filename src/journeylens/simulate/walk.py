@@ -229,6 +229,10 @@ class Walker:
                 self.campaigns.append(eff.campaign)
                 self.campaign_channel.append(eff.channel)
         self.effects = effects
+        # Background campaigns (after the effects' campaigns, so their indexes stay put).
+        self.c_digest = len(self.campaigns)
+        self.campaigns += ["weekly-digest", "brand-display"]
+        self.campaign_channel += ["email", "ads"]
         # Weekly cycle: probability of accepting a later visit on each weekday (UTC day
         # number + 3 ≡ weekday, Monday = 0); None when the scenario has no seasonality.
         weekly = np.ones(7)
@@ -527,6 +531,7 @@ class _ChunkSim:
         # Per-customer state.
         self.pos = np.zeros(self.n, dtype=np.int32)
         self.tcur = t.copy()
+        self.arrival = t.copy()
         self.alive = np.ones(self.n, dtype=bool)
         self.ident_at = np.full(self.n, -1, dtype=np.int64)
         self.dev_ident = np.zeros((self.n, 3), dtype=bool)
@@ -822,6 +827,44 @@ class _ChunkSim:
         days = np.minimum(self.rng.exponential(self.wk.b.retention_days, k), 30.0)
         return (days * DAY).astype(np.int64) + 60 * US
 
+    def background(self) -> None:
+        """Campaign traffic that is not part of anyone's journey: a weekly newsletter to
+        identified customers from identification to their last visit (lists drop people
+        who go quiet, so sends never hide churn), a share of them opened; and display-ad
+        impressions to visitors between their first and last visit (reaching a browser
+        cookie until the customer is known). Neither comes before a customer's first
+        visit, so a customer's first record stays their arrival."""
+        b = self.b
+        email = CAMPAIGN_CHANNELS.index("email") * 10
+        ads = CAMPAIGN_CHANNELS.index("ads") * 10
+        if b.newsletter_every_days > 0:
+            every = int(b.newsletter_every_days * DAY)
+            who = np.flatnonzero((self.ident_at >= 0) & (self.ident_at < self.wk.t_end))
+            first = self.ident_at[who] + (self.rng.random(who.size) * every).astype(np.int64)
+            count = np.maximum((self.last_t[who] - first) // every + 1, 0)
+            person = np.repeat(who, count)
+            start = np.repeat(first, count)
+            k = np.arange(person.size) - np.repeat(np.cumsum(count) - count, count)
+            sent = start + k * every
+            self.rec.add(K_CAMPAIGN, person, sent, ai=email + 2, af=0.001, tag=self.wk.c_digest)
+            opened = self.rng.random(person.size) < b.newsletter_open_rate
+            delay = (self.rng.exponential(4.0, int(opened.sum())) * 3600 * US).astype(np.int64)
+            self.rec.add(
+                K_CAMPAIGN,
+                person[opened],
+                sent[opened] + 60 * US + delay,
+                ai=email + 3,
+                af=0.0,
+                tag=self.wk.c_digest,
+            )
+        if b.ad_impressions > 0:
+            count = self.rng.poisson(b.ad_impressions, self.n)
+            person = np.repeat(np.arange(self.n), count)
+            lo = self.arrival[person] + US
+            span = np.maximum(self.last_t[person] - lo, 0)
+            shown = lo + (self.rng.random(person.size) * span).astype(np.int64)
+            self.rec.add(K_CAMPAIGN, person, shown, ai=ads + 1, af=0.004, tag=self.wk.c_digest + 1)
+
     def finish(self) -> Chunk:
         """After the journey: churn (planted factors) or keep coming back; the chunk."""
         for eff in self.wk.effects:
@@ -881,6 +924,7 @@ class _ChunkSim:
             self.visit(act, s, ta, False)
             self.tcur[act] = ta
 
+        self.background()
         self.wk._count_outcomes(
             self.counters, self.completed, churned, self.done_t, self.last_t, self.hit, self.mot
         )

@@ -128,6 +128,21 @@ def yyyymmdd(t_us: np.ndarray) -> pa.Array:
     return num(year * 10000 + month * 100 + day)
 
 
+def _sessions(person: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """GA4 ``ga_session_id``: the session's start in epoch seconds; a device's session ends
+    after 30 minutes without events. Rows are in (person, time) order.
+
+    >>> _sessions(np.array([0, 0, 0, 1]), np.array([0, 600, 3000, 60]) * 1_000_000).tolist()
+    [0, 0, 3000, 60]
+    """
+    if t.size == 0:
+        return t.copy()
+    start = np.ones(t.size, dtype=bool)
+    start[1:] = (person[1:] != person[:-1]) | (np.diff(t) > 1800 * US)
+    first = np.maximum.accumulate(np.where(start, np.arange(t.size), 0))
+    return np.asarray(t[first] // US)
+
+
 def num(values: np.ndarray) -> pa.Array:
     """Integers as text."""
     return pc.cast(pa.array(np.asarray(values, dtype=np.int64)), pa.string())
@@ -429,15 +444,34 @@ class ChunkWriter:
             )
         return join(
             '{"event_date":"', yyyymmdd(t), '","event_timestamp":', num(t), ',"event_name":', name,
-            ',"event_params":[{"key":"ga_session_id","value":{"int_value":', num((t // US) // 1800),
+            ',"event_params":[{"key":"ga_session_id","value":{"int_value":', num(_sessions(person, t)),
             "}}", _assemble(params_parts, len(idx)), '],"user_pseudo_id":"', take(p.anon[0], person),
             '","user_id":', user, ',"device":{"category":"mobile","operating_system":', os_,
             '},"geo":{"country":', country, '},"platform":', platform, "}",
         )  # fmt: skip
 
     def orders(self, idx: np.ndarray) -> pa.Array:
-        """Orders CSV rows (one row per order; its timestamps carry the event kinds)."""
+        """Orders CSV rows (one row per order; its timestamps carry the event kinds).
+
+        A refund is written on the order it refunds (the customer's latest earlier
+        purchase): same ``order_id``, status ``refunded`` and ``refunded_at`` filled. Only
+        a refund with no purchase of its own in the data gets a row of its own.
+        """
         r, p = self.r, self.p
+        event = np.array([e.event for e in self.plan.emitters] or [""])[np.maximum(r["tp"][idx], 0)]
+        refund_at = np.full(len(idx), -1, dtype=np.int64)
+        refunds = np.flatnonzero(event == "order_refunded")
+        buys = np.flatnonzero(event == "purchase")
+        if refunds.size and buys.size:
+            k = np.searchsorted(buys, refunds) - 1
+            order = buys[np.maximum(k, 0)]
+            ok = (k >= 0) & (r["person"][idx][order] == r["person"][idx][refunds])
+            # One refund per order: the first one after it.
+            _, first = np.unique(order[ok], return_index=True)
+            refund_at[order[ok][first]] = r["t"][idx][refunds[ok][first]]
+            keep = np.ones(len(idx), dtype=bool)
+            keep[refunds[ok][first]] = False
+            idx, refund_at = idx[keep], refund_at[keep]
         person = r["person"][idx]
         t = r["t"][idx]
         parts = []
@@ -461,6 +495,10 @@ class ChunkWriter:
                 created = iso(ts - DAY - 600 * US, "s")
                 paid = iso(ts - DAY, "s")
                 refunded = now
+            elif e.event == "purchase" and (refund_at[sel] >= 0).any():
+                back = refund_at[sel] >= 0
+                refunded = pc.if_else(pa.array(back), iso(refund_at[sel], "s"), empty)
+                status = pc.if_else(pa.array(back), pa.scalar("refunded"), pa.scalar("paid"))
             cur = props.get("currency", pa.array(["EUR"] * n))
             items = props.get(
                 "items",
@@ -469,7 +507,9 @@ class ChunkWriter:
                     (self.rng.random(n) * 3).astype(np.int64),
                 ),
             )
-            st = props.get("status", pa.array([status] * n))
+            st = props.get(
+                "status", status if isinstance(status, pa.Array) else pa.array([status] * n)
+            )
             body = join(
                 self._ids("O", idx[sel]), ",", take(p.customer_id, person[sel]), ",",
                 take(p.email, person[sel]), ",", st, ",", money(amount), ",", cur, ",", items, ",",
