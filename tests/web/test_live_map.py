@@ -91,3 +91,22 @@ def test_analytics_page_without_events_says_so(world: World) -> None:
     client, _ = world.clients["viewer"]
     page = client.get(f"/w/{world.ws}/m/shop/analytics").text
     assert "No events in this workspace" in page
+
+
+def test_editor_shows_how_many_customers_each_touchpoint_matches(
+    world: World, tmp_path: Path
+) -> None:
+    root = _workspace_with_events(tmp_path / "ws3")
+    app = create_app(make_settings(root, "unused", secret_key="test-secret"), world.backend)
+    editor, token = sign_in(app, "editor@acme.test")
+    doc = {**MAP, "id": "orders3"}
+    made = editor.post(
+        f"/api/v1/workspaces/{world.ws}/maps", json=doc, headers={"X-CSRF-Token": token}
+    )
+    assert made.status_code == 201
+    page = editor.get(f"/w/{world.ws}/m/orders3/edit").text
+    site = page.split('id="tp-site"', 1)[1].split("</li>", 1)[0]
+    checkout = page.split('id="tp-checkout"', 1)[1].split("</li>", 1)[0]
+    assert "1 match rule" in site
+    assert "matches 2 customers" in site
+    assert "matches 1 customer<" in checkout

@@ -351,7 +351,18 @@ def editor(
     if backend_of(request).role(user, ws) < Role.EDITOR:
         raise Forbidden("editing needs the 'editor' role in the workspace", field="role")
     stored = backend_of(request).get_map(user, ws, map_id)
-    return render(request, "editor.html", _map_context(request, user, ws, stored))
+    _svg, live = rendered_map(request, ws, stored)
+    reached = {
+        tp.id: tp.figures.reached
+        for stage in (live.stages if live else ())
+        for step in stage.steps
+        for tp in step.touchpoints
+    }
+    return render(
+        request,
+        "editor.html",
+        {**_map_context(request, user, ws, stored), "live": live, "tp_reached": reached},
+    )
 
 
 def _save(
