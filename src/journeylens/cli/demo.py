@@ -249,7 +249,9 @@ def demo_command(
                     run = ingest(
                         con,
                         manifest_specs(raw),
-                        progress=lambda path, i, n: show(f"file {i} of {n}: {Path(path).name}"),
+                        progress=lambda p: show(
+                            f"file {p.file_no} of {p.files}: {Path(p.path).name}"
+                        ),
                     )
                 with phases.phase("stitch", "identities → customers"):
                     con.execute("BEGIN TRANSACTION")

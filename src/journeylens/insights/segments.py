@@ -410,10 +410,11 @@ def outcome_findings(
     *,
     as_of: datetime | None = None,
     alpha: float = 0.05,
-    min_ratio: float = 1.5,
+    min_ratio: float = 1.3,
 ) -> tuple[Finding, ...]:
     """Steps whose visitors churn markedly more (of the customers who finished the journey
-    early enough), and steps where a bad survey answer goes with more churn."""
+    early enough), and steps where a bad survey answer goes with more churn; kept when
+    significant (BH q < ``alpha``) and at least ``min_ratio``× the other group's churn."""
     lf = as_events(bound)
     if as_of is None:
         as_of = collect_rows(lf.select(nw.col(TIME).max().alias("t")))[0]["t"]
