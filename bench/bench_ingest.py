@@ -8,7 +8,9 @@ fresh child process so peak memory is measured per step:
   dedupe, store) into a new workspace, without stitching;
 * ``stitch``: identity stitching of the stored events.
 
-Prints rows/s, the ingest / plain time ratio and each step's peak RSS.
+Prints rows/s, the ingest / plain time ratio, each step's peak RSS and its CPU seconds
+(user + system: less sensitive than wall time to other jobs on a shared machine), and the
+load average before and after.
 
     .venv/bin/python bench/bench_ingest.py --rows 10000000
 """
@@ -105,8 +107,8 @@ def child(step: str, path: str, work: str) -> None:
     print(f"{n} {time.perf_counter() - started:.3f}")
 
 
-def measure(step: str, path: Path, work: Path) -> tuple[int, float, float]:
-    """(rows, seconds, peak RSS in MB) of one step run in a child process."""
+def measure(step: str, path: Path, work: Path) -> tuple[int, float, float, float]:
+    """(rows, seconds, peak RSS in MB, CPU seconds) of one step run in a child process."""
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", step, str(path), str(work)],
         stdout=subprocess.PIPE,
@@ -117,7 +119,7 @@ def measure(step: str, path: Path, work: Path) -> tuple[int, float, float]:
     if status != 0:
         raise SystemExit(f"{step} failed")
     rows, seconds = out.split()
-    return int(rows), float(seconds), usage.ru_maxrss / 1024
+    return int(rows), float(seconds), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -134,22 +136,26 @@ def main() -> None:
     t = time.perf_counter()
     csv_path, pq_path = generate(base, args.rows)
     print(f"generated {args.rows:,} rows in {time.perf_counter() - t:.1f}s under {base}")
-    print(f"cores: {os.cpu_count()}")
+    print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
     for label, path in (("Parquet", pq_path), ("CSV", csv_path)):
         work = base / label.lower()
         work.mkdir(exist_ok=True)
-        rows, plain_s, plain_mb = measure("plain", path, work)
-        rows, ingest_s, ingest_mb = measure("ingest", path, work)
-        _, stitch_s, stitch_mb = measure("stitch", path, work)
+        rows, plain_s, plain_mb, plain_cpu = measure("plain", path, work)
+        rows, ingest_s, ingest_mb, ingest_cpu = measure("ingest", path, work)
+        _, stitch_s, stitch_mb, stitch_cpu = measure("stitch", path, work)
         print(
             f"{label:8} plain read_*: {plain_s:6.2f}s {rows / plain_s:12,.0f} rows/s "
-            f"peak {plain_mb:6.0f} MB"
+            f"peak {plain_mb:6.0f} MB  cpu {plain_cpu:6.1f}s"
         )
         print(
             f"{label:8} ingest      : {ingest_s:6.2f}s {rows / ingest_s:12,.0f} rows/s "
-            f"peak {ingest_mb:6.0f} MB  ratio {ingest_s / plain_s:.2f}x"
+            f"peak {ingest_mb:6.0f} MB  cpu {ingest_cpu:6.1f}s  ratio {ingest_s / plain_s:.2f}x "
+            f"(cpu {ingest_cpu / plain_cpu:.2f}x)"
         )
-        print(f"{label:8} stitch      : {stitch_s:6.2f}s peak {stitch_mb:6.0f} MB")
+        print(
+            f"{label:8} stitch      : {stitch_s:6.2f}s peak {stitch_mb:6.0f} MB  "
+            f"cpu {stitch_cpu:6.1f}s  (load average now {os.getloadavg()[0]:.1f})"
+        )
 
 
 if __name__ == "__main__":
