@@ -6,7 +6,7 @@ second and the peak resident memory of the main process and of the largest worke
 (``resource.getrusage``; workers exist with ``--workers`` > 1, the default being 2). The machine's load average is
 printed too: on a shared machine wall time is only meaningful beside it.
 
-    .venv/bin/python bench/bench_simulate.py --customers 810000    # ≈ 10M events
+    .venv/bin/python bench/bench_simulate.py --customers 700000    # ≈ 10M events
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from journeylens.templates import get_template, get_template_personas
 def main() -> None:
     """Run one simulation of the online-course template and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=810_000)
+    parser.add_argument("--customers", type=int, default=700_000)
     parser.add_argument("--chunk-size", type=int, default=50_000)
     parser.add_argument("--dirty", type=float, default=0.0)
     parser.add_argument(
