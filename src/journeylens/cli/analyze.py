@@ -204,7 +204,10 @@ def funnel_cmd(
     time_col: TimeCol = None,
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
-    """Ordered funnel: units reaching each step, the three named rates, time to convert."""
+    """Ordered funnel: units reaching each step, the three named rates, time to convert.
+
+    Example: journeylens analyze funnel events.csv --steps page_view,add_to_cart,purchase --window 7d
+    """
     names = [s.strip() for s in steps.split(",") if s.strip()]
     if not names:
         fail("--steps needs at least one step, e.g. --steps view,cart,purchase")
@@ -234,7 +237,10 @@ def transitions_cmd(
     time_col: TimeCol = None,
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
-    """Directly-follows graph: count, unique paths, probability, median time per edge."""
+    """Directly-follows graph: count, unique paths, probability, median time per edge.
+
+    Example: journeylens analyze transitions events.csv --markers --format json
+    """
     lf = load_events(
         events,
         workspace=workspace,
@@ -277,7 +283,10 @@ def step_matrix_cmd(
     time_col: TimeCol = None,
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
-    """Step matrix: share of paths with each event at steps 1 … K (columns sum to 1)."""
+    """Step matrix: share of paths with each event at steps 1 … K (columns sum to 1).
+
+    Example: journeylens analyze step-matrix events.csv --max-steps 8
+    """
     lf = load_events(
         events,
         workspace=workspace,
@@ -308,7 +317,10 @@ def sessions_cmd(
     time_col: TimeCol = None,
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
-    """Sessions: a new one starts after a gap strictly longer than --timeout."""
+    """Sessions: a new one starts after a gap strictly longer than --timeout.
+
+    Example: journeylens analyze sessions events.csv --timeout 30m
+    """
     lf = load_events(
         events,
         workspace=workspace,
@@ -346,7 +358,10 @@ def paths_cmd(
     time_col: TimeCol = None,
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
-    """Top paths (variants): the most common event sequences."""
+    """Top paths (variants): the most common event sequences.
+
+    Example: journeylens analyze paths events.csv --top 20
+    """
     lf = load_events(
         events,
         workspace=workspace,
@@ -384,7 +399,10 @@ def flows_cmd(
     time_col: TimeCol = None,
     engine: EngineOpt = EngineChoice.DUCKDB,
 ) -> None:
-    """Flows between stages or steps of a map (Sankey data: source, target, value)."""
+    """Flows between stages or steps of a map (Sankey data: source, target, value).
+
+    Example: journeylens analyze flows events.csv --map shop.journey.yaml --level stage
+    """
     if map_file is None:
         fail("--map MAP is required: flows are between the map's stages or steps")
     if level not in ("stage", "step"):

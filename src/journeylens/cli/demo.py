@@ -162,8 +162,8 @@ def _summary(
     out.print(f"The live map alone: {(directory / 'map.svg').resolve().as_uri()}")
     out.print(
         f"Explore further: journeylens analyze map {directory}/maps/{TEMPLATE}.journey.yaml "
-        f"--workspace {directory}   (and, once the web app lands: journeylens serve "
-        f"--workspace {directory})"
+        f"--workspace {directory}\n"
+        f"In the browser: journeylens serve --workspace {directory}"
     )
 
 
