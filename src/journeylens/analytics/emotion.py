@@ -33,6 +33,7 @@ import pyarrow as pa
 from journeylens.analytics._common import AnalyticsError, collect_rows, table
 from journeylens.analytics.conformance import MapOrder
 from journeylens.analytics.survey import LOC_STAGE, LOC_STEP, LOC_TOUCHPOINT, locate_answers
+from journeylens.engine.frames import with_value_scores
 from journeylens.model import JourneyMap
 
 EmotionLevel = Literal["stage", "step", "touchpoint"]
@@ -80,6 +81,22 @@ def vader_compound(texts: Iterable[str]) -> list[float]:
     """
     analyzer = _analyzer()
     return [float(analyzer.polarity_scores(t)["compound"]) for t in texts]
+
+
+def with_sentiment(lf: nw.LazyFrame[Any], *, column: str = "text") -> nw.LazyFrame[Any]:
+    """The events with a ``sentiment`` column: the VADER compound (−1 … 1) of their text.
+
+    Each distinct text is scored once (texts repeat a lot), and :func:`measured_emotion`
+    then reads the column in the engine instead of scoring row by row. Rows without text
+    get null.
+
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"text": ["Great, friendly and fast!", None]}))
+    >>> out = nw.to_native(with_sentiment(lf).collect()).get_column("sentiment").to_list()
+    >>> out[0] > 0.5, out[1] is None
+    (True, True)
+    """
+    return with_value_scores(lf, vader_compound, column=column, out=SENTIMENT)
 
 
 @dataclass(frozen=True)

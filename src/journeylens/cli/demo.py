@@ -24,7 +24,6 @@ import typer
 from journeylens.cli._output import console, fail
 
 if TYPE_CHECKING:
-    import duckdb
     from rich.console import Console
 
     from journeylens.analytics.livemap import LiveMap
@@ -85,31 +84,6 @@ def _prepare(directory: Path, force: bool) -> None:
             p.id + PERSONA_SUFFIX for p in get_template_personas(TEMPLATE)
         ]:
             (maps / name).unlink(missing_ok=True)
-
-
-def _with_sentiment(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyRelation:
-    """The events with a ``sentiment`` column: VADER compound of each distinct text.
-
-    Comments, tickets and posts repeat a lot; scoring each distinct text once (instead of
-    every row at every level of the LiveMap) is what keeps the analysis fast. The measured
-    emotion reads a ``sentiment`` column when there is one (analytics.emotion).
-    """
-    import pyarrow as pa
-
-    from journeylens.analytics.emotion import vader_compound
-
-    texts = [
-        str(r[0])
-        for r in con.execute(
-            "SELECT DISTINCT text FROM events WHERE text IS NOT NULL AND text <> ''"
-        ).fetchall()
-    ]
-    scores = pa.table({"text": texts, "sentiment": vader_compound(texts)})
-    con.register("_jl_text_sentiment", scores)
-    return con.sql(
-        "SELECT e.*, s.sentiment FROM events AS e LEFT JOIN _jl_text_sentiment AS s "
-        "ON e.text = s.text"
-    )
 
 
 def _summary(
@@ -192,9 +166,10 @@ def demo_command(
     Example: journeylens demo --customers 20000
     """
     from journeylens.analytics.binding import bind
+    from journeylens.analytics.emotion import with_sentiment
     from journeylens.analytics.livemap import compute_livemap
     from journeylens.cli.ingest import manifest_specs
-    from journeylens.engine.frames import cache
+    from journeylens.engine.frames import cache, to_lazy
     from journeylens.engine.store import StoreError
     from journeylens.engine.workspace import Workspace, WorkspaceError
     from journeylens.events.runner import IngestError, ingest
@@ -258,7 +233,7 @@ def demo_command(
                     stitched = stitch(con, max_users_per_identity=ws.max_users_per_identity)
                     con.execute("COMMIT")
                 with phases.phase("analyse", "live map, planted effects") as show:
-                    events = _with_sentiment(con)
+                    events = with_sentiment(to_lazy(con.table("events")))
                     show("live map")
                     livemap = compute_livemap(events, journey)
                     show("binding the map once for the other analytics")

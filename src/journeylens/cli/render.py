@@ -93,8 +93,9 @@ def _live(
 ) -> tuple[MapFigures, ReportData | None]:
     """Measure ``journey`` on the workspace's events: the figures, and the report's data."""
     from journeylens.analytics.binding import Population, bind
+    from journeylens.analytics.emotion import with_sentiment
     from journeylens.analytics.livemap import compute_livemap
-    from journeylens.engine.frames import cache
+    from journeylens.engine.frames import cache, to_lazy
     from journeylens.engine.workspace import Workspace, WorkspaceError
     from journeylens.insights.report_data import build_report_data
     from journeylens.render.figures import figures_from_livemap
@@ -104,7 +105,8 @@ def _live(
         con = ws.store.connect(read_only=True)
     except (WorkspaceError, Exception) as exc:  # the store raises its own error types
         fail(f"--workspace {workspace}: {exc}")
-    events = ws.store.events(con)
+    # Texts repeat a lot: score each distinct one once, not every row at every level.
+    events = with_sentiment(to_lazy(ws.store.events(con)))
     population = Population.for_persona(persona) if persona is not None else None
     customers = (
         con.table("customers") if population is not None and population.needs_customers else None

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -432,6 +432,75 @@ def cache(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     from pyspark import StorageLevel
 
     return _lazy(native.persist(StorageLevel.MEMORY_AND_DISK))
+
+
+def with_value_scores(
+    lf: nw.LazyFrame[Any],
+    scorer: Callable[[list[str]], Sequence[float]],
+    *,
+    column: str,
+    out: str,
+) -> nw.LazyFrame[Any]:
+    """Add ``out``: ``scorer``'s score of each row's ``column`` value, scoring each value once.
+
+    Free texts (survey comments, ticket bodies, posts) repeat a lot, and scoring runs in
+    Python; so only the distinct values leave the engine, and their scores are joined back
+    on the frame's own engine (a DuckDB relation joins on its own connection, Polars in
+    memory, Spark on its session). Rows whose value is null get a null score.
+
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"text": ["ok", None, "ok", "bad"]}))
+    >>> scored = with_value_scores(lf, lambda v: [len(t) for t in v], column="text", out="n")
+    >>> nw.to_native(scored.collect()).get_column("n").to_list()
+    [2.0, None, 2.0, 3.0]
+    """
+    values = (
+        lf.select(column)
+        .filter(~nw.col(column).is_null())
+        .unique()
+        .collect()
+        .get_column(column)
+        .to_list()
+    )
+    values = sorted(str(v) for v in values)  # sorted: the same input gives the same work
+    scores = [float(x) for x in scorer(values)]
+    if len(scores) != len(values):
+        raise ValueError(f"scorer returned {len(scores)} scores for {len(values)} values")
+    engine = engine_of(lf)
+    native = nw.to_native(lf)
+    # The join key column is renamed so it cannot clash with the frame's own columns.
+    key = "_jl_score_key"
+    if engine == "duckdb":
+        import pyarrow as pa
+
+        # Read by DuckDB by name (replacement scan) in the query below.
+        _jl_scores = pa.table(
+            {key: pa.array(values, pa.string()), out: pa.array(scores, pa.float64())}
+        )
+        # Identifiers come from the caller's code (column names), never from data; the
+        # values travel as an Arrow table, not as SQL text.
+        col, res = (name.replace('"', '""') for name in (column, out))
+        sql = (
+            f'SELECT e.*, s."{res}" FROM _jl_src AS e LEFT JOIN _jl_scores AS s '
+            f'ON CAST(e."{col}" AS VARCHAR) = s.{key}'
+        )
+        return _lazy(native.query("_jl_src", sql))
+    if engine == "polars":
+        import polars as pl
+
+        table = pl.LazyFrame({key: values, out: scores}, schema={key: pl.String, out: pl.Float64})
+        joined = native.with_columns(pl.col(column).cast(pl.String).alias(key)).join(
+            table, on=key, how="left"
+        )
+        return _lazy(joined.drop(key))
+    from pyspark.sql import functions as sf
+
+    spark = native.sparkSession
+    table = spark.createDataFrame(
+        list(zip(values, scores, strict=True)), f"{key} string, {out} double"
+    )
+    joined = native.withColumn(key, sf.col(column).cast("string")).join(table, on=key, how="left")
+    return _lazy(joined.drop(key))
 
 
 # -- time arithmetic ------------------------------------------------------------------------
