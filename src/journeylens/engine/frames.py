@@ -446,13 +446,14 @@ def with_value_scores(
     Free texts (survey comments, ticket bodies, posts) repeat a lot, and scoring runs in
     Python; so only the distinct values leave the engine, and their scores are joined back
     on the frame's own engine (a DuckDB relation joins on its own connection, Polars in
-    memory, Spark on its session). Rows whose value is null get a null score.
+    memory, Spark on its session). Rows whose value is null get a null score. Row order is
+    not kept (as after any join); analytics order rows by (unit, occurred_at, seq).
 
     >>> import polars as pl
-    >>> lf = nw.from_native(pl.LazyFrame({"text": ["ok", None, "ok", "bad"]}))
+    >>> lf = nw.from_native(pl.LazyFrame({"id": [1, 2, 3, 4], "text": ["ok", None, "ok", "bad"]}))
     >>> scored = with_value_scores(lf, lambda v: [len(t) for t in v], column="text", out="n")
-    >>> nw.to_native(scored.collect()).get_column("n").to_list()
-    [2.0, None, 2.0, 3.0]
+    >>> sorted(scored.select("id", "n").collect().rows(), key=lambda r: r[0])
+    [(1, 2.0), (2, None), (3, 2.0), (4, 3.0)]
     """
     values = (
         lf.select(column)
