@@ -15,9 +15,15 @@ At each location (a step or a touchpoint) the units that were there split into t
   ces     5–7         1–3        easy vs hard (4 neither)
   ======  ==========  =========  ==========================================
 
-  A unit with at least one bad answer there had a bad experience (one bad moment is
-  remembered); else with at least one good answer a good one; units with only neutral
-  answers are left out.
+  Only answers given within ``survey_horizon`` (default 7 days) of the unit's first event
+  at that location count: the signal is the experience of the unit's first visit there, as
+  for ``pain``. A later answer exists only for a unit still active then, so counting it
+  would credit the location with the unit's survival (a retained customer answering a
+  support survey months later has, by definition, not churned); ``survey_horizon=None``
+  counts every answer. The first event is the earliest bound event at the location or
+  answer placed there. A unit with at least one bad answer there had a bad experience (one
+  bad moment is remembered); else with at least one good answer a good one; units with
+  only neutral answers are left out.
 - ``pain``: the presence of a pain event (default ``error``, ``ticket_opened``; any
   ``event_name`` you list) at or after the unit's first event at that location and within
   ``pain_horizon`` (default 7 days) of it: bad with one, good without.
@@ -52,6 +58,7 @@ Level = Literal["step", "touchpoint"]
 Signal = Literal["survey", "pain"]
 DEFAULT_PAIN_EVENTS: tuple[str, ...] = ("error", "ticket_opened")
 DEFAULT_PAIN_HORIZON = timedelta(days=7)
+DEFAULT_SURVEY_HORIZON = timedelta(days=7)
 
 #: (good at or above, bad at or below) per score type.
 THRESHOLDS: dict[str, tuple[float, float]] = {"nps": (9, 6), "csat": (4, 2), "ces": (5, 3)}
@@ -113,11 +120,31 @@ class MomentsOfTruth:
 
 
 def _survey_experience(
-    bound: nw.LazyFrame[Any], level: Level, journey_map: JourneyMap | None
+    bound: nw.LazyFrame[Any],
+    level: Level,
+    journey_map: JourneyMap | None,
+    horizon: timedelta | None = DEFAULT_SURVEY_HORIZON,
 ) -> nw.LazyFrame[Any]:
-    """Per (unit, location): ``_bad`` 1/0 from the unit's answers there (neutral-only dropped)."""
+    """Per (unit, location): ``_bad`` 1/0 from the unit's answers there within ``horizon`` of
+    its first event there (neutral-only dropped)."""
     answers = locate_answers(survey_answers(bound), journey_map)
     loc = LOC_STEP if level == "step" else LOC_TOUCHPOINT
+    if horizon is not None:
+        bound_loc = "step_id" if level == "step" else "touchpoint_id"
+        answers = with_epoch_us(answers.filter(~nw.col(loc).is_null()))
+        placed = answers.select(UNIT_ID, nw.col(loc).alias("_loc"), TIME_US)
+        if bound_loc in bound.collect_schema().names():
+            visits = with_epoch_us(bound.filter(~nw.col(bound_loc).is_null())).select(
+                UNIT_ID, nw.col(bound_loc).cast(nw.String).alias("_loc"), TIME_US
+            )
+            placed = nw.concat([visits, placed], how="vertical")
+        firsts = placed.group_by(UNIT_ID, "_loc").agg(nw.col(TIME_US).min().alias("_t0"))
+        horizon_us = int(horizon / timedelta(microseconds=1))
+        answers = (
+            answers.join(firsts, left_on=[UNIT_ID, loc], right_on=[UNIT_ID, "_loc"], how="inner")
+            .filter(nw.col(TIME_US) <= nw.col("_t0") + horizon_us)
+            .drop("_t0")
+        )
     s, t = nw.col("score"), nw.col("score_type")
     good = nw.lit(False)
     bad = nw.lit(False)
@@ -180,6 +207,7 @@ def moments_of_truth(
     journey_map: JourneyMap | None = None,
     pain_events: Sequence[str] = DEFAULT_PAIN_EVENTS,
     pain_horizon: timedelta = DEFAULT_PAIN_HORIZON,
+    survey_horizon: timedelta | None = DEFAULT_SURVEY_HORIZON,
     min_support: int = MIN_SUPPORT,
     alpha: float = ALPHA,
 ) -> MomentsOfTruth:
@@ -223,7 +251,7 @@ def moments_of_truth(
         if sig == "survey" and "score" not in names:
             continue
         exp = (
-            _survey_experience(bound, level, journey_map)
+            _survey_experience(bound, level, journey_map, survey_horizon)
             if sig == "survey"
             else _pain_experience(bound, level, pain_events, pain_horizon)
         )

@@ -710,7 +710,14 @@ class ChunkWriter:
             exp == PAINFUL,
             "complaint",
             np.where(src == "sales", "billing", np.where(src == "app", "technical", "question")),
-        )
+        ).astype(object)
+        # A touchpoint whose rule names the category (``properties.category eq pre_sales``)
+        # gets it: else its tickets would be bound to another touchpoint of the same channel.
+        for (k, tpi), sel in self._groups(r["kind"][idx], r["tp"][idx]):
+            cats = dict(self.plan.emitters[tpi].props).get("category") if k == K_TOUCH else None
+            if cats is not None and cats.candidates:
+                allowed = [str(c) for c in cats.candidates]
+                category[sel] = np.where(np.isin(category[sel], allowed), category[sel], allowed[0])
         subj = [
             cq(TICKET_SUBJECTS[x][j % len(TICKET_SUBJECTS[x])].format(tp=name))
             for name in self.tp_names
