@@ -16,36 +16,24 @@ The commands hold no analytics logic: each calls one function of
 from __future__ import annotations
 
 import importlib
-import io
-import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import narwhals as nw
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import typer
-from rich.table import Table
 
-from journeylens.analytics import (
-    AnalyticsError,
-    bind,
-    flows,
-    funnel,
-    sessionize,
-    sessions,
-    step_matrix,
-    top_paths,
-    transitions,
+from journeylens.cli._options import (
+    EventsArg,
+    EventSource,
+    Format,
+    FormatOpt,
+    UnitChoice,
+    UnitOpt,
+    emit,
+    event_source_options,
+    for_unit,
+    load_journey_map,
 )
-from journeylens.engine.frames import SESSION, ColumnRoles, FrameError, to_lazy
-from journeylens.engine.store import StoreError
-from journeylens.engine.workspace import Workspace, WorkspaceError
-from journeylens.formats.io import DocumentError, load_map
-from journeylens.model import JourneyMap
-
-from ._output import EXIT_INVALID, console, fail
+from journeylens.cli._output import fail
 
 analyze_app = typer.Typer(
     name="analyze",
@@ -58,128 +46,11 @@ analyze_app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    """How a result is printed."""
-
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
-
-class UnitChoice(StrEnum):
-    """The unit of a path."""
-
-    CUSTOMER = "customer"
-    SESSION = "session"
-
-
-class EngineChoice(StrEnum):
-    """The engine that runs the analysis."""
-
-    DUCKDB = "duckdb"
-    POLARS = "polars"
-    SPARK = "spark"
-
-
-EventsArg = Annotated[
-    Path | None,
-    typer.Argument(
-        help="A CSV / Parquet / JSON-lines file of events (default: the workspace's event store).",
-        show_default=False,
-    ),
-]
-WorkspaceOpt = Annotated[
-    Path | None,
-    typer.Option("--workspace", "-w", help="Workspace folder (default: the nearest one)."),
-]
-CustomerCol = Annotated[
-    str | None,
-    typer.Option("--customer-col", help="Customer column (default customer_id or user_id)."),
-]
-SessionCol = Annotated[
-    str | None, typer.Option("--session-col", help="Session column (default session_id).")
-]
-EventCol = Annotated[
-    str | None, typer.Option("--event-col", help="Event name column (default event_name or event).")
-]
-TimeCol = Annotated[
-    str | None, typer.Option("--time-col", help="Time column (default occurred_at or timestamp).")
-]
-UnitOpt = Annotated[
-    UnitChoice, typer.Option("--unit", help="A path is one customer or one session.")
-]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
-EngineOpt = Annotated[EngineChoice, typer.Option("--engine", help="duckdb, polars or spark.")]
-
-
-def load_events(
-    events: Path | None,
-    *,
-    workspace: Path | None = None,
-    customer_col: str | None = None,
-    session_col: str | None = None,
-    event_col: str | None = None,
-    time_col: str | None = None,
-    engine: EngineChoice = EngineChoice.DUCKDB,
-) -> nw.LazyFrame[Any]:
-    """The events a command analyses (a file, else the workspace store); usage errors exit 2."""
-    roles = ColumnRoles(customer_col, session_col, event_col, time_col)
-    try:
-        if events is not None:
-            return to_lazy(events, engine=engine.value, columns=roles)
-        ws = Workspace.find(explicit=workspace)
-        return to_lazy(ws, columns=roles)
-    except (FrameError, WorkspaceError, StoreError) as exc:
-        fail(str(exc))
-
-
-def for_unit(lf: nw.LazyFrame[Any], unit: UnitChoice) -> nw.LazyFrame[Any]:
-    """Events ready for ``unit``: with no session column, sessions are computed (30 min)."""
-    if unit is UnitChoice.SESSION and SESSION not in lf.collect_schema().names():
-        return sessionize(lf)
-    return lf
-
-
-def load_journey_map(path: Path) -> JourneyMap:
-    """A map file; validation problems are printed one per line and exit 1."""
-    try:
-        return load_map(path)
-    except DocumentError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except OSError as exc:
-        fail(f"{path}: {exc}")
-
-
-def emit(data: dict[str, Any], frame: pa.Table, fmt: Format, title: str = "") -> None:
-    """Print a result: JSON of ``data``, CSV of ``frame``, or ``frame`` as a Rich table."""
-    if fmt is Format.JSON:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    if fmt is Format.CSV:
-        buf = io.BytesIO()
-        pacsv.write_csv(frame, buf)
-        typer.echo(buf.getvalue().decode("utf-8"), nl=False)
-        return
-    table = Table(title=title or None)
-    for name in frame.column_names:
-        table.add_column(
-            name, justify="left" if pa.types.is_string(frame.schema.field(name).type) else "right"
-        )
-    for row in frame.to_pylist():
-        table.add_row(*[_cell(v) for v in row.values()])
-    console().print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call an analytics function; its input errors end the command (exit 2) with the message."""
+    from journeylens.analytics import AnalyticsError
+    from journeylens.engine.frames import FrameError
+
     try:
         return fn(*args, **kwargs)
     except (AnalyticsError, FrameError, ValueError) as exc:
@@ -187,6 +58,7 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 @analyze_app.command("funnel")
+@event_source_options()
 def funnel_cmd(
     events: EventsArg = None,
     steps: Annotated[
@@ -197,59 +69,40 @@ def funnel_cmd(
     ] = None,
     unit: UnitOpt = UnitChoice.CUSTOMER,
     fmt: FormatOpt = Format.TABLE,
-    workspace: WorkspaceOpt = None,
-    customer_col: CustomerCol = None,
-    session_col: SessionCol = None,
-    event_col: EventCol = None,
-    time_col: TimeCol = None,
-    engine: EngineOpt = EngineChoice.DUCKDB,
+    *,
+    source: EventSource,
 ) -> None:
     """Ordered funnel: units reaching each step, the three named rates, time to convert.
 
     Example: journeylens analyze funnel events.csv --steps page_view,add_to_cart,purchase --window 7d
     """
+    from journeylens.analytics import funnel
+
     names = [s.strip() for s in steps.split(",") if s.strip()]
     if not names:
         fail("--steps needs at least one step, e.g. --steps view,cart,purchase")
-    lf = load_events(
-        events,
-        workspace=workspace,
-        customer_col=customer_col,
-        session_col=session_col,
-        event_col=event_col,
-        time_col=time_col,
-        engine=engine,
-    )
+    lf = source.load(events)
     result = _run(funnel, for_unit(lf, unit), names, unit=unit.value, window=window)
     emit(result.to_dict(), result.to_frame(), fmt, f"Funnel ({result.total_units} {unit.value}s)")
 
 
 @analyze_app.command("transitions")
+@event_source_options()
 def transitions_cmd(
     events: EventsArg = None,
     markers: Annotated[bool, typer.Option("--markers", help="Add path_start / path_end.")] = False,
     unit: UnitOpt = UnitChoice.CUSTOMER,
     fmt: FormatOpt = Format.TABLE,
-    workspace: WorkspaceOpt = None,
-    customer_col: CustomerCol = None,
-    session_col: SessionCol = None,
-    event_col: EventCol = None,
-    time_col: TimeCol = None,
-    engine: EngineOpt = EngineChoice.DUCKDB,
+    *,
+    source: EventSource,
 ) -> None:
     """Directly-follows graph: count, unique paths, probability, median time per edge.
 
     Example: journeylens analyze transitions events.csv --markers --format json
     """
-    lf = load_events(
-        events,
-        workspace=workspace,
-        customer_col=customer_col,
-        session_col=session_col,
-        event_col=event_col,
-        time_col=time_col,
-        engine=engine,
-    )
+    from journeylens.analytics import transitions
+
+    lf = source.load(events)
     result = _run(transitions, for_unit(lf, unit), unit=unit.value, markers=markers)
     data = {
         "unit": result.unit,
@@ -269,6 +122,7 @@ def transitions_cmd(
 
 
 @analyze_app.command("step-matrix")
+@event_source_options()
 def step_matrix_cmd(
     events: EventsArg = None,
     max_steps: Annotated[
@@ -276,31 +130,22 @@ def step_matrix_cmd(
     ] = 10,
     unit: UnitOpt = UnitChoice.CUSTOMER,
     fmt: FormatOpt = Format.TABLE,
-    workspace: WorkspaceOpt = None,
-    customer_col: CustomerCol = None,
-    session_col: SessionCol = None,
-    event_col: EventCol = None,
-    time_col: TimeCol = None,
-    engine: EngineOpt = EngineChoice.DUCKDB,
+    *,
+    source: EventSource,
 ) -> None:
     """Step matrix: share of paths with each event at steps 1 … K (columns sum to 1).
 
     Example: journeylens analyze step-matrix events.csv --max-steps 8
     """
-    lf = load_events(
-        events,
-        workspace=workspace,
-        customer_col=customer_col,
-        session_col=session_col,
-        event_col=event_col,
-        time_col=time_col,
-        engine=engine,
-    )
+    from journeylens.analytics import step_matrix
+
+    lf = source.load(events)
     result = _run(step_matrix, for_unit(lf, unit), unit=unit.value, max_steps=max_steps)
     emit(result.to_dict(), result.to_frame(), fmt, f"Step matrix ({result.paths} paths)")
 
 
 @analyze_app.command("sessions")
+@event_source_options()
 def sessions_cmd(
     events: EventsArg = None,
     timeout: Annotated[
@@ -310,26 +155,16 @@ def sessions_cmd(
         bool, typer.Option("--keep-source", help="Keep session ids the source supplies.")
     ] = False,
     fmt: FormatOpt = Format.TABLE,
-    workspace: WorkspaceOpt = None,
-    customer_col: CustomerCol = None,
-    session_col: SessionCol = None,
-    event_col: EventCol = None,
-    time_col: TimeCol = None,
-    engine: EngineOpt = EngineChoice.DUCKDB,
+    *,
+    source: EventSource,
 ) -> None:
     """Sessions: a new one starts after a gap strictly longer than --timeout.
 
     Example: journeylens analyze sessions events.csv --timeout 30m
     """
-    lf = load_events(
-        events,
-        workspace=workspace,
-        customer_col=customer_col,
-        session_col=session_col,
-        event_col=event_col,
-        time_col=time_col,
-        engine=engine,
-    )
+    from journeylens.analytics import sessions
+
+    lf = source.load(events)
     result = _run(sessions, lf, timeout=timeout, keep_source=keep_source)
     emit(
         result.to_dict(),
@@ -340,6 +175,7 @@ def sessions_cmd(
 
 
 @analyze_app.command("paths")
+@event_source_options()
 def paths_cmd(
     events: EventsArg = None,
     top: Annotated[int, typer.Option("--top", min=1, help="How many variants.")] = 20,
@@ -351,26 +187,16 @@ def paths_cmd(
     ] = False,
     unit: UnitOpt = UnitChoice.CUSTOMER,
     fmt: FormatOpt = Format.TABLE,
-    workspace: WorkspaceOpt = None,
-    customer_col: CustomerCol = None,
-    session_col: SessionCol = None,
-    event_col: EventCol = None,
-    time_col: TimeCol = None,
-    engine: EngineOpt = EngineChoice.DUCKDB,
+    *,
+    source: EventSource,
 ) -> None:
     """Top paths (variants): the most common event sequences.
 
     Example: journeylens analyze paths events.csv --top 20
     """
-    lf = load_events(
-        events,
-        workspace=workspace,
-        customer_col=customer_col,
-        session_col=session_col,
-        event_col=event_col,
-        time_col=time_col,
-        engine=engine,
-    )
+    from journeylens.analytics import top_paths
+
+    lf = source.load(events)
     result = _run(
         top_paths,
         for_unit(lf, unit),
@@ -383,6 +209,7 @@ def paths_cmd(
 
 
 @analyze_app.command("flows")
+@event_source_options()
 def flows_cmd(
     events: EventsArg = None,
     map_file: Annotated[
@@ -392,31 +219,21 @@ def flows_cmd(
     markers: Annotated[bool, typer.Option("--markers", help="Add path_start / path_end.")] = False,
     unit: UnitOpt = UnitChoice.CUSTOMER,
     fmt: FormatOpt = Format.TABLE,
-    workspace: WorkspaceOpt = None,
-    customer_col: CustomerCol = None,
-    session_col: SessionCol = None,
-    event_col: EventCol = None,
-    time_col: TimeCol = None,
-    engine: EngineOpt = EngineChoice.DUCKDB,
+    *,
+    source: EventSource,
 ) -> None:
     """Flows between stages or steps of a map (Sankey data: source, target, value).
 
     Example: journeylens analyze flows events.csv --map shop.journey.yaml --level stage
     """
+    from journeylens.analytics import bind, flows
+
     if map_file is None:
         fail("--map MAP is required: flows are between the map's stages or steps")
     if level not in ("stage", "step"):
         fail(f"--level must be stage or step, got {level!r}")
     jm = load_journey_map(map_file)
-    lf = load_events(
-        events,
-        workspace=workspace,
-        customer_col=customer_col,
-        session_col=session_col,
-        event_col=event_col,
-        time_col=time_col,
-        engine=engine,
-    )
+    lf = source.load(events)
     bound = _run(bind, for_unit(lf, unit), jm, unit=unit.value)
     result = _run(flows, bound, level=level, unit=unit.value, markers=markers)
     emit(result.to_dict(), result.to_frame(), fmt, f"Flows between {level}s")

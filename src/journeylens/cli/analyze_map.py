@@ -12,30 +12,29 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
 import typer
 
-from journeylens.cli._output import EXIT_INVALID, fail
-from journeylens.cli.analyze import (
-    CustomerCol,
-    EngineChoice,
-    EngineOpt,
-    EventCol,
+from journeylens.cli._options import (
+    ENGINE_FIRST,
     EventsArg,
+    EventSource,
     Format,
     FormatOpt,
-    SessionCol,
-    TimeCol,
     UnitChoice,
     UnitOpt,
-    WorkspaceOpt,
+    cell,
     emit,
-    load_events,
+    event_source_options,
     load_journey_map,
 )
-from journeylens.model import JourneyMap
+from journeylens.cli._output import EXIT_INVALID, fail
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from journeylens.model import JourneyMap
 
 
 class SurveyByChoice(StrEnum):
@@ -58,6 +57,7 @@ class LevelChoice(StrEnum):
     TOUCHPOINT = "touchpoint"
 
 
+OutcomeOpt = Annotated[str, typer.Option("--outcome", help="Outcome id of the map (e.g. churned).")]
 MapOpt = Annotated[Path | None, typer.Option("--map", help="The journey map (*.journey.yaml).")]
 
 
@@ -88,14 +88,6 @@ def _check_outcome(jm: JourneyMap, outcome: str) -> None:
         fail(f"map '{jm.id}' has no outcome '{outcome}'; its outcomes are: {known}")
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def _show(result: Any, fmt: Format, title: str, table_columns: list[str] | None = None) -> None:
     """Print a result: JSON of ``to_dict()``, CSV of ``to_frame()``, and as a table the
     ``table_columns`` of it (all when None) so it fits a terminal."""
@@ -123,6 +115,8 @@ def _with_n(value: float | None, n: int, digits: int = 0) -> str:
 def _livemap_table(lm: Any) -> pa.Table:
     """The LiveMap as a compact table for people: one row per stage / step / touchpoint,
     indented by level, survey figures and measured emotion as "value (N)"."""
+    import pyarrow as pa
+
     rows: list[dict[str, str]] = []
 
     def add(indent: str, loc_id: str, f: Any) -> None:
@@ -133,7 +127,7 @@ def _livemap_table(lm: Any) -> pa.Table:
             {
                 "where": indent + loc_id,
                 "reached": str(f.reached),
-                "conversion": _cell(f.conversion),
+                "conversion": cell(f.conversion),
                 "median time": _duration(f.median_time_s),
                 "NPS (N)": survey(f.nps, 0),
                 "CSAT % (N)": survey(f.csat, 0),
@@ -187,10 +181,9 @@ def register(analyze_app: typer.Typer) -> None:
     """Add ``compare``, ``moments``, ``survey``, ``conformance``, ``map`` and ``channels``."""
 
     @analyze_app.command("compare")
+    @event_source_options(ENGINE_FIRST)
     def compare(
-        outcome: Annotated[
-            str, typer.Option("--outcome", help="Outcome id of the map (e.g. churned).")
-        ],
+        outcome: OutcomeOpt,
         events: EventsArg = None,
         map_path: MapOpt = None,
         features: Annotated[
@@ -201,12 +194,8 @@ def register(analyze_app: typer.Typer) -> None:
         ] = 25,
         fmt: FormatOpt = Format.TABLE,
         unit: UnitOpt = UnitChoice.CUSTOMER,
-        engine: EngineOpt = EngineChoice.DUCKDB,
-        customer_col: CustomerCol = None,
-        session_col: SessionCol = None,
-        event_col: EventCol = None,
-        time_col: TimeCol = None,
-        workspace: WorkspaceOpt = None,
+        *,
+        source: EventSource,
     ) -> None:
         """Which touchpoints, steps, events and channels go with an outcome (OR, lift, q).
 
@@ -215,17 +204,9 @@ def register(analyze_app: typer.Typer) -> None:
         from journeylens.analytics.binding import bind, evaluate_outcomes
         from journeylens.analytics.outcomes import compare_outcome
 
-        jm = _map_for_outcome(map_path, outcome, workspace)
+        jm = _map_for_outcome(map_path, outcome, source.workspace)
         _check_outcome(jm, outcome)
-        lf = load_events(
-            events,
-            workspace=workspace,
-            customer_col=customer_col,
-            session_col=session_col,
-            event_col=event_col,
-            time_col=time_col,
-            engine=engine,
-        )
+        lf = source.load(events)
         bound = _run(bind, lf, jm, unit=unit.value)
         outs = _run(evaluate_outcomes, lf, jm, unit=unit.value)
         kinds = [k.strip() for k in features.split(",") if k.strip()]
@@ -241,10 +222,9 @@ def register(analyze_app: typer.Typer) -> None:
         )
 
     @analyze_app.command("moments")
+    @event_source_options(ENGINE_FIRST)
     def moments(
-        outcome: Annotated[
-            str, typer.Option("--outcome", help="Outcome id of the map (e.g. churned).")
-        ],
+        outcome: OutcomeOpt,
         events: EventsArg = None,
         map_path: MapOpt = None,
         level: Annotated[
@@ -258,12 +238,8 @@ def register(analyze_app: typer.Typer) -> None:
         ] = 25,
         fmt: FormatOpt = Format.TABLE,
         unit: UnitOpt = UnitChoice.CUSTOMER,
-        engine: EngineOpt = EngineChoice.DUCKDB,
-        customer_col: CustomerCol = None,
-        session_col: SessionCol = None,
-        event_col: EventCol = None,
-        time_col: TimeCol = None,
-        workspace: WorkspaceOpt = None,
+        *,
+        source: EventSource,
     ) -> None:
         """Moments of truth: where a good vs bad experience moves the outcome most.
 
@@ -273,17 +249,9 @@ def register(analyze_app: typer.Typer) -> None:
         from journeylens.analytics.moments import moments_of_truth
         from journeylens.engine.frames import cache
 
-        jm = _map_for_outcome(map_path, outcome, workspace)
+        jm = _map_for_outcome(map_path, outcome, source.workspace)
         _check_outcome(jm, outcome)
-        lf = load_events(
-            events,
-            workspace=workspace,
-            customer_col=customer_col,
-            session_col=session_col,
-            event_col=event_col,
-            time_col=time_col,
-            engine=engine,
-        )
+        lf = source.load(events)
         bound = cache(_run(bind, lf, jm, unit=unit.value))
         outs = _run(evaluate_outcomes, lf, jm, unit=unit.value)
         result = _run(
@@ -305,6 +273,7 @@ def register(analyze_app: typer.Typer) -> None:
         )
 
     @analyze_app.command("survey")
+    @event_source_options(ENGINE_FIRST)
     def survey(
         events: EventsArg = None,
         by: Annotated[
@@ -316,12 +285,8 @@ def register(analyze_app: typer.Typer) -> None:
         ] = 10,
         fmt: FormatOpt = Format.TABLE,
         unit: UnitOpt = UnitChoice.CUSTOMER,
-        engine: EngineOpt = EngineChoice.DUCKDB,
-        customer_col: CustomerCol = None,
-        session_col: SessionCol = None,
-        event_col: EventCol = None,
-        time_col: TimeCol = None,
-        workspace: WorkspaceOpt = None,
+        *,
+        source: EventSource,
     ) -> None:
         """NPS, CSAT and CES with N and 95% CI, by stage, step, touchpoint, persona or period.
 
@@ -330,15 +295,7 @@ def register(analyze_app: typer.Typer) -> None:
         from journeylens.analytics.binding import bind
         from journeylens.analytics.survey import survey_metrics
 
-        lf = load_events(
-            events,
-            workspace=workspace,
-            customer_col=customer_col,
-            session_col=session_col,
-            event_col=event_col,
-            time_col=time_col,
-            engine=engine,
-        )
+        lf = source.load(events)
         jm = load_journey_map(map_path) if map_path is not None else None
         if jm is not None:
             lf = _run(bind, lf, jm, unit=unit.value)
@@ -346,17 +303,14 @@ def register(analyze_app: typer.Typer) -> None:
         _show(result, fmt, f"survey metrics by {by.value}")
 
     @analyze_app.command("conformance")
+    @event_source_options(ENGINE_FIRST)
     def conformance_cmd(
         map_path: Annotated[Path, typer.Option("--map", help="The designed map.")],
         events: EventsArg = None,
         fmt: FormatOpt = Format.TABLE,
         unit: UnitOpt = UnitChoice.CUSTOMER,
-        engine: EngineOpt = EngineChoice.DUCKDB,
-        customer_col: CustomerCol = None,
-        session_col: SessionCol = None,
-        event_col: EventCol = None,
-        time_col: TimeCol = None,
-        workspace: WorkspaceOpt = None,
+        *,
+        source: EventSource,
     ) -> None:
         """Planned vs actual: fitness, skips, backtracks, unbound share, edge diff.
 
@@ -366,23 +320,16 @@ def register(analyze_app: typer.Typer) -> None:
         from journeylens.analytics.conformance import conformance
 
         jm = load_journey_map(map_path)
-        lf = load_events(
-            events,
-            workspace=workspace,
-            customer_col=customer_col,
-            session_col=session_col,
-            event_col=event_col,
-            time_col=time_col,
-            engine=engine,
-        )
+        lf = source.load(events)
         result = _run(conformance, _run(bind, lf, jm, unit=unit.value), jm)
         title = (
-            f"fitness {_cell(result.fitness)} · backtracks {_cell(result.backtrack_share)} · "
-            f"unbound {_cell(result.unbound_share)} of {result.events} events · {result.paths} paths"
+            f"fitness {cell(result.fitness)} · backtracks {cell(result.backtrack_share)} · "
+            f"unbound {cell(result.unbound_share)} of {result.events} events · {result.paths} paths"
         )
         _show(result, fmt, title)
 
     @analyze_app.command("map")
+    @event_source_options(ENGINE_FIRST)
     def map_cmd(
         map_path: Annotated[Path, typer.Argument(help="The journey map (*.journey.yaml).")],
         events: Annotated[
@@ -397,12 +344,8 @@ def register(analyze_app: typer.Typer) -> None:
         ] = None,
         fmt: FormatOpt = Format.TABLE,
         unit: UnitOpt = UnitChoice.CUSTOMER,
-        engine: EngineOpt = EngineChoice.DUCKDB,
-        customer_col: CustomerCol = None,
-        session_col: SessionCol = None,
-        event_col: EventCol = None,
-        time_col: TimeCol = None,
-        workspace: WorkspaceOpt = None,
+        *,
+        source: EventSource,
     ) -> None:
         """The LiveMap: every stage, step and touchpoint with its measured figures.
 
@@ -412,15 +355,7 @@ def register(analyze_app: typer.Typer) -> None:
 
         jm = load_journey_map(map_path)
         window = (_when(since, "--since"), _when(until, "--until"))
-        lf = load_events(
-            events,
-            workspace=workspace,
-            customer_col=customer_col,
-            session_col=session_col,
-            event_col=event_col,
-            time_col=time_col,
-            engine=engine,
-        )
+        lf = source.load(events)
         result = _run(
             compute_livemap,
             lf,
@@ -430,7 +365,7 @@ def register(analyze_app: typer.Typer) -> None:
         )
         title = (
             f"{result.title}: {result.units} units, {result.events} events ({result.population}), "
-            f"fitness {_cell(result.fitness)}, unbound {_cell(result.unbound_share)}"
+            f"fitness {cell(result.fitness)}, unbound {cell(result.unbound_share)}"
         )
         if fmt is Format.TABLE:
             emit({}, _livemap_table(result), fmt, title)
@@ -438,6 +373,7 @@ def register(analyze_app: typer.Typer) -> None:
             _show(result, fmt, title)
 
     @analyze_app.command("channels")
+    @event_source_options(ENGINE_FIRST)
     def channels(
         events: EventsArg = None,
         persona_col: Annotated[
@@ -445,12 +381,8 @@ def register(analyze_app: typer.Typer) -> None:
         ] = "persona",
         fmt: FormatOpt = Format.TABLE,
         unit: UnitOpt = UnitChoice.CUSTOMER,
-        engine: EngineOpt = EngineChoice.DUCKDB,
-        customer_col: CustomerCol = None,
-        session_col: SessionCol = None,
-        event_col: EventCol = None,
-        time_col: TimeCol = None,
-        workspace: WorkspaceOpt = None,
+        *,
+        source: EventSource,
     ) -> None:
         """Channel use per persona: share of events and of units per channel.
 
@@ -459,15 +391,7 @@ def register(analyze_app: typer.Typer) -> None:
         from journeylens.analytics._common import with_unit
         from journeylens.analytics.channels import channel_use
 
-        lf = load_events(
-            events,
-            workspace=workspace,
-            customer_col=customer_col,
-            session_col=session_col,
-            event_col=event_col,
-            time_col=time_col,
-            engine=engine,
-        )
+        lf = source.load(events)
         lf = _run(with_unit, lf, unit.value)
         result = _run(channel_use, lf, persona_col=persona_col)
         _show(result, fmt, "channel use per persona")

@@ -10,37 +10,31 @@ import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from journeylens.cli._output import EXIT_USAGE, OutputFormat, console, echo_json, fail
-from journeylens.engine.store import StoreError, export_events
-from journeylens.engine.workspace import Workspace, WorkspaceError
+
+# Only the format names are needed to build --help; the rest of journeylens.events and
+# the engine (DuckDB) are imported inside the commands so the CLI starts fast.
 from journeylens.events.formats import NAMED_FORMATS
-from journeylens.events.mapping import MappingError, read_mapping
-from journeylens.events.quarantine import (
-    export_quarantine,
-    quarantine_records,
-    quarantine_summary,
-)
-from journeylens.events.runner import (
-    IngestError,
-    IngestProgress,
-    RunResult,
-    SourceSpec,
-    ingest,
-)
-from journeylens.events.stitch import identity_stats, stitch
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from journeylens.engine.workspace import Workspace
+    from journeylens.events.runner import RunResult, SourceSpec
 
 WORKSPACE_HELP = "Workspace folder (default: the nearest folder with journeylens.toml)."
 MANIFEST_SCHEMA = "journeylens/simulation/v1"
+WorkspaceOpt = Annotated[Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)]
+OutputOpt = Annotated[OutputFormat, typer.Option("--output", help="text or json")]
 
 
 def _workspace(explicit: Path | None) -> Workspace:
+    from journeylens.engine.workspace import Workspace, WorkspaceError
+
     try:
         return Workspace.find(explicit=explicit)
     except WorkspaceError as exc:
@@ -48,6 +42,9 @@ def _workspace(explicit: Path | None) -> Workspace:
 
 
 def _connect(ws: Workspace, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    from journeylens.engine.store import StoreError
+    from journeylens.engine.workspace import WorkspaceError
+
     try:
         return ws.store.connect(read_only=read_only)
     except (StoreError, WorkspaceError) as exc:
@@ -56,6 +53,8 @@ def _connect(ws: Workspace, *, read_only: bool = False) -> duckdb.DuckDBPyConnec
 
 def manifest_specs(folder: Path) -> list[SourceSpec]:
     """The sources listed in ``folder/manifest.json`` (a simulator output folder)."""
+    from journeylens.events.runner import IngestError, SourceSpec
+
     path = folder / "manifest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -83,6 +82,8 @@ def manifest_specs(folder: Path) -> list[SourceSpec]:
 
 
 def _print_run(result: RunResult, fmt: OutputFormat) -> None:
+    from rich.table import Table
+
     if fmt is OutputFormat.JSON:
         echo_json(
             {"run_id": result.run_id, "sources": [dataclasses.asdict(s) for s in result.sources]}
@@ -133,6 +134,9 @@ def register(app: typer.Typer) -> None:
 
         Example: journeylens init shop
         """
+        from journeylens.engine.store import StoreError
+        from journeylens.engine.workspace import Workspace, WorkspaceError
+
         try:
             ws = Workspace.init(directory)
         except (WorkspaceError, StoreError) as exc:
@@ -166,17 +170,19 @@ def register(app: typer.Typer) -> None:
                 "--no-stitch", help="Skip identity stitching (run `journeylens stitch` later)."
             ),
         ] = False,
-        workspace: Annotated[
-            Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)
-        ] = None,
-        output: Annotated[
-            OutputFormat, typer.Option("--output", help="text or json")
-        ] = OutputFormat.TEXT,
+        workspace: WorkspaceOpt = None,
+        output: OutputOpt = OutputFormat.TEXT,
     ) -> None:
         """Ingest source files into the event store (atomic; bad rows are quarantined).
 
         Example: journeylens ingest exports/orders/*.csv --format orders --source sales
         """
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from journeylens.events.mapping import MappingError, read_mapping
+        from journeylens.events.runner import IngestError, IngestProgress, SourceSpec, ingest
+        from journeylens.events.stitch import stitch
+
         ws = _workspace(workspace)
         try:
             if (
@@ -244,14 +250,14 @@ def register(app: typer.Typer) -> None:
                 help="Over-merge guard (default from journeylens.toml, else 5).",
             ),
         ] = None,
-        workspace: Annotated[
-            Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)
-        ] = None,
+        workspace: WorkspaceOpt = None,
     ) -> None:
         """Recompute customers from the identity graph of all stored events.
 
         Example: journeylens stitch --max-users-per-identity 3
         """
+        from journeylens.events.stitch import stitch
+
         ws = _workspace(workspace)
         con = _connect(ws)
         try:
@@ -282,17 +288,17 @@ def register(app: typer.Typer) -> None:
         run: str | None = run_opt,
         source: str | None = source_opt,
         reason: str | None = reason_opt,
-        workspace: Annotated[
-            Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)
-        ] = None,
-        output: Annotated[
-            OutputFormat, typer.Option("--output", help="text or json")
-        ] = OutputFormat.TEXT,
+        workspace: WorkspaceOpt = None,
+        output: OutputOpt = OutputFormat.TEXT,
     ) -> None:
         """Count quarantined records per run, source, file and reason.
 
         Example: journeylens quarantine list --run latest
         """
+        from rich.table import Table
+
+        from journeylens.events.quarantine import quarantine_summary
+
         con = _connect(_workspace(workspace), read_only=True)
         try:
             groups = quarantine_summary(con, run=run, source=source, reason=reason)
@@ -317,14 +323,14 @@ def register(app: typer.Typer) -> None:
         source: str | None = source_opt,
         reason: str | None = reason_opt,
         limit: Annotated[int, typer.Option("--limit", help="At most this many records.")] = 50,
-        workspace: Annotated[
-            Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)
-        ] = None,
+        workspace: WorkspaceOpt = None,
     ) -> None:
         """Print quarantined records as `file:line: reason: field=value (expected …)`.
 
         Example: journeylens quarantine show --reason bad_timestamp --limit 10
         """
+        from journeylens.events.quarantine import quarantine_records
+
         con = _connect(_workspace(workspace), read_only=True)
         try:
             records = quarantine_records(con, run=run, source=source, reason=reason, limit=limit)
@@ -343,14 +349,14 @@ def register(app: typer.Typer) -> None:
         run: str | None = run_opt,
         source: str | None = source_opt,
         reason: str | None = reason_opt,
-        workspace: Annotated[
-            Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)
-        ] = None,
+        workspace: WorkspaceOpt = None,
     ) -> None:
         """Export quarantined records to fix them and re-ingest.
 
         Example: journeylens quarantine export --to refused.csv --run latest
         """
+        from journeylens.events.quarantine import export_quarantine
+
         con = _connect(_workspace(workspace), read_only=True)
         try:
             n = export_quarantine(con, to, run=run, source=source, reason=reason)
@@ -366,17 +372,15 @@ def register(app: typer.Typer) -> None:
         top: Annotated[
             int, typer.Option("--top", help="How many largest clusters / refused ids.")
         ] = 10,
-        workspace: Annotated[
-            Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)
-        ] = None,
-        output: Annotated[
-            OutputFormat, typer.Option("--output", help="text or json")
-        ] = OutputFormat.TEXT,
+        workspace: WorkspaceOpt = None,
+        output: OutputOpt = OutputFormat.TEXT,
     ) -> None:
         """Identities per customer, anonymous-only share, largest clusters, refused edges.
 
         Example: journeylens identities stats --top 5
         """
+        from journeylens.events.stitch import identity_stats
+
         con = _connect(_workspace(workspace), read_only=True)
         try:
             stats = identity_stats(con, top=top)
@@ -407,14 +411,14 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--partition-by", help="Hive-partition by this column (e.g. source)."),
         ] = None,
-        workspace: Annotated[
-            Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)
-        ] = None,
+        workspace: WorkspaceOpt = None,
     ) -> None:
         """Write the canonical events as Parquet (for Spark, Polars, DuckDB).
 
         Example: journeylens export-events --to lake/events --partition-by source
         """
+        from journeylens.engine.store import StoreError, export_events
+
         con = _connect(_workspace(workspace), read_only=True)
         try:
             n = export_events(con, to, partition_by=partition_by)
