@@ -317,7 +317,8 @@ def lint(
 ) -> None:
     """Check a valid map against the journey-mapping checklist of the seed articles.
 
-    Each finding has a rule, a severity (error or warning), where it is and a message:
+    Each finding is printed as file:line:col: path: severity [rule] message (like
+    validate's errors, so editors jump to the place):
     a persona is set, the journey has a beginning, middle and end, each stage has
     touchpoints, every step has an emotion, 4–12 steps per stage, pain points carry
     evidence, … Personas are read from persona files beside the map. Exit 1 when any
@@ -327,6 +328,7 @@ def lint(
 
         journeylens lint course.journey.yaml --format json
     """
+    from journeylens.formats.io import locate_paths
     from journeylens.model.lint import Severity, has_errors, lint_map
 
     journey = _load_map_or_exit(file)
@@ -335,6 +337,8 @@ def lint(
         _report_issues(persona_issues)
         raise typer.Exit(EXIT_INVALID)
     findings = lint_map(journey, personas)
+    where = locate_paths(file)
+    places = [where(f.loc) for f in findings]
     counts = {level: sum(1 for f in findings if f.severity is level) for level in Severity}
     if fmt is OutputFormat.JSON:
         echo_json(
@@ -343,13 +347,17 @@ def lint(
                 "errors": counts[Severity.ERROR],
                 "warnings": counts[Severity.WARNING],
                 "infos": counts[Severity.INFO],
-                "findings": [f.to_dict() for f in findings],
+                "findings": [
+                    {**f.to_dict(), "line": line, "column": column}
+                    for f, (line, column) in zip(findings, places, strict=True)
+                ],
             }
         )
     else:
-        for f in findings:
-            where = f" {f.path}:" if f.path else ""
-            typer.echo(f"{file}:{where} {f.severity.value} [{f.rule}] {f.message}")
+        for f, (line, column) in zip(findings, places, strict=True):
+            at = f"{file}:{line}:{column}" if line is not None else str(file)
+            path = f" {f.path}:" if f.path else ""
+            typer.echo(f"{at}:{path} {f.severity.value} [{f.rule}] {f.message}")
         typer.echo(
             ", ".join(
                 f"{counts[level]} {level.value}{'s' if counts[level] != 1 else ''}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -442,6 +443,34 @@ def kind_of(path: Path, text: str | None = None) -> type[BaseModel]:
     if name.endswith(PERSONA_SUFFIXES):
         return Persona
     return JourneyMap
+
+
+def locate_paths(path: str | Path) -> Callable[[Loc], tuple[int | None, int | None]]:
+    r"""A function giving the 1-based (line, column) of a document path in the file ``path``.
+
+    The same locator that places validation errors: a path the file does not spell out
+    (a field left at its default) is placed at its nearest written ancestor, the whole
+    document at 1:1. A file that does not parse locates nothing: ``(None, None)``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = Path(d, "m.journey.yaml")
+    ...     _ = p.write_text("id: m\nstages:\n  - id: a\n    name: A\n", encoding="utf-8")
+    ...     where = locate_paths(p)
+    ...     where(("stages", 0, "name")), where(("stages", 0, "goal")), where(())
+    ((4, 11), (3, 5), (1, 1))
+    """
+    p = Path(path)
+    try:
+        data, positions = _parse(_read(p), str(p))
+    except DocumentError:
+        return lambda _loc: (None, None)
+
+    def where(loc: Loc) -> tuple[int | None, int | None]:
+        _, line, column = _locate(data, loc, positions)
+        return line, column
+
+    return where
 
 
 def load_map(path: str | Path) -> JourneyMap:

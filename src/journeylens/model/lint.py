@@ -15,6 +15,8 @@ Severities: ``error`` — the map cannot serve its purpose (no persona, an unkno
 >>> m = JourneyMap.model_validate({"id": "m", "title": "M", "stages": [{"id": "s", "name": "S"}]})
 >>> [f.rule for f in lint_map(m)][:3]
 ['persona-set', 'begin-middle-end', 'stage-has-touchpoints']
+>>> lint_map(m)[2].loc
+('stages', 0)
 """
 
 from __future__ import annotations
@@ -60,13 +62,16 @@ class LintRule:
 class LintFinding:
     """One broken checklist item at one place in the map.
 
-    ``path`` is a document path such as ``stages[1].steps[0]`` (empty for the whole map).
+    ``path`` is a document path such as ``stages[1].steps[0]`` (empty for the whole map);
+    ``loc`` is the same place as parts (``("stages", 1, "steps", 0)``), which the formats
+    layer turns into a line and column of the file (the model does no I/O).
     """
 
     rule: str
     severity: Severity
     path: str
     message: str
+    loc: Loc = ()
 
     def to_dict(self) -> dict[str, str]:
         """Plain data for ``--format json``."""
@@ -472,7 +477,7 @@ def lint_map(
     findings: list[LintFinding] = []
     for rule in RULES:
         for loc, message in _CHECKS[rule.id](map, personas):
-            findings.append(LintFinding(rule.id, rule.severity, format_loc(loc), message))
+            findings.append(LintFinding(rule.id, rule.severity, format_loc(loc), message, loc))
     return findings
 
 
