@@ -7,20 +7,27 @@ For persona P and channel c (events with a null channel count as channel ``None`
   units of P (a unit using several channels counts in each, so these shares need not sum
   to 1).
 
-The persona of a unit is given by a ``persona`` column on the events (one persona per row;
-a unit in several personas appears once per persona). Without it, everything is one group
-``None`` ("all").
+The persona of a unit comes from the map's personas: pass ``personas`` and the ``customers``
+attribute frame, and each persona's segment rule picks its customers' events
+(:func:`journeylens.analytics.personas.with_personas`; a customer in two personas counts in
+both, customers no persona accepts are left out). Else a ``persona`` column on the events
+(one persona per row) is used, and without either everything is one group ``None``
+("all").
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import narwhals as nw
 import pyarrow as pa
 
-from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows, ratio, table
+from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows, ratio
+from journeylens.analytics._results import RowResult
+from journeylens.analytics.personas import with_personas
+from journeylens.model import Persona
 
 
 @dataclass(frozen=True)
@@ -36,31 +43,32 @@ class ChannelRow:
 
 
 @dataclass(frozen=True)
-class ChannelUse:
-    """Channel use per persona (personas sorted, channels by events, most first)."""
+class ChannelUse(RowResult[ChannelRow]):
+    """Channel use per persona (personas sorted, channels by events, most first);
+    ``to_frame()`` gives one row per persona and channel."""
 
     rows: tuple[ChannelRow, ...]
+    frame_schema: ClassVar[dict[str, pa.DataType]] = {
+        "persona": pa.string(),
+        "channel": pa.string(),
+        "events": pa.int64(),
+        "share_of_events": pa.float64(),
+        "units": pa.int64(),
+        "share_of_units": pa.float64(),
+    }
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)
-
-    def to_frame(self) -> pa.Table:
-        """One row per persona and channel."""
-        return table(
-            [asdict(r) for r in self.rows],
-            {
-                "persona": pa.string(),
-                "channel": pa.string(),
-                "events": pa.int64(),
-                "share_of_events": pa.float64(),
-                "units": pa.int64(),
-                "share_of_units": pa.float64(),
-            },
-        )
+    def get(self, persona: str | None, channel: str | None) -> ChannelRow | None:
+        """The row of one persona and channel, if that persona used it."""
+        return self.find(persona=persona, channel=channel)
 
 
-def channel_use(events: nw.LazyFrame[Any], *, persona_col: str = "persona") -> ChannelUse:
+def channel_use(
+    events: nw.LazyFrame[Any],
+    *,
+    persona_col: str = "persona",
+    personas: Sequence[Persona] = (),
+    customers: Any = None,
+) -> ChannelUse:
     """Share of events and of units per channel, per persona (module docstring).
 
     >>> import polars as pl
@@ -70,6 +78,8 @@ def channel_use(events: nw.LazyFrame[Any], *, persona_col: str = "persona") -> C
     ...  for r in channel_use(nw.from_native(ev)).rows]
     [('web', 3, 0.75, 2, 1.0), ('app', 1, 0.25, 1, 0.5)]
     """
+    if personas:
+        events = with_personas(events, personas, customers, column=persona_col)
     names = events.collect_schema().names()
     for column in (UNIT_ID, "channel"):
         if column not in names:

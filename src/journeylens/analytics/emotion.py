@@ -23,15 +23,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import narwhals as nw
 import pyarrow as pa
 
-from journeylens.analytics._common import AnalyticsError, collect_rows, table
-from journeylens.analytics.conformance import MapOrder
+from journeylens.analytics._common import AnalyticsError, collect_rows
+from journeylens.analytics._results import RowResult, map_positions
 from journeylens.analytics.survey import LOC_STAGE, LOC_STEP, LOC_TOUCHPOINT, locate_answers
 from journeylens.engine.frames import with_value_scores
 from journeylens.model import JourneyMap
@@ -113,37 +113,25 @@ class EmotionRow:
 
 
 @dataclass(frozen=True)
-class MeasuredEmotion:
-    """Measured emotion per location (map order first, then unplaced signals as ``None``)."""
+class MeasuredEmotion(RowResult[EmotionRow]):
+    """Measured emotion per location (map order first, then unplaced signals as ``None``);
+    ``to_frame()`` gives one row per location."""
 
     level: str
     rows: tuple[EmotionRow, ...]
+    frame_schema: ClassVar[dict[str, pa.DataType]] = {
+        "location": pa.string(),
+        "n": pa.int64(),
+        "n_scores": pa.int64(),
+        "n_texts": pa.int64(),
+        "measured": pa.float64(),
+        "designed": pa.float64(),
+        "gap": pa.float64(),
+    }
 
     def get(self, location: str | None) -> EmotionRow | None:
         """The row of one location, if it has any signal."""
-        for r in self.rows:
-            if r.location == location:
-                return r
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)
-
-    def to_frame(self) -> pa.Table:
-        """One row per location."""
-        return table(
-            [asdict(r) for r in self.rows],
-            {
-                "location": pa.string(),
-                "n": pa.int64(),
-                "n_scores": pa.int64(),
-                "n_texts": pa.int64(),
-                "measured": pa.float64(),
-                "designed": pa.float64(),
-                "gap": pa.float64(),
-            },
-        )
+        return self.find(location=location)
 
 
 def measured_emotion(
@@ -207,11 +195,8 @@ def measured_emotion(
             acc[3] += 1
 
     designed: dict[str, float] = {}
-    position: dict[str, int] = {}
+    position = map_positions(journey_map, level)
     if journey_map is not None:
-        order = MapOrder.of(journey_map)
-        ids = {"stage": order.stages, "step": order.steps, "touchpoint": order.touchpoints}[level]
-        position = {loc_id: i for i, loc_id in enumerate(ids)}
         for _stage, step in journey_map.iter_steps():
             if step.emotion is not None:
                 designed[step.id] = step.emotion.score

@@ -26,14 +26,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 import narwhals as nw
 import pyarrow as pa
 
 from journeylens.analytics import stats
-from journeylens.analytics._common import AnalyticsError, collect_rows, table
+from journeylens.analytics._common import AnalyticsError, collect_rows
+from journeylens.analytics._results import RowResult
 from journeylens.analytics.conformance import (
     STAGE_ID,
     STEP_ID,
@@ -41,8 +43,9 @@ from journeylens.analytics.conformance import (
     MapOrder,
     lookup,
 )
+from journeylens.analytics.personas import with_personas
 from journeylens.engine.frames import TIME_US, extract_properties, prop_column, with_epoch_us
-from journeylens.model import JourneyMap
+from journeylens.model import JourneyMap, Persona
 
 #: What survey metrics can be grouped by.
 SurveyBy = Literal["all", "stage", "step", "touchpoint", "persona", "day", "week", "month"]
@@ -109,40 +112,28 @@ class SurveyRow:
 
 
 @dataclass(frozen=True)
-class SurveyMetrics:
-    """Survey metrics per group (``by``) and score type."""
+class SurveyMetrics(RowResult[SurveyRow]):
+    """Survey metrics per group (``by``) and score type; ``to_frame()`` gives one row per
+    group and score type."""
 
     by: str
     min_answers: int
     rows: tuple[SurveyRow, ...]
+    frame_schema: ClassVar[dict[str, pa.DataType]] = {
+        "group": pa.string(),
+        "score_type": pa.string(),
+        "n": pa.int64(),
+        "value": pa.float64(),
+        "low": pa.float64(),
+        "high": pa.float64(),
+        "se": pa.float64(),
+        "share_ge5": pa.float64(),
+        "flag": pa.string(),
+    }
 
     def get(self, group: str | None, score_type: str) -> SurveyRow | None:
         """The row of one group and score type, if any answers exist there."""
-        for row in self.rows:
-            if row.group == group and row.score_type == score_type:
-                return row
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)
-
-    def to_frame(self) -> pa.Table:
-        """One row per group and score type."""
-        return table(
-            [asdict(r) for r in self.rows],
-            {
-                "group": pa.string(),
-                "score_type": pa.string(),
-                "n": pa.int64(),
-                "value": pa.float64(),
-                "low": pa.float64(),
-                "high": pa.float64(),
-                "se": pa.float64(),
-                "share_ge5": pa.float64(),
-                "flag": pa.string(),
-            },
-        )
+        return self.find(group=group, score_type=score_type)
 
 
 def estimate(
@@ -290,13 +281,18 @@ def survey_metrics(
     by: SurveyBy = "all",
     journey_map: JourneyMap | None = None,
     persona_col: str = "persona",
+    personas: Sequence[Persona] = (),
+    customers: Any = None,
     min_answers: int = MIN_ANSWERS,
 ) -> SurveyMetrics:
     """NPS / CSAT / CES per group, with N always (see the module docstring).
 
-    ``events`` are canonical events (bound or not); for ``by="persona"`` they carry a
-    ``persona`` column (``persona_col``). Groups with no answers do not appear; answers that
-    cannot be placed (no touchpoint, step or stage) form the group ``None``.
+    ``events`` are canonical events (bound or not). For ``by="persona"``, either pass the
+    map's ``personas`` and the ``customers`` attribute frame (each persona's segment rule
+    picks its customers' answers, :func:`journeylens.analytics.personas.with_personas`; a
+    customer in two personas counts in both), or the events carry a persona column
+    (``persona_col``). Groups with no answers do not appear; answers that cannot be placed
+    (no touchpoint, step or stage) form the group ``None``.
 
     >>> import polars as pl
     >>> from datetime import datetime
@@ -321,9 +317,12 @@ def survey_metrics(
         answers = locate_answers(answers, journey_map)
         key = {"stage": LOC_STAGE, "step": LOC_STEP, "touchpoint": LOC_TOUCHPOINT}[by]
     elif by == "persona":
-        if persona_col not in answers.collect_schema().names():
+        if personas:
+            answers = with_personas(answers, personas, customers, column=persona_col)
+        elif persona_col not in answers.collect_schema().names():
             raise AnalyticsError(
-                f"survey metrics by persona need a '{persona_col}' column on the events"
+                "survey metrics by persona need the map's personas (and the customers "
+                f"frame), or a '{persona_col}' column on the events"
             )
         key = persona_col
     elif by in ("day", "week", "month"):

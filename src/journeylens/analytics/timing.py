@@ -16,8 +16,8 @@ and touchpoints (``level="step"`` / ``"touchpoint"``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
 
 import narwhals as nw
 import pyarrow as pa
@@ -28,8 +28,8 @@ from journeylens.analytics._common import (
     clean_float,
     collect_rows,
     quantile_exprs,
-    table,
 )
+from journeylens.analytics._results import RowResult, map_positions
 from journeylens.analytics.conformance import MapOrder, lookup
 from journeylens.engine.frames import TIME_US, with_epoch_us
 from journeylens.model import JourneyMap
@@ -51,36 +51,24 @@ class TimeInRow:
 
 
 @dataclass(frozen=True)
-class TimeIn:
-    """Time in each stage (or step, touchpoint), in map order."""
+class TimeIn(RowResult[TimeInRow]):
+    """Time in each stage (or step, touchpoint), in map order; ``to_frame()`` gives one row
+    per location."""
 
     level: str
     rows: tuple[TimeInRow, ...]
+    frame_schema: ClassVar[dict[str, pa.DataType]] = {
+        "location": pa.string(),
+        "n": pa.int64(),
+        "open": pa.int64(),
+        "median_s": pa.float64(),
+        "p90_s": pa.float64(),
+        "mean_s": pa.float64(),
+    }
 
     def get(self, location: str) -> TimeInRow | None:
         """The row of one location, if any unit reached it."""
-        for r in self.rows:
-            if r.location == location:
-                return r
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)
-
-    def to_frame(self) -> pa.Table:
-        """One row per location."""
-        return table(
-            [asdict(r) for r in self.rows],
-            {
-                "location": pa.string(),
-                "n": pa.int64(),
-                "open": pa.int64(),
-                "median_s": pa.float64(),
-                "p90_s": pa.float64(),
-                "mean_s": pa.float64(),
-            },
-        )
+        return self.find(location=location)
 
 
 def first_arrivals(
@@ -149,9 +137,7 @@ def summarise(arrivals: nw.LazyFrame[Any], journey_map: JourneyMap, level: Timin
             nw.col("_dur_s").mean().alias("mean"),
         )
     )
-    order = MapOrder.of(journey_map)
-    ids = {"stage": order.stages, "step": order.steps, "touchpoint": order.touchpoints}[level]
-    position = {x: i for i, x in enumerate(ids)}
+    position = map_positions(journey_map, level)
     out = [
         TimeInRow(
             location=str(r["_loc"]),
