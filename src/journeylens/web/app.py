@@ -181,6 +181,9 @@ def create_app(settings: WebSettings, backend: Backend | None = None) -> FastAPI
     from journeylens.web import api, pages
 
     app.include_router(pages.router)
+    from journeylens.web import pages_analytics
+
+    app.include_router(pages_analytics.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

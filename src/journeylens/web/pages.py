@@ -15,8 +15,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from journeylens.analytics.livemap import Figures, LiveMap, compute_livemap
+from journeylens.analytics.livemap import Figures, LiveMap
 from journeylens.formats.io import dumps_yaml, to_data
+from journeylens.insights.web_views import Scope, live_map, workspace_events
 from journeylens.model import JourneyMap
 from journeylens.render.svg import render_map_svg
 from journeylens.templates import get_template, list_templates
@@ -30,7 +31,9 @@ from journeylens.web.deps import (
     session_of,
     settings_of,
 )
+from journeylens.web.filters import filter_of
 from journeylens.web.session import new_session
+from journeylens.web.svg_cache import designed_svg, svg_response, version_key
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -50,35 +53,27 @@ def redirect(url: str) -> Response:
 # -- live figures -------------------------------------------------------------------------
 
 
-def live_figures(request: Request, journey: JourneyMap) -> LiveMap | None:
-    """The live map over the workspace's events, or ``None`` without a workspace or events."""
-    workspace = settings_of(request).workspace
-    if workspace is None:
-        return None
-    from journeylens.engine.store import StoreError
-    from journeylens.engine.workspace import Workspace, WorkspaceError
-
-    try:
-        store = Workspace.open(workspace).store
-        con = store.connect(read_only=True)
-    except (WorkspaceError, StoreError):
-        return None
-    try:
-        events = store.events(con)
-        if not events.limit(1).fetchall():
+def live_figures(
+    request: Request, journey: JourneyMap, scope: Scope | None = None
+) -> LiveMap | None:
+    """The live map over the workspace's events for ``scope`` (a persona and a window;
+    every customer and day by default), or ``None`` without a workspace or events. Texts
+    are scored once per distinct text (``with_sentiment``), as the demo and report do."""
+    with workspace_events(settings_of(request).workspace) as source:
+        if source is None:
             return None
-        return compute_livemap(events, journey)
-    finally:
-        con.close()
+        return live_map(source, journey, scope or Scope())
 
 
 class RenderCache:
-    """The last rendered maps, keyed by (workspace, map id, version, events stamp).
+    """The last rendered maps, keyed by (workspace, map id, version, version creation
+    time, events stamp, filter).
 
-    A map version never changes and the events stamp (size and mtime of the workspace's
-    event store) changes with every ingest, so a hit is always current. Rendering the SVG
-    and measuring the live map cost ~0.2 s; a page view of an unchanged map then costs a
-    dictionary look-up.
+    A map version never changes (its creation time tells a map deleted and created again
+    from the old one) and the events stamp (size and mtime of the workspace's event
+    store) changes with every ingest, so a hit is always current. Rendering the SVG and
+    measuring the live map cost ~0.2 s; a page view of an unchanged map then costs a
+    dictionary look-up. :mod:`journeylens.web.svg_cache` keeps the designed SVGs here too.
     """
 
     def __init__(self, size: int = 64) -> None:
@@ -117,15 +112,20 @@ def _events_stamp(request: Request) -> tuple[int, int] | None:
     return (stat.st_mtime_ns, stat.st_size)
 
 
-def rendered_map(request: Request, ws: int, stored: StoredMap) -> tuple[str, LiveMap | None]:
-    """The live map's SVG and figures (designed map without events), cached per version."""
+def rendered_map(
+    request: Request, ws: int, stored: StoredMap, scope: Scope | None = None
+) -> tuple[str, LiveMap | None]:
+    """The live map's SVG and figures (designed map without events), cached per version
+    and filter (``scope``: persona and window; the chosen persona's card is drawn)."""
     cache = cast(RenderCache, request.app.state.render_cache)
-    key = (ws, stored.journey.id, stored.version, _events_stamp(request))
+    scope = scope or Scope()
+    key = (ws, *version_key(stored), _events_stamp(request), scope.key())
     hit = cache.get(key)
     if hit is not None:
         return hit
-    live = live_figures(request, stored.journey)
-    value = (render_map_svg(stored.journey, figures=live), live)
+    live = live_figures(request, stored.journey, scope)
+    personas = [scope.persona] if scope.persona is not None else []
+    value = (render_map_svg(stored.journey, personas, figures=live), live)
     cache.put(key, value)
     return value
 
@@ -280,14 +280,22 @@ def map_view(
     ws: int,
     map_id: str,
 ) -> Response:
-    """The live map (figures when the workspace has events) and its element list."""
+    """The live map (figures when the workspace has events) and its element list, for the
+    persona and window of the query (``persona``, ``from``, ``to``; 422 when invalid)."""
     stored = backend_of(request).get_map(user, ws, map_id)
-    svg, live = rendered_map(request, ws, stored)
+    flt = filter_of(request, user, ws, stored.journey)
+    svg, live = rendered_map(request, ws, stored, flt.scope)
     comments = backend_of(request).comments(user, ws, map_id)
     return render(
         request,
         "map.html",
-        {**_map_context(request, user, ws, stored), "svg": svg, "live": live, "comments": comments},
+        {
+            **_map_context(request, user, ws, stored),
+            **flt.context(),
+            "svg": svg,
+            "live": live,
+            "comments": comments,
+        },
     )
 
 
@@ -299,10 +307,13 @@ def panel(
     map_id: str,
     target: str,
 ) -> Response:
-    """Side panel of one element: its figures and its comment thread (HTMX fragment)."""
+    """Side panel of one element: its figures (for the map view's filter) and its comment
+    thread (HTMX fragment)."""
     backend = backend_of(request)
     stored = backend.get_map(user, ws, map_id)
-    _svg, live = rendered_map(request, ws, stored)
+    _svg, live = rendered_map(
+        request, ws, stored, filter_of(request, user, ws, stored.journey).scope
+    )
     thread = [c for c in backend.comments(user, ws, map_id) if c.target == target]
     return render(
         request,
@@ -313,30 +324,6 @@ def panel(
             "figures": figures_for(live, target),
             "thread": thread,
         },
-    )
-
-
-@router.get("/w/{ws}/m/{map_id}/analytics")
-def analytics(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
-    """The funnel through the stages (the report's chart) over the live map's figures."""
-    from journeylens.render.charts import ChartsUnavailableError, FunnelStep, funnel_chart
-
-    stored = backend_of(request).get_map(user, ws, map_id)
-    _svg, live = rendered_map(request, ws, stored)
-    chart = None
-    problem = None
-    if live is None:
-        problem = "No events in this workspace: ingest events to see the funnel."
-    else:
-        steps = [FunnelStep(stage.name, stage.figures.reached) for stage in live.stages]
-        try:
-            chart = funnel_chart(steps, title="Funnel through the stages")
-        except ChartsUnavailableError as exc:
-            problem = str(exc)
-    return render(
-        request,
-        "analytics.html",
-        {**_map_context(request, user, ws, stored), "chart": chart, "problem": problem},
     )
 
 
@@ -574,7 +561,7 @@ def revoke(
 def shared(request: Request, token: str) -> Response:
     """A shared map, read-only, for anyone holding the link."""
     stored = backend_of(request).shared_map(token)
-    svg = render_map_svg(stored.journey)
+    svg = designed_svg(request, ("share", token), stored)
     return render(request, "shared.html", {"journey": stored.journey, "svg": svg, "stored": stored})
 
 
@@ -587,10 +574,11 @@ def export(
     fmt: str,
 ) -> Response:
     """Download the map as YAML or SVG."""
-    journey = backend_of(request).get_map(user, ws, map_id).journey
+    stored = backend_of(request).get_map(user, ws, map_id)
+    journey = stored.journey
     disposition = {"Content-Disposition": f'attachment; filename="{journey.id}.{fmt}"'}
     if fmt == "yaml":
         return Response(dumps_yaml(journey), media_type="application/yaml", headers=disposition)
     if fmt == "svg":
-        return Response(render_map_svg(journey), media_type="image/svg+xml", headers=disposition)
+        return svg_response(request, ws, stored, **disposition)
     raise NotFound(f"no export format {fmt!r}: expected yaml or svg")
