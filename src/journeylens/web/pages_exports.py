@@ -1,0 +1,306 @@
+"""Exports (PNG, PDF, the HTML report), share links with an expiry, and folder sync.
+
+The pictures are the map page's SVG (live when the workspace has events) converted by
+:mod:`journeylens.render.export`; the report is
+:func:`journeylens.insights.live_report.live_report_html`, what ``journeylens report``
+writes; import / export / folder sync are the store's ``sync_folder``. This module only
+reads requests and formats answers.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from journeylens.model import Persona
+from journeylens.web.backend import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Role,
+    ShareLink,
+    User,
+)
+from journeylens.web.deps import CurrentUser, backend_of, csrf_protect, settings_of
+from journeylens.web.pages import redirect, render, rendered_map
+
+router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+#: Expiry choices of the share form (``never`` or a number of days).
+EXPIRY_CHOICES = {"never": None, "1d": 1, "7d": 7, "30d": 30, "90d": 90}
+#: Largest upload accepted per file (a journey map is a few kB to a few hundred kB).
+MAX_UPLOAD_BYTES = 2_000_000
+
+
+def _not_available(request: Request, reason: str, field: str) -> Response:
+    """501: the server lacks an optional extra (said in the reason)."""
+    body = {"error": "NotAvailable", "field": field, "reason": reason}
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(body, status_code=501)
+    return render(request, "error.html", {"status": 501, "error": body}, status=501)
+
+
+def _download(content: bytes | str, media_type: str, filename: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+# -- exports ------------------------------------------------------------------------------
+
+
+@router.get("/w/{ws}/m/{map_id}/export.png")
+def export_png(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
+    """The map (live when the workspace has events) as PNG (the ``pdf`` extra, cairosvg)."""
+    from journeylens.render.export import ExportUnavailableError, render_png
+
+    stored = backend_of(request).get_map(user, ws, map_id)
+    svg, _live = rendered_map(request, ws, stored)
+    try:
+        return _download(render_png(svg, scale=2.0), "image/png", f"{map_id}.png")
+    except ExportUnavailableError as exc:
+        return _not_available(request, str(exc), "format")
+
+
+@router.get("/w/{ws}/m/{map_id}/export.pdf")
+def export_pdf(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
+    """The map as a one-page vector PDF (the ``pdf`` extra, cairosvg)."""
+    from journeylens.render.export import ExportUnavailableError, render_pdf
+
+    stored = backend_of(request).get_map(user, ws, map_id)
+    svg, _live = rendered_map(request, ws, stored)
+    try:
+        return _download(render_pdf(svg), "application/pdf", f"{map_id}.pdf")
+    except ExportUnavailableError as exc:
+        return _not_available(request, str(exc), "format")
+
+
+def _map_personas(request: Request, user: User, ws: int, ids: list[str]) -> list[Persona]:
+    """The workspace's personas the map names, in the map's order (unknown ids skipped)."""
+    out: list[Persona] = []
+    for pid in ids:
+        try:
+            out.append(backend_of(request).get_persona(user, ws, pid).persona)
+        except NotFound:
+            continue
+    return out
+
+
+@router.get("/w/{ws}/m/{map_id}/report.html")
+def export_report(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
+    """The self-contained HTML report over the workspace's events (as ``journeylens
+    report``); 409 naming what is missing when there are no events."""
+    from journeylens.insights.live_report import NoEventsError, live_report_html
+    from journeylens.render.charts import ChartsUnavailableError
+
+    stored = backend_of(request).get_map(user, ws, map_id)
+    personas = _map_personas(request, user, ws, list(stored.journey.personas))
+    try:
+        html = live_report_html(settings_of(request).workspace, stored.journey, personas)
+    except NoEventsError as exc:
+        raise Conflict(str(exc), field="events") from None
+    except ChartsUnavailableError as exc:
+        return _not_available(request, str(exc), "format")
+    return _download(html, "text/html; charset=utf-8", f"{map_id}-report.html")
+
+
+# -- share links with expiry --------------------------------------------------------------
+
+
+def _link_state(link: ShareLink, now: datetime) -> str:
+    if link.revoked:
+        return "revoked"
+    if link.expires_at is not None and link.expires_at <= now:
+        return "expired"
+    return "live"
+
+
+def _shares_page(
+    request: Request, user: User, ws: int, map_id: str, created: dict[str, Any] | None = None
+) -> Response:
+    backend = backend_of(request)
+    if backend.role(user, ws) < Role.EDITOR:
+        raise Forbidden("share links need the 'editor' role in the workspace", field="role")
+    stored = backend.get_map(user, ws, map_id)
+    now = datetime.now(UTC)
+    links = [(link, _link_state(link, now)) for link in backend.share_links(user, ws, map_id)]
+    return render(
+        request,
+        "shares.html",
+        {
+            "user": user,
+            "ws": ws,
+            "map_id": map_id,
+            "journey": stored.journey,
+            "stored": stored,
+            "can_edit": True,
+            "links": links,
+            "created": created,
+            "choices": list(EXPIRY_CHOICES),
+        },
+    )
+
+
+@router.get("/w/{ws}/m/{map_id}/shares")
+def shares(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
+    """The map's share links (live, expired, revoked) and a form for a new one."""
+    return _shares_page(request, user, ws, map_id)
+
+
+def expiry_from(choice: str, on_day: str, now: datetime) -> datetime | None:
+    """The expiry instant of the share form: ``on_day`` (``YYYY-MM-DD``, end of that day
+    UTC) when given, else ``choice`` (``never``, ``1d``, ``7d`` …) from ``now``.
+
+    >>> now = datetime(2026, 1, 10, 12, tzinfo=UTC)
+    >>> expiry_from("7d", "", now)
+    datetime.datetime(2026, 1, 17, 12, 0, tzinfo=datetime.timezone.utc)
+    >>> expiry_from("never", "2026-01-11", now)
+    datetime.datetime(2026, 1, 12, 0, 0, tzinfo=datetime.timezone.utc)
+    >>> expiry_from("never", "", now) is None
+    True
+    """
+    if on_day.strip():
+        try:
+            day = date.fromisoformat(on_day.strip())
+        except ValueError:
+            raise InvalidInput(
+                f"expected a date like 2026-12-31, got {on_day!r}", field="expires_on"
+            ) from None
+        at = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
+        if at <= now:
+            raise InvalidInput(
+                f"the expiry day {day.isoformat()} is in the past", field="expires_on"
+            )
+        return at
+    if choice not in EXPIRY_CHOICES:
+        raise InvalidInput(
+            f"expected one of {', '.join(EXPIRY_CHOICES)}, got {choice!r}", field="expires"
+        )
+    days = EXPIRY_CHOICES[choice]
+    return None if days is None else now + timedelta(days=days)
+
+
+@router.post("/w/{ws}/m/{map_id}/shares")
+def create_share(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    expires: Annotated[str, Form()] = "never",
+    expires_on: Annotated[str, Form()] = "",
+) -> Response:
+    """Create a read-only link that expires as chosen; shows its URL once."""
+    expires_at = expiry_from(expires, expires_on, datetime.now(UTC))
+    link = backend_of(request).create_share(user, ws, map_id, expires_at)
+    url = str(request.url_for("shared", token=link.token))
+    return _shares_page(
+        request, user, ws, map_id, {"url": url, "expires_at": link.expires_at, "id": link.id}
+    )
+
+
+@router.post("/w/{ws}/m/{map_id}/shares/{link_id}/revoke")
+def revoke_share(
+    request: Request, user: CurrentUser, ws: int, map_id: str, link_id: int
+) -> Response:
+    """Revoke one of the map's links; back to the list."""
+    backend = backend_of(request)
+    if not any(link.id == link_id for link in backend.share_links(user, ws, map_id)):
+        raise NotFound(f"no share link {link_id} on map {map_id!r}")
+    backend.revoke_share(user, ws, link_id)
+    return redirect(f"/w/{ws}/m/{map_id}/shares")
+
+
+# -- import / export / folder sync (owners) -----------------------------------------------
+
+
+def _require_owner(request: Request, user: User, ws: int) -> None:
+    if backend_of(request).role(user, ws) < Role.OWNER:
+        raise Forbidden("import, export and folder sync need the 'owner' role", field="role")
+
+
+def _sync_page(
+    request: Request, user: User, ws: int, result: Any = None, action: str = ""
+) -> Response:
+    _require_owner(request, user, ws)
+    folder = settings_of(request).workspace
+    return render(
+        request,
+        "sync.html",
+        {
+            "user": user,
+            "ws": ws,
+            "folder": (folder / "maps") if folder is not None else None,
+            "result": result,
+            "action": action,
+        },
+    )
+
+
+@router.get("/w/{ws}/sync")
+def sync_page(request: Request, user: CurrentUser, ws: int) -> Response:
+    """Upload map / persona files, download everything as a zip, sync with the folder."""
+    return _sync_page(request, user, ws)
+
+
+@router.post("/w/{ws}/sync/upload")
+async def upload(request: Request, user: CurrentUser, ws: int) -> Response:
+    """Import the uploaded ``*.journey.yaml`` / ``*.persona.yaml`` files (all or nothing):
+    new ids are created, changed ones saved as a new version, equal ones left alone."""
+    _require_owner(request, user, ws)
+    form = await request.form()
+    files: list[tuple[str, str]] = []
+    for item in form.getlist("files"):
+        if not isinstance(item, UploadFile):
+            continue
+        raw = await item.read(MAX_UPLOAD_BYTES + 1)
+        name = item.filename or "upload"
+        if not raw:
+            continue
+        if len(raw) > MAX_UPLOAD_BYTES:
+            raise InvalidInput(f"{name}: larger than {MAX_UPLOAD_BYTES} bytes", field="files")
+        try:
+            files.append((name, raw.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{name}: not UTF-8 text", field="files") from None
+    if not files:
+        raise InvalidInput("choose at least one YAML file to import", field="files")
+    result = backend_of(request).import_files(user, ws, files)
+    return _sync_page(request, user, ws, result, "imported")
+
+
+@router.get("/w/{ws}/sync/export.zip")
+def export_zip(request: Request, user: CurrentUser, ws: int) -> Response:
+    """Every map and persona of the workspace as canonical YAML files in one zip."""
+    _require_owner(request, user, ws)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in backend_of(request).export_files(user, ws):
+            archive.writestr(name, text)
+    return _download(buffer.getvalue(), "application/zip", f"workspace-{ws}.zip")
+
+
+@router.post("/w/{ws}/sync/folder")
+def sync_with_folder(
+    request: Request, user: CurrentUser, ws: int, direction: Annotated[str, Form()]
+) -> Response:
+    """Sync with the server's workspace folder ``W/maps`` (``import`` or ``export``), so
+    the maps can live in git next to the events."""
+    _require_owner(request, user, ws)
+    root = settings_of(request).workspace
+    if root is None:
+        raise Conflict(
+            "no workspace folder: start the server with --workspace W", field="direction"
+        )
+    folder = root / "maps"
+    if direction == "import" and not folder.is_dir():
+        raise NotFound(f"no folder {folder}: export first, or put map files there")
+    result = backend_of(request).sync_folder(user, ws, folder, direction)
+    return _sync_page(request, user, ws, result, f"{direction}ed")
