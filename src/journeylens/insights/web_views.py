@@ -27,6 +27,7 @@ from journeylens.analytics.binding import Population, bind, evaluate_outcomes
 from journeylens.analytics.conformance import Conformance, MapOrder, conformance
 from journeylens.analytics.livemap import LiveMap, compute_livemap
 from journeylens.analytics.outcomes import OutcomeComparison, compare_outcome
+from journeylens.analytics.personas import with_personas
 from journeylens.analytics.survey import SurveyRow, survey_metrics
 from journeylens.engine.frames import cache
 from journeylens.model import JourneyMap, Outcome, Persona
@@ -375,9 +376,10 @@ def survey_view(
 ) -> SurveyView:
     """Survey metrics of the scope by ``stage``, ``step``, ``touchpoint`` or ``persona``.
 
-    By persona, each persona with a segment rule is one group: the metrics of the answers
-    of the customers its rule accepts (a customer may belong to several personas).
-    ``customers`` is the workspace's customers frame (needed for ``persona``).
+    By persona, each persona is one group: the answers of the customers its segment rule
+    accepts (:func:`~journeylens.analytics.personas.with_personas`: a customer may belong
+    to several personas; a persona without a rule covers every customer). ``customers`` is
+    the workspace's customers frame (needed for ``persona``).
     """
     if by not in SURVEY_GROUPS:
         raise ScopeError(
@@ -388,10 +390,8 @@ def survey_view(
     if by != "persona":
         metrics = survey_metrics(bound, by=by, journey_map=journey)  # type: ignore[arg-type]
         return SurveyView(size, by, metrics.rows, dict(MapOrder.of(journey).names))
-    rows: list[SurveyRow] = []
-    for p in personas:
-        if p.segment is None:
-            continue
-        answers = Population.for_persona(p).apply(bound, customers)
-        rows += [dataclasses.replace(r, group=p.id) for r in survey_metrics(answers, by="all").rows]
-    return SurveyView(size, by, tuple(rows), {p.id: p.name for p in personas})
+    labels = {p.id: p.name for p in personas}
+    if not personas:
+        return SurveyView(size, by, (), labels)
+    tagged = with_personas(bound, personas, customers)
+    return SurveyView(size, by, survey_metrics(tagged, by="persona").rows, labels)

@@ -319,8 +319,8 @@ def survey(request: Request, user: CurrentUser, ws: int, map_id: str) -> Respons
         view = survey_view(bound, jm, by, personas=flt.personas, customers=source.customers)
         if not view.rows:
             problem = "No survey answers in this scope."
-            if by == "persona" and not any(p.segment for p in flt.personas):
-                problem = "No persona of this map has a segment rule to find its customers."
+            if by == "persona" and not flt.personas:
+                problem = "This map lists no personas of the workspace to group by."
             return Computed(view=view, problem=problem)
         chart = survey_groups_chart(view.points(), title=f"Survey metrics by {by}")
         return Computed(view=view, charts=(chart,))
