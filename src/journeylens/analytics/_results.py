@@ -1,8 +1,9 @@
-"""What the row-shaped analytics results share: a frozen ``rows`` tuple, lookup of one row,
+"""What the row-shaped analytics results share: a frozen tuple of rows, lookup of one row,
 ``to_dict`` / ``to_frame``, and rows placed in map order.
 
-:class:`RowResult` is a base for frozen dataclasses with a ``rows`` field; each result
-class only names its frame schema (``frame_schema``) and the fields its ``get`` looks up.
+:class:`RowResult` is a base for frozen dataclasses holding their rows in one tuple field
+(``rows``, or the field named by ``rows_field``); each result class only names its frame
+schema (``frame_schema``) and the fields its ``get`` looks up.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ R = TypeVar("R")
 
 
 class RowResult(Generic[R]):
-    """Base of a frozen dataclass result with ``rows: tuple[R, ...]`` (rows are dataclasses).
+    """Base of a frozen dataclass result whose ``rows_field`` is a ``tuple[R, ...]`` of
+    dataclass rows.
 
     >>> from dataclasses import dataclass
     >>> @dataclass(frozen=True)
@@ -38,13 +40,17 @@ class RowResult(Generic[R]):
     (Row(location='b', n=2), {'rows': ({'location': 'a', 'n': 1}, {'location': 'b', 'n': 2})}, 2)
     """
 
-    rows: tuple[R, ...]
     #: Column name → arrow type of :meth:`to_frame` (the row fields, in order).
     frame_schema: ClassVar[Mapping[str, pa.DataType]]
+    #: The dataclass field holding the rows.
+    rows_field: ClassVar[str] = "rows"
+
+    def _rows(self) -> tuple[R, ...]:
+        return cast("tuple[R, ...]", getattr(self, self.rows_field))
 
     def find(self, **fields: Any) -> R | None:
         """The first row whose fields equal ``fields``, if any."""
-        for row in self.rows:
+        for row in self._rows():
             if all(getattr(row, k) == v for k, v in fields.items()):
                 return row
         return None
@@ -55,7 +61,7 @@ class RowResult(Generic[R]):
 
     def to_frame(self) -> pa.Table:
         """One row per result row, with the class's fixed schema (also when empty)."""
-        return table([asdict(cast(Any, r)) for r in self.rows], self.frame_schema)
+        return table([asdict(cast(Any, r)) for r in self._rows()], self.frame_schema)
 
 
 def map_positions(journey_map: JourneyMap | None, level: str) -> dict[str, int]:

@@ -40,15 +40,16 @@ q ≤ 0.05, then the rest by q.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import narwhals as nw
 import pyarrow as pa
 
 from journeylens.analytics import stats
-from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows, table
+from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows
+from journeylens.analytics._results import RowResult
 from journeylens.analytics.outcomes import ALPHA, MIN_SUPPORT, _outcome_units
 from journeylens.analytics.survey import LOC_STEP, LOC_TOUCHPOINT, locate_answers, survey_answers
 from journeylens.engine.frames import EVENT, TIME_US, cache, with_epoch_us
@@ -87,36 +88,30 @@ class Moment:
     flag: str | None
 
 
+_F, _I, _S = pa.float64(), pa.int64(), pa.string()
+
+
 @dataclass(frozen=True)
-class MomentsOfTruth:
-    """Moments of truth for one outcome, ranked (significant first, by |effect|)."""
+class MomentsOfTruth(RowResult[Moment]):
+    """Moments of truth for one outcome, ranked (significant first, by |effect|);
+    ``to_frame()`` gives one row per location and signal."""
 
     outcome: str
     level: str
     alpha: float
     min_support: int
     moments: tuple[Moment, ...]
+    rows_field: ClassVar[str] = "moments"
+    frame_schema: ClassVar[dict[str, pa.DataType]] = {
+        "level": _S, "location": _S, "signal": _S, "n_good": _I, "positive_good": _I,
+        "n_bad": _I, "positive_bad": _I, "rate_good": _F, "rate_bad": _F, "effect": _F,
+        "low": _F, "high": _F, "p_value": _F, "test": _S, "q_value": _F,
+        "significant": pa.bool_(), "flag": _S,
+    }  # fmt: skip
 
     def significant(self) -> tuple[Moment, ...]:
         """The moments with q ≤ alpha, strongest first."""
         return tuple(m for m in self.moments if m.significant)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)
-
-    def to_frame(self) -> pa.Table:
-        """One row per location and signal."""
-        f, i, s = pa.float64(), pa.int64(), pa.string()
-        return table(
-            [asdict(m) for m in self.moments],
-            {
-                "level": s, "location": s, "signal": s, "n_good": i, "positive_good": i,
-                "n_bad": i, "positive_bad": i, "rate_good": f, "rate_bad": f, "effect": f,
-                "low": f, "high": f, "p_value": f, "test": s, "q_value": f,
-                "significant": pa.bool_(), "flag": s,
-            },
-        )  # fmt: skip
 
 
 def _survey_experience(

@@ -27,14 +27,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import narwhals as nw
 import pyarrow as pa
 
 from journeylens.analytics import stats
-from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows, table
+from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows
+from journeylens.analytics._results import RowResult
 from journeylens.engine.frames import EVENT
 
 #: Feature kinds and the bound-event column each reads.
@@ -74,9 +75,13 @@ class FeatureComparison:
     flag: str | None
 
 
+_F, _I, _S = pa.float64(), pa.int64(), pa.string()
+
+
 @dataclass(frozen=True)
-class OutcomeComparison:
-    """Every feature compared on one outcome; tested features first, by q then effect."""
+class OutcomeComparison(RowResult[FeatureComparison]):
+    """Every feature compared on one outcome; tested features first, by q then effect;
+    ``to_frame()`` gives one row per feature."""
 
     outcome: str
     units: int
@@ -85,6 +90,13 @@ class OutcomeComparison:
     min_support: int
     alpha: float
     features: tuple[FeatureComparison, ...]
+    rows_field: ClassVar[str] = "features"
+    frame_schema: ClassVar[dict[str, pa.DataType]] = {
+        "kind": _S, "feature": _S, "a": _I, "b": _I, "c": _I, "d": _I,
+        "rate_with": _F, "rate_without": _F, "odds_ratio": _F, "or_low": _F, "or_high": _F,
+        "lift": _F, "p_value": _F, "test": _S, "q_value": _F,
+        "significant": pa.bool_(), "flag": _S,
+    }  # fmt: skip
 
     def significant(self) -> tuple[FeatureComparison, ...]:
         """Features with q ≤ alpha."""
@@ -92,27 +104,7 @@ class OutcomeComparison:
 
     def get(self, kind: str, feature: str) -> FeatureComparison | None:
         """The comparison of one feature, if it occurs in the data."""
-        for f in self.features:
-            if f.kind == kind and f.feature == feature:
-                return f
-        return None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict."""
-        return asdict(self)
-
-    def to_frame(self) -> pa.Table:
-        """One row per feature."""
-        f, i, s = pa.float64(), pa.int64(), pa.string()
-        return table(
-            [asdict(x) for x in self.features],
-            {
-                "kind": s, "feature": s, "a": i, "b": i, "c": i, "d": i,
-                "rate_with": f, "rate_without": f, "odds_ratio": f, "or_low": f, "or_high": f,
-                "lift": f, "p_value": f, "test": s, "q_value": f,
-                "significant": pa.bool_(), "flag": s,
-            },
-        )  # fmt: skip
+        return self.find(kind=kind, feature=feature)
 
 
 def _outcome_units(outcomes: nw.LazyFrame[Any], outcome: str) -> nw.LazyFrame[Any]:
