@@ -29,6 +29,7 @@ from journeylens.engine.frames import (
     TIME,
     TIME_US,
     cache,
+    ordered_window,
     to_lazy,
     with_epoch_us,
 )
@@ -47,6 +48,8 @@ UNIT_ID, POS, LABEL, NEXT_LABEL, GAP_S = (
 )
 #: Seconds since the previous event of the path (null on the first event).
 PREV_GAP_S = "prev_gap_s"
+#: Prefix of the columns ``sort_paths(previous=…)`` adds (``stage_id`` → ``prev_stage_id``).
+PREV_PREFIX = "prev_"
 #: Synthetic markers of transitions and the step matrix.
 PATH_START, PATH_END = "path_start", "path_end"
 
@@ -108,6 +111,7 @@ def sort_paths(
     label: str = EVENT,
     keep_unlabelled: bool = False,
     materialise: bool = True,
+    previous: Sequence[str] = (),
 ) -> Paths:
     """Sort the events of each unit by ``(occurred_at, seq)`` once and number them.
 
@@ -115,6 +119,11 @@ def sort_paths(
     ``event_name``; after binding, ``touchpoint_id``, ``step_id`` or ``stage_id``). Events
     with a null label are left out unless ``keep_unlabelled``. Ties in ``occurred_at`` keep
     ``seq`` order, so the order is deterministic on every engine.
+
+    ``previous`` names columns whose last non-null value *before* each event (in the same
+    path) is added as ``prev_<column>`` by the same sort — planned vs actual passes
+    ``("stage_id", "step_id")`` to read the collapsed stage and step sequences off the path
+    frame (see :func:`~journeylens.analytics.conformance.conformance`).
 
     >>> import polars as pl
     >>> from datetime import datetime
@@ -127,29 +136,49 @@ def sort_paths(
     if isinstance(events, Paths):
         return events
     lf = with_unit(as_events(events), unit)
-    names = lf.collect_schema().names()
+    schema = lf.collect_schema()
+    names = schema.names()
     if label not in names:
         raise AnalyticsError(
             f"no column '{label}' to label events; the columns are: {', '.join(names)}"
         )
     if SEQ not in names:
         raise AnalyticsError(f"no column '{SEQ}' (ingestion order) to break time ties")
+    missing = [c for c in previous if c not in names]
+    if missing:
+        raise AnalyticsError(
+            f"no column(s) {', '.join(missing)} to carry forward; the columns are: {', '.join(names)}"
+        )
     lf = with_epoch_us(lf.with_columns(nw.col(label).cast(nw.String).alias(LABEL)))
     if not keep_unlabelled:
         lf = lf.filter(~nw.col(LABEL).is_null())
-    order = [TIME, SEQ]
-    lf = lf.with_columns(
-        nw.col(SEQ).cum_count().over(UNIT_ID, order_by=order).cast(nw.Int64).alias(POS),
-        nw.col(LABEL).shift(-1).over(UNIT_ID, order_by=order).alias(NEXT_LABEL),
-        nw.col(TIME_US).shift(-1).over(UNIT_ID, order_by=order).alias("_next_us"),
-        nw.col(TIME_US).shift(1).over(UNIT_ID, order_by=order).alias("_prev_us"),
+    # One window pass: position, next label and both neighbours' times share one sort.
+    lf = ordered_window(
+        lf,
+        UNIT_ID,
+        [TIME, SEQ],
+        row_number=POS,
+        lead={NEXT_LABEL: LABEL, "_next_us": TIME_US},
+        lag={"_prev_us": TIME_US},
+        last_before={PREV_PREFIX + c: c for c in previous},
     )
     lf = lf.with_columns(
         ((nw.col("_next_us") - nw.col(TIME_US)).cast(nw.Float64) / 1e6).alias(GAP_S),
         ((nw.col(TIME_US) - nw.col("_prev_us")).cast(nw.Float64) / 1e6).alias(PREV_GAP_S),
     ).drop("_next_us", "_prev_us")
     if materialise:
-        lf = cache(lf)
+        # Store only what cannot be re-derived for free: a label that is a text column
+        # already, and the unit when it is the text customer id, come back as aliases.
+        derived: dict[str, nw.Expr] = {}
+        if schema[label] == nw.String and label != LABEL:
+            derived[LABEL] = nw.col(label)
+        if unit == "customer" and schema[CUSTOMER] == nw.String and CUSTOMER != UNIT_ID:
+            derived[CUSTOMER] = nw.col(UNIT_ID)
+        order = lf.collect_schema().names()
+        stored = cache(lf.drop(*derived))
+        if derived:
+            stored = stored.with_columns(*[e.alias(n) for n, e in derived.items()])
+        lf = stored.select(order)
     return Paths(frame=lf, unit=unit, label=label)
 
 

@@ -403,6 +403,87 @@ def extract_properties(
     return _lazy(native.withColumns(cols))
 
 
+# -- ordered windows ----------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    """A column name as a quoted SQL identifier (names come from code, never from data)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ordered_window(
+    lf: nw.LazyFrame[Any],
+    partition: str,
+    order: Sequence[str],
+    *,
+    row_number: str,
+    lead: dict[str, str] | None = None,
+    lag: dict[str, str] | None = None,
+    last_before: dict[str, str] | None = None,
+) -> nw.LazyFrame[Any]:
+    """Number the rows of each ``partition`` in ``order`` and look at their neighbours, in
+    ONE window pass (one sort).
+
+    Adds ``row_number`` (Int64, 1-based), and for each ``{out: column}`` of ``lead`` /
+    ``lag`` the next / previous row's value, and of ``last_before`` the last non-null value
+    of ``column`` among the rows *before* this one (null when there is none). Nulls in the
+    order columns sort first, as narwhals' ``over(order_by=…)`` does.
+
+    Written natively per engine because narwhals can express neither a "previous non-null"
+    (an ``IGNORE NULLS`` frame) nor, on DuckDB, a guarantee that several window
+    expressions share one sort: every expression here uses the same partition and order,
+    in a single SELECT.
+
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"u": ["a", "a", "a", "b"], "t": [3, 1, 2, 1],
+    ...     "s": ["x", None, "y", "z"]}))
+    >>> out = ordered_window(lf, "u", ["t"], row_number="n", lead={"nxt": "s"},
+    ...     last_before={"prev_s": "s"})
+    >>> out.sort("u", "n").select("n", "nxt", "prev_s").collect().rows()
+    [(1, 'y', None), (2, 'x', None), (3, None, 'y'), (1, None, None)]
+    """
+    lead, lag, last_before = lead or {}, lag or {}, last_before or {}
+    engine = engine_of(lf)
+    native = nw.to_native(lf)
+    if engine == "duckdb":
+        over = f"PARTITION BY {_quote(partition)} ORDER BY " + ", ".join(
+            f"{_quote(c)} ASC NULLS FIRST" for c in order
+        )
+        parts = [f"row_number() OVER ({over}) AS {_quote(row_number)}"]
+        parts += [f"lead({_quote(c)}) OVER ({over}) AS {_quote(o)}" for o, c in lead.items()]
+        parts += [f"lag({_quote(c)}) OVER ({over}) AS {_quote(o)}" for o, c in lag.items()]
+        parts += [
+            f"last_value({_quote(c)} IGNORE NULLS) OVER ({over} "
+            f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS {_quote(o)}"
+            for o, c in last_before.items()
+        ]
+        return _lazy(native.query("_jl_src", "SELECT *, " + ", ".join(parts) + " FROM _jl_src"))
+    if engine == "polars":
+        import polars as pl
+
+        exprs = [pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over(partition).alias(row_number)]
+        exprs += [pl.col(c).shift(-1).over(partition).alias(o) for o, c in lead.items()]
+        exprs += [pl.col(c).shift(1).over(partition).alias(o) for o, c in lag.items()]
+        exprs += [
+            pl.col(c).shift(1).forward_fill().over(partition).alias(o)
+            for o, c in last_before.items()
+        ]
+        ordered = native.sort([partition, *order], nulls_last=False, maintain_order=True)
+        return _lazy(ordered.with_columns(exprs))
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F  # noqa: N812 (the PySpark idiom)
+
+    w = Window.partitionBy(partition).orderBy(*[F.col(c).asc_nulls_first() for c in order])
+    before = w.rowsBetween(Window.unboundedPreceding, -1)
+    cols = [F.row_number().over(w).cast("long").alias(row_number)]
+    cols += [F.lead(F.col(c)).over(w).alias(o) for o, c in lead.items()]
+    cols += [F.lag(F.col(c)).over(w).alias(o) for o, c in lag.items()]
+    cols += [
+        F.last(F.col(c), ignorenulls=True).over(before).alias(o) for o, c in last_before.items()
+    ]
+    return _lazy(native.select("*", *cols))
+
+
 # -- materialising --------------------------------------------------------------------------
 
 
