@@ -27,6 +27,7 @@ from journeylens.web.backend import (
     Forbidden,
     InvalidInput,
     NotFound,
+    PayloadTooLarge,
     RateLimited,
     StaleVersion,
     Unauthorized,
@@ -49,6 +50,7 @@ STATUS: dict[type[BackendError], int] = {
     StaleVersion: 409,
     InvalidInput: 422,
     RateLimited: 429,
+    PayloadTooLarge: 413,
 }
 
 
@@ -181,6 +183,10 @@ def create_app(settings: WebSettings, backend: Backend | None = None) -> FastAPI
     from journeylens.web import api, pages
 
     app.include_router(pages.router)
+    from journeylens.web import pages_data, pages_members
+
+    app.include_router(pages_data.router)
+    app.include_router(pages_members.router)
     from journeylens.web import pages_analytics
 
     app.include_router(pages_analytics.router)

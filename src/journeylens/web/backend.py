@@ -56,6 +56,10 @@ class RateLimited(BackendError):
     """Too many attempts (429)."""
 
 
+class PayloadTooLarge(BackendError):
+    """An upload larger than the server accepts (413)."""
+
+
 class InvalidInput(BackendError):
     """The input does not validate (422); ``field`` and the message say where and why,
     ``issues`` lists every problem as ``{"field": …, "reason": …}`` when there are several."""
@@ -160,6 +164,16 @@ class ShareLink:
     revoked: bool
 
 
+@dataclass(frozen=True)
+class Member:
+    """A member of a workspace with their role."""
+
+    user_id: int
+    email: str
+    name: str
+    role: Role
+
+
 class Backend(Protocol):
     """The store operations behind the web app. Every method checks the user's role and
     raises :class:`Forbidden` / :class:`NotFound` itself; objects of other workspaces are
@@ -254,4 +268,26 @@ class Backend(Protocol):
 
     def shared_map(self, token: str) -> StoredMap:
         """The map behind a live share link (:class:`NotFound` if unknown, revoked or expired)."""
+        ...
+
+    def check_ingest(self, user: User, workspace_id: int) -> None:
+        """Allow ingesting data into the workspace's events (editor or above; a token
+        caller needs the ``ingest`` scope), else :class:`Forbidden`."""
+        ...
+
+    def members(self, user: User, workspace_id: int) -> list[Member]:
+        """The workspace's members with their roles, by name (owner)."""
+        ...
+
+    def add_member(self, user: User, workspace_id: int, email: str, role: str) -> Member:
+        """Make the account with ``email`` a member with ``role`` (owner); :class:`InvalidInput`
+        for an unknown email or role, :class:`Conflict` if already a member."""
+        ...
+
+    def change_role(self, user: User, workspace_id: int, member_id: int, role: str) -> Member:
+        """Give a member a new role (owner); :class:`Conflict` for the last owner."""
+        ...
+
+    def remove_member(self, user: User, workspace_id: int, member_id: int) -> None:
+        """Remove a member (owner); :class:`Conflict` for the last owner."""
         ...

@@ -29,6 +29,7 @@ class WebSettings:
     workspace: Path | None = None
     cookie_secure: bool = False
     session_max_age_s: int = 14 * 24 * 3600
+    upload_max_bytes: int = 1 << 30  # largest file the data page / ingest API accepts
 
 
 def default_database_url(workspace: Path | None) -> str:

@@ -26,6 +26,7 @@ from journeylens.web.backend import (
     Forbidden,
     InvalidInput,
     MapSummary,
+    Member,
     NotFound,
     RateLimited,
     Role,
@@ -389,3 +390,67 @@ class StoreBackend:
         with self._session() as session:
             snap = sv.resolve_share_token(session, token)
             return _stored(snap, self._names(session, [snap.author_id]))
+
+    # -- data ingestion and members (additions of the data-pages work) ---------------------
+
+    def check_ingest(self, user: User, workspace_id: int) -> None:
+        """Editor or above; a token caller also needs the ``ingest`` scope."""
+        with self._session() as session:
+            self._ws(session, user, workspace_id, sm.Role.EDITOR)
+            if user.token_workspace is not None and "ingest" not in user.token_scopes:
+                raise Forbidden("this token lacks the 'ingest' scope", field="Authorization")
+
+    def members(self, user: User, workspace_id: int) -> list[Member]:
+        """The workspace's members by name (owner)."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.OWNER)
+            return [
+                Member(m.user_id, m.email, m.name, _ROLE[m.role])
+                for m in sv.list_members(session, ws)
+            ]
+
+    def _member_of(self, session: Session, ws: sm.Workspace, member_id: int) -> sm.User:
+        target = session.get(sm.User, member_id)
+        if target is None or sv.role_of(session, target, ws) is None:
+            raise NotFound(f"no member {member_id} in this workspace")
+        return target
+
+    def add_member(self, user: User, workspace_id: int, email: str, role: str) -> Member:
+        """Add the account with ``email`` (owner)."""
+        wanted = _store_role(role)
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.OWNER, write=True)
+            try:
+                target = sv.get_user_by_email(session, email)
+            except se.NotFound:
+                raise InvalidInput(
+                    f"no account with the email {email!r}: ask them to create one first",
+                    field="email",
+                ) from None
+            sv.add_member(session, ws, target, wanted)
+            return Member(target.id, target.email, target.name, _ROLE[wanted])
+
+    def change_role(self, user: User, workspace_id: int, member_id: int, role: str) -> Member:
+        """A member's new role (owner; the last owner cannot step down)."""
+        wanted = _store_role(role)
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.OWNER, write=True)
+            target = self._member_of(session, ws, member_id)
+            sv.change_role(session, ws, target, wanted)
+            return Member(target.id, target.email, target.name, _ROLE[wanted])
+
+    def remove_member(self, user: User, workspace_id: int, member_id: int) -> None:
+        """Remove a member (owner; never the last owner)."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.OWNER, write=True)
+            sv.remove_member(session, ws, self._member_of(session, ws, member_id))
+
+
+def _store_role(role: str) -> sm.Role:
+    """The store's role named ``role`` (:class:`InvalidInput` naming the choices otherwise)."""
+    try:
+        return sm.Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"expected one of viewer, commenter, editor, owner, got {role!r}", field="role"
+        ) from None
