@@ -30,7 +30,14 @@ from typing import Any
 import narwhals as nw
 import pyarrow as pa
 
-from journeylens.analytics._common import AnalyticsError, collect_rows, ratio, table
+from journeylens.analytics._common import (
+    PREV_PREFIX,
+    AnalyticsError,
+    Paths,
+    collect_rows,
+    ratio,
+    table,
+)
 from journeylens.engine.frames import SEQ, TIME, cache
 from journeylens.model import JourneyMap
 
@@ -223,6 +230,25 @@ def _sequence(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
     )
 
 
+def _sequence_of_paths(p: Paths, order: MapOrder) -> nw.LazyFrame[Any]:
+    """:func:`_sequence` read off a path frame that carries the previous bound stage and step
+    (``sort_paths(bound, previous=("stage_id", "step_id"))``): no second sort.
+
+    The last non-null stage before an event *is* the previous bound event's stage, since
+    binding sets stage and step together.
+    """
+    stage, prev_stage = (nw.col(c).cast(nw.String) for c in (STAGE_ID, PREV_PREFIX + STAGE_ID))
+    return p.frame.filter(~nw.col(STAGE_ID).is_null()).select(
+        UNIT_ID,
+        stage.alias("stage"),
+        nw.col(STEP_ID).cast(nw.String).alias("step"),
+        prev_stage.alias("prev_stage"),
+        nw.col(PREV_PREFIX + STEP_ID).cast(nw.String).alias("prev_step"),
+        lookup(stage, order.stage_pos, nw.Int64).alias("stage_pos"),
+        lookup(prev_stage, order.stage_pos, nw.Int64).alias("prev_stage_pos"),
+    )
+
+
 def _moves(sequence: nw.LazyFrame[Any], level: str) -> nw.LazyFrame[Any]:
     """The transitions of the collapsed ``level`` sequences: ``unit_id``, ``prev``, ``cur``."""
     cur, prev = nw.col(level), nw.col(f"prev_{level}")
@@ -251,12 +277,16 @@ def _edges(
     return tuple(edges)
 
 
-def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int = 10) -> Conformance:
+def conformance(
+    bound: nw.LazyFrame[Any] | Paths, journey_map: JourneyMap, *, top: int = 10
+) -> Conformance:
     """Planned vs actual of bound events against ``journey_map`` (see the module docstring).
 
     ``bound`` has ``unit_id``, ``occurred_at``, ``seq``, ``stage_id``, ``step_id`` and
     ``touchpoint_id`` (null when the event matched no touchpoint). ``top`` limits the
-    backtrack pairs reported.
+    backtrack pairs reported. ``bound`` may also be the shared path frame of bound events
+    sorted with ``sort_paths(bound, previous=("stage_id", "step_id"))``: the sequences are
+    then read off it without sorting again (its events are those with a label).
 
     >>> import polars as pl
     >>> from datetime import datetime
@@ -277,6 +307,16 @@ def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int =
     >>> [(e.source, e.target, e.transitions) for e in r.undesigned_edges if e.level == "stage"]
     [('s1', 's3', 2), ('s2', 's1', 1)]
     """
+    paths: Paths | None = None
+    if isinstance(bound, Paths):
+        paths, bound = bound, bound.frame
+        carried = [PREV_PREFIX + STAGE_ID, PREV_PREFIX + STEP_ID]
+        if not set(carried) <= set(bound.collect_schema().names()):
+            raise AnalyticsError(
+                "planned vs actual on a path frame needs "
+                + " and ".join(carried)
+                + ': sort with sort_paths(bound, previous=("stage_id", "step_id"))'
+            )
     _require(bound, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
     order = MapOrder.of(journey_map)
 
@@ -291,7 +331,7 @@ def conformance(bound: nw.LazyFrame[Any], journey_map: JourneyMap, *, top: int =
     unbound = int(totals["unbound"] or 0)
     all_units = int(totals["units"] or 0)
 
-    sequence = _sequence(bound, order)
+    sequence = _sequence(bound, order) if paths is None else _sequence_of_paths(paths, order)
     # Read several times and joined with the sequence: materialised once (a join of two
     # frames derived from one lazy source is planned badly by DuckDB).
     per_unit = cache(

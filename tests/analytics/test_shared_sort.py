@@ -1,0 +1,132 @@
+"""The one shared sort: planned vs actual read off the path frame gives the same answer as
+its own sort, and the one-pass window carries the previous bound stage and step.
+
+Hand-computed on a small bound log, and compared on hypothesis-generated logs (ties,
+unbound events, single-event paths) on DuckDB and Polars.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import narwhals as nw
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.analytics.conftest import Make
+
+from journeylens.analytics import sort_paths
+from journeylens.analytics._common import AnalyticsError
+from journeylens.analytics.conformance import conformance
+from journeylens.model import JourneyMap
+
+T0 = datetime(2024, 3, 1)
+STEP_STAGE = {"browse": "look", "pay": "buy", "confirm": "buy", "onboard": "use"}
+
+MAP = JourneyMap.model_validate(
+    {
+        "id": "shop",
+        "title": "Shop",
+        "stages": [
+            {"id": "look", "name": "Look", "steps": [{"id": "browse", "name": "Browse"}]},
+            {
+                "id": "buy",
+                "name": "Buy",
+                "steps": [{"id": "pay", "name": "Pay"}, {"id": "confirm", "name": "Confirm"}],
+            },
+            {"id": "use", "name": "Use", "steps": [{"id": "onboard", "name": "Onboard"}]},
+        ],
+    }
+)
+
+
+def _bound(make: Make, rows: list[tuple[str, int, int, str | None]]) -> nw.LazyFrame[Any]:
+    """Bound events from rows of (customer, minute, seq, step or None for unbound)."""
+    return make(
+        {
+            "customer_id": [r[0] for r in rows],
+            "unit_id": [r[0] for r in rows],
+            "event_name": ["e" if r[3] else "other" for r in rows],
+            "occurred_at": [T0 + timedelta(minutes=r[1]) for r in rows],
+            "seq": [r[2] for r in rows],
+            "step_id": [r[3] for r in rows],
+            "stage_id": [STEP_STAGE[r[3]] if r[3] else None for r in rows],
+            "touchpoint_id": [f"tp_{r[3]}" if r[3] else None for r in rows],
+        }
+    )
+
+
+HAND = [
+    # u1: browse, (unbound), pay, pay, browse — the unbound event does not break the
+    # collapsed sequence look → buy → look (a backtrack).
+    ("u1", 0, 1, "browse"), ("u1", 1, 2, None), ("u1", 2, 3, "pay"), ("u1", 3, 4, "pay"),
+    ("u1", 4, 5, "browse"),
+    # u2: a tie at minute 0 decided by seq: confirm (6) before onboard (7).
+    ("u2", 0, 7, "onboard"), ("u2", 0, 6, "confirm"),
+    ("u3", 0, 8, None),
+]  # fmt: skip
+
+
+def test_previous_bound_stage_and_step_from_one_sort(make: Make) -> None:
+    p = sort_paths(_bound(make, HAND), previous=("stage_id", "step_id"))
+    rows = (
+        p.frame.select("unit_id", "pos", "prev_stage_id", "prev_step_id")
+        .collect()
+        .sort("unit_id", "pos")
+        .rows()
+    )
+    assert rows == [
+        ("u1", 1, None, None),
+        ("u1", 2, "look", "browse"),
+        ("u1", 3, "look", "browse"),  # the unbound event in between is skipped
+        ("u1", 4, "buy", "pay"),
+        ("u1", 5, "buy", "pay"),
+        ("u2", 1, None, None),
+        ("u2", 2, "buy", "confirm"),
+        ("u3", 1, None, None),
+    ]
+
+
+def test_conformance_on_the_path_frame_hand_computed(make: Make) -> None:
+    p = sort_paths(_bound(make, HAND), previous=("stage_id", "step_id"))
+    r = conformance(p, MAP)
+    # u1 backtracks (buy → look), u2 goes buy → use: fitness 1/2; u3 has no bound event.
+    assert (r.paths, r.paths_without_bound_events, r.fitness) == (2, 1, 0.5)
+    assert (r.events, r.unbound_events) == (8, 2)
+    assert [(e.source, e.target, e.transitions) for e in r.backtracks] == [("buy", "look", 1)]
+    stage_edges = {(e.source, e.target): e.transitions for e in r.edges if e.level == "stage"}
+    assert stage_edges == {("look", "buy"): 1, ("buy", "look"): 1, ("buy", "use"): 1}
+    assert r.to_dict() == conformance(_bound(make, HAND), MAP).to_dict()
+
+
+def test_conformance_needs_the_carried_columns(make: Make) -> None:
+    with pytest.raises(AnalyticsError, match="prev_stage_id"):
+        conformance(sort_paths(_bound(make, HAND)), MAP)
+
+
+def test_previous_needs_existing_columns(make: Make) -> None:
+    with pytest.raises(AnalyticsError, match="no column\\(s\\) nope"):
+        sort_paths(_bound(make, HAND), previous=("nope",))
+
+
+row = st.tuples(
+    st.sampled_from(["u1", "u2", "ü3"]),
+    st.integers(0, 5),
+    st.sampled_from([None, "browse", "pay", "confirm", "onboard"]),
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rows=st.lists(row, min_size=1, max_size=14))
+def test_conformance_path_frame_equals_own_sort(
+    make: Make, rows: list[tuple[str, int, str | None]]
+) -> None:
+    indexed = [(u, m, i, s) for i, (u, m, s) in enumerate(rows)]
+    bound = _bound(make, indexed)
+    shared = conformance(sort_paths(bound, previous=("stage_id", "step_id")), MAP)
+    assert shared.to_dict() == conformance(bound, MAP).to_dict()
