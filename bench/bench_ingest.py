@@ -126,6 +126,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--dir", type=Path, default=None, help="Work folder (default: temp).")
+    parser.add_argument("--no-stitch", action="store_true", help="Skip the stitching step.")
+    parser.add_argument(
+        "--only", choices=("parquet", "csv"), default=None, help="Measure one file format."
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -138,11 +142,12 @@ def main() -> None:
     print(f"generated {args.rows:,} rows in {time.perf_counter() - t:.1f}s under {base}")
     print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
     for label, path in (("Parquet", pq_path), ("CSV", csv_path)):
+        if args.only and args.only != label.lower():
+            continue
         work = base / label.lower()
         work.mkdir(exist_ok=True)
         rows, plain_s, plain_mb, plain_cpu = measure("plain", path, work)
         rows, ingest_s, ingest_mb, ingest_cpu = measure("ingest", path, work)
-        _, stitch_s, stitch_mb, stitch_cpu = measure("stitch", path, work)
         print(
             f"{label:8} plain read_*: {plain_s:6.2f}s {rows / plain_s:12,.0f} rows/s "
             f"peak {plain_mb:6.0f} MB  cpu {plain_cpu:6.1f}s"
@@ -152,6 +157,10 @@ def main() -> None:
             f"peak {ingest_mb:6.0f} MB  cpu {ingest_cpu:6.1f}s  ratio {ingest_s / plain_s:.2f}x "
             f"(cpu {ingest_cpu / plain_cpu:.2f}x)"
         )
+        if args.no_stitch:
+            print(f"{label:8} (load average now {os.getloadavg()[0]:.1f})")
+            continue
+        _, stitch_s, stitch_mb, stitch_cpu = measure("stitch", path, work)
         print(
             f"{label:8} stitch      : {stitch_s:6.2f}s peak {stitch_mb:6.0f} MB  "
             f"cpu {stitch_cpu:6.1f}s  (load average now {os.getloadavg()[0]:.1f})"

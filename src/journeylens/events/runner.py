@@ -34,7 +34,6 @@ from journeylens.events.formats import DEFAULT_SOURCES, NAMED_FORMATS, csv_raw
 from journeylens.events.mapping import Mapping, MappingError, plan_mapping
 from journeylens.events.plans import Plan, ReaderKind
 from journeylens.events.schema import (
-    ADAPTER_COLUMNS,
     CRM_COLUMNS,
     EVENT_COLUMNS,
     FUTURE_TOLERANCE_HOURS,
@@ -140,11 +139,18 @@ def expand_paths(paths: Sequence[str]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
-def _reader_sql(kind: ReaderKind) -> str:
-    """SQL reading ``$file`` with a 1-based record index ``_k`` (before rejected rows)."""
+def _load_sql(kind: ReaderKind) -> str | None:
+    """For CSV and JSON lines: SQL copying ``$file`` as text into the temporary ``_jl_raw``.
+
+    DuckDB reads CSV in parallel and, with insertion order preserved, stores the rows in file
+    order, so ``rowid + 1`` of ``_jl_raw`` is the record index (less the first rowid: a table
+    created inside a transaction numbers its rows from a large offset). (``row_number() OVER ()``
+    straight on the reader would give the same index but runs the whole pipeline — parse,
+    checks and the write — on one thread.) Parquet is read directly (``file_row_number``).
+    """
     if kind == "csv":
         return (
-            "SELECT row_number() OVER () AS _k, * FROM read_csv($file, header = true, "
+            "CREATE OR REPLACE TEMP TABLE _jl_raw AS SELECT * FROM read_csv($file, header = true, "
             "auto_detect = false, columns = $cols, delim = $delim, quote = $quote, escape = $quote, "
             "store_rejects = true, rejects_table = '_jl_rejects', rejects_scan = '_jl_scans', "
             "max_line_size = 16777216)"
@@ -152,12 +158,25 @@ def _reader_sql(kind: ReaderKind) -> str:
     if kind == "jsonl":
         # one text column per line: broken JSON is quarantined per line instead of failing
         return (
-            "SELECT _k, _raw, CASE WHEN json_valid(_raw) AND json_type(_raw) = 'OBJECT' "
-            "THEN _raw::JSON END AS _j FROM (SELECT row_number() OVER () AS _k, line AS _raw "
+            "CREATE OR REPLACE TEMP TABLE _jl_raw AS SELECT line AS _raw "
             "FROM read_csv($file, header = false, columns = {'line': 'VARCHAR'}, "
             "delim = chr(1), quote = '', escape = '', auto_detect = false, "
             "store_rejects = true, rejects_table = '_jl_rejects', rejects_scan = '_jl_scans', "
-            "max_line_size = 16777216)) WHERE _raw IS NOT NULL"
+            "max_line_size = 16777216)"
+        )
+    return None
+
+
+def _reader_sql(kind: ReaderKind) -> str:
+    """SQL of a file's records with a 1-based record index ``_k`` (before rejected rows):
+    ``_jl_raw`` for CSV and JSON lines (see :func:`_load_sql`), ``$file`` for Parquet."""
+    if kind == "csv":
+        return "SELECT rowid - $rowid0 + 1 AS _k, * FROM _jl_raw"
+    if kind == "jsonl":
+        return (
+            "SELECT _k, _raw, CASE WHEN json_valid(_raw) AND json_type(_raw) = 'OBJECT' "
+            "THEN _raw::JSON END AS _j FROM (SELECT rowid - $rowid0 + 1 AS _k, _raw FROM _jl_raw) "
+            "WHERE _raw IS NOT NULL"
         )
     return "SELECT file_row_number + 1 AS _k, * FROM read_parquet($file, file_row_number = true)"
 
@@ -395,7 +414,7 @@ def ingest(
             raise IngestError(f"ingestion failed, nothing was stored: {exc}") from exc
         raise
     finally:
-        for table in ("_jl_stage_events", "_jl_stage_crm", "_jl_files", "_jl_rej", "_jl_good"):
+        for table in ("_jl_stage_crm", "_jl_files", "_jl_rej", "_jl_good", "_jl_bad", "_jl_raw"):
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
     return result
 
@@ -423,6 +442,64 @@ def _log_failure(
         )
 
 
+def _events_insert(plan: Plan, kind: ReaderKind, columns: dict[str, str], anti: bool) -> str:
+    """The one statement writing a file's records into ``events`` (parameters: those of
+    :func:`file_query` plus $base, $run and $bad_run).
+
+    Good rows get their canonical values. A bad row is written too, in the same pass, so
+    that the file is read and parsed once: its ``ingest_run`` is ``$bad_run`` and its
+    ``properties`` hold the quarantine record (reason, field, value, expected, raw); the
+    run moves such rows to ``quarantine`` and deletes them before anything reads ``events``.
+    (DuckDB cannot split one pass into two tables, and a filter on the check result is
+    pushed down into the parse expressions, evaluating them again per check.) With
+    ``anti``, events whose ``event_id`` is already stored (earlier runs or earlier files of
+    this run) are left out.
+    """
+    exprs = []
+    for c in EVENT_COLUMNS:
+        name = ident(c.name)
+        if c.name == "seq":
+            expr = "$base + s._ord"  # run base + record ordinal: independent of write order
+        elif c.name == "ingest_run":
+            expr = "CASE WHEN s._bad IS NULL THEN $run ELSE $bad_run END"
+        elif c.name == "customer_id":
+            expr = "NULL"
+        elif c.name == "event_id":
+            # unique, and unlike any real id (those start with the source name)
+            expr = f"CASE WHEN s._bad IS NULL THEN s.{name} ELSE $bad_run || s._ord END"
+        elif c.name == "occurred_at":
+            expr = f"CASE WHEN s._bad IS NULL THEN s.{name} ELSE TIMESTAMP '1970-01-01' END"
+        elif c.name == "event_name":
+            expr = f"CASE WHEN s._bad IS NULL THEN s.{name} ELSE '' END"
+        elif c.name == "properties":
+            expr = (
+                f"CASE WHEN s._bad IS NULL THEN s.{name} ELSE json_object('reason', "
+                "s._bad.reason, 'field', s._bad.field, 'value', s._bad.value, 'expected', "
+                "s._bad.expected, 'raw', s._raw)::VARCHAR END"
+            )
+        else:
+            expr = f"s.{name}"
+        exprs.append(f"{expr} AS {name}")
+    rows = f"SELECT {', '.join(exprs)} FROM ({file_query(plan, kind, columns)}) AS s"
+    if anti:
+        rows = f"SELECT t.* FROM ({rows}) AS t ANTI JOIN events AS e ON e.event_id = t.event_id"
+    return f"INSERT INTO events ({_EVENT_COLS}) {rows}"
+
+
+def _bind(sql: str, params: dict[str, object]) -> dict[str, object]:
+    """The parameters ``sql`` uses (DuckDB refuses unused named parameters)."""
+    return {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+
+
+def _share(
+    report: Callable[[float], None] | None, lo: float, hi: float
+) -> Callable[[float], None] | None:
+    """``report`` for a statement doing the ``lo``..``hi`` share of a file's work."""
+    if report is None:
+        return None
+    return lambda fraction: report(lo + (hi - lo) * fraction)
+
+
 def _run(
     con: duckdb.DuckDBPyConnection,
     resolved: list[tuple[SourceSpec, list[Path]]],
@@ -432,13 +509,13 @@ def _run(
     max_ts: dt.datetime,
     progress: Progress | None,
 ) -> RunResult:
-    con.execute(_stage_ddl("_jl_stage_events", ADAPTER_COLUMNS))
     con.execute(
         _stage_ddl("_jl_stage_crm", ("customer_id", *(c.name for c in CRM_COLUMNS), "attributes"))
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _jl_files (file_no INTEGER, spec_no INTEGER, path VARCHAR, "
-        "source VARCHAR, header INTEGER, target VARCHAR, ord_lo BIGINT, ord_hi BIGINT)"
+        "source VARCHAR, header INTEGER, target VARCHAR, ord_lo BIGINT, ord_hi BIGINT, "
+        "records BIGINT)"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _jl_rej (file_no INTEGER, line BIGINT, field VARCHAR, "
@@ -456,6 +533,8 @@ def _run(
     offset = 0
     # seq of this run's events = base + record ordinal: rows with seq >= base are this run's.
     base = int(con.execute("SELECT coalesce(max(seq), 0) + 1 FROM events").fetchall()[0][0])
+    bad_run = f"{run_id}:quarantined:"
+    has_events = bool(con.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchall()[0][0])
     for spec_no, ((spec, _), plans) in enumerate(zip(resolved, planned, strict=True)):
         for path, plan, kind, columns in plans:
             file_no += 1
@@ -465,65 +544,88 @@ def _run(
                 start = IngestProgress(str(path), file_no, total, bytes_before, bytes_total)
                 report = functools.partial(_advance, progress, start, size)
                 report(0.0)
-            stage = "_jl_stage_crm" if plan.target == "crm" else "_jl_stage_events"
             params: dict[str, object] = {
                 "file": str(path),
                 "source": spec.source_name,
                 "file_no": file_no,
                 "offset": offset,
                 "max_ts": max_ts,
+                "base": base,
+                "run": run_id,
+                "bad_run": bad_run,
                 **plan.params,
             }
             if kind == "csv":
                 params["cols"] = dict.fromkeys(columns, "VARCHAR")
                 params["delim"] = plan.csv_options.get("delim", ",")
                 params["quote"] = plan.csv_options.get("quote", '"')
-            sql = f"INSERT INTO {stage} BY NAME {file_query(plan, kind, columns)}"
-            # DuckDB refuses unused named parameters: bind only those the statement uses.
-            params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
+            load = _load_sql(kind)
+            if plan.target == "crm":
+                sql = f"INSERT INTO _jl_stage_crm BY NAME {file_query(plan, kind, columns)}"
+            else:
+                sql = _events_insert(plan, kind, columns, anti=has_events)
             try:
-                with _watch(con, report):
-                    con.execute(sql, params)
+                if load is not None:
+                    # order preserved (the default): rowid is the record index
+                    with _watch(con, _share(report, 0.0, 0.5)):
+                        con.execute(load, _bind(load, params))
+                    _collect_rejects(con, file_no, kind)
+                    n = con.execute(
+                        "SELECT count(*), count(*) FILTER (WHERE _raw IS NOT NULL), "
+                        "coalesce(min(rowid), 0) FROM _jl_raw"
+                        if kind == "jsonl"
+                        else "SELECT count(*), count(*), coalesce(min(rowid), 0) FROM _jl_raw"
+                    ).fetchall()[0]
+                    params["rowid0"] = int(n[2])
+                else:
+                    n = con.execute(
+                        "SELECT count(*), count(*) FROM read_parquet($file)", {"file": str(path)}
+                    ).fetchall()[0]
+                # seq and line come from explicit ordinals, not from the physical order, so
+                # DuckDB may write in parallel without preserving it.
+                con.execute("SET preserve_insertion_order = false")
+                try:
+                    with _watch(con, _share(report, 0.0 if load is None else 0.5, 1.0)):
+                        con.execute(sql, _bind(sql, params))
+                finally:
+                    con.execute("RESET preserve_insertion_order")
             except duckdb.Error as exc:
                 raise IngestError(f"{path}: cannot be ingested as {plan.format}: {exc}") from exc
+            has_events = has_events or plan.target == "events"
             bytes_before += size
-            if kind in ("csv", "jsonl"):
-                _collect_rejects(con, file_no, kind)
-            header = 1 if kind == "csv" else 0
-            row = con.execute(
-                f"SELECT coalesce(max(_k), 0) FROM {stage} WHERE _file_no = $f", {"f": file_no}
-            ).fetchall()
             rej = con.execute(
                 "SELECT count(*) FROM _jl_rej WHERE file_no = $f", {"f": file_no}
             ).fetchall()
             ord_lo = offset
-            offset += (int(row[0][0]) + int(rej[0][0]) + 1) * _STRIDE
+            offset += (int(n[0]) + int(rej[0][0]) + 1) * _STRIDE
             con.execute(
-                "INSERT INTO _jl_files VALUES ($f, $s, $p, $src, $h, $t, $lo, $hi)",
+                "INSERT INTO _jl_files VALUES ($f, $s, $p, $src, $h, $t, $lo, $hi, $n)",
                 {
                     "f": file_no,
                     "s": spec_no,
                     "p": str(path),
                     "src": spec.source_name,
-                    "h": header,
+                    "h": 1 if kind == "csv" else 0,
                     "t": plan.target,
                     "lo": ord_lo,
                     "hi": offset,
+                    "n": int(n[1]),
                 },
             )
-    # From here on no statement depends on physical row order (seq and line come from
-    # explicit ordinals), so DuckDB may write in parallel without preserving it.
+    con.execute("DROP TABLE IF EXISTS temp._jl_raw")
     con.execute("SET preserve_insertion_order = false")
     try:
+        _take_bad_rows(con, base, bad_run)
         _quarantine(con, run_id)
-        _store_events(con, run_id, base)
+        _dedupe_run(con, base)
         _store_crm(con, run_id)
     finally:
         con.execute("RESET preserve_insertion_order")
     finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     results = []
     for spec_no, (spec, files) in enumerate(resolved):
-        counts = _counts(con, spec_no, base)
+        multi = any(len(plan.emits) > 1 for _, plan, _, _ in planned[spec_no])
+        counts = _counts(con, spec_no, base, multi)
         res = SourceResult(
             source=spec.source_name,
             format=spec.format if spec.mapping is None else "mapping",
@@ -549,6 +651,24 @@ def _run(
             },
         )
     return RunResult(run_id, tuple(results))
+
+
+def _take_bad_rows(con: duckdb.DuckDBPyConnection, base: int, bad_run: str) -> None:
+    """Move the bad records the file passes wrote into ``events`` to ``_jl_bad`` (file,
+    record index, check result, raw record) and delete them from ``events``."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _jl_bad AS
+        WITH b AS (SELECT seq - $base AS o, properties::JSON AS j FROM events
+                   WHERE ingest_run = $bad_run)
+        SELECT f.file_no AS _file_no, (b.o - f.ord_lo) // {_STRIDE} AS _k,
+               {{'reason': j->>'reason', 'field': j->>'field', 'value': j->>'value',
+                 'expected': j->>'expected'}}::{_BAD} AS _bad, j->>'raw' AS _raw
+        FROM b JOIN _jl_files AS f ON b.o >= f.ord_lo AND b.o < f.ord_hi
+        """,
+        {"base": base, "bad_run": bad_run},
+    )
+    con.execute("DELETE FROM events WHERE ingest_run = $bad_run", {"bad_run": bad_run})
 
 
 def _collect_rejects(con: duckdb.DuckDBPyConnection, file_no: int, kind: ReaderKind) -> None:
@@ -595,7 +715,7 @@ ASOF LEFT JOIN steps AS st ON st.file_no = s._file_no AND s._k > st.t
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    for stage in ("_jl_stage_events", "_jl_stage_crm"):
+    for stage in ("_jl_bad", "_jl_stage_crm"):
         con.execute(
             "INSERT INTO quarantine SELECT $run, f.source, f.path, b.line, b._bad.field, "
             "b._bad.value, b._bad.reason, b._bad.expected, b._raw "
@@ -627,26 +747,19 @@ _EVENT_EXPRS = ", ".join(
 )
 
 
-def _store_events(con: duckdb.DuckDBPyConnection, run_id: str, base: int) -> None:
-    """Store the first occurrence in the run of each event_id not already in the store.
+def _dedupe_run(con: duckdb.DuckDBPyConnection, base: int) -> None:
+    """Keep only the first occurrence (smallest seq) of an event_id repeated inside one file.
 
-    One insert straight from the stage, with an anti-join against the store only when the
-    store holds events. Duplicates inside the run are rare, so rather than a window over
-    every row (a sort of the whole run), one cheap aggregate checks whether there are any,
-    and only then are the later occurrences (larger seq) deleted again.
+    Each file's insert already leaves out ids stored before it (earlier runs, earlier files
+    of the run). Repeats inside a file are rare, so rather than a window over every row (a
+    sort of the whole run), one aggregate over the 64-bit hashes of the run's ids checks
+    whether there can be any, and only then are the later occurrences deleted.
     """
-    has_events = bool(con.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchall()[0][0])
-    anti = " ANTI JOIN events AS e ON e.event_id = s.event_id" if has_events else ""
-    con.execute(
-        f"INSERT INTO events ({_EVENT_COLS}) SELECT {_EVENT_EXPRS} "
-        f"FROM _jl_stage_events AS s{anti} WHERE s._bad IS NULL",
-        {"base": base, "run": run_id},
-    )
-    dupes = con.execute(
-        "SELECT count(*) - count(DISTINCT event_id) FROM events WHERE seq >= $base",
+    maybe = con.execute(
+        "SELECT count(*) - count(DISTINCT hash(event_id)) FROM events WHERE seq >= $base",
         {"base": base},
     ).fetchall()[0][0]
-    if dupes:
+    if maybe:
         con.execute(
             "DELETE FROM events WHERE seq >= $base AND seq IN (SELECT seq FROM events "
             "WHERE seq >= $base QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY seq) > 1)",
@@ -654,17 +767,21 @@ def _store_events(con: duckdb.DuckDBPyConnection, run_id: str, base: int) -> Non
         )
 
 
-def _run_records(con: duckdb.DuckDBPyConnection, spec_no: int, base: int) -> tuple[int, int]:
+def _run_records(
+    con: duckdb.DuckDBPyConnection, spec_no: int, base: int, multi: bool
+) -> tuple[int, int]:
     """(records, events) of this run's stored events of one source.
 
-    ``(seq - base) // stride`` names an event's record, and a source's files occupy one
-    contiguous ordinal range (``ord_lo``..``ord_hi`` of its files).
+    ``(seq - base) // stride`` names an event's record (counted only when a record may yield
+    several events), and a source's files occupy one contiguous ordinal range (``ord_lo``..
+    ``ord_hi`` of its files).
     """
+    records = f"count(DISTINCT (seq - $base) // {_STRIDE})" if multi else "count(*)"
     row = con.execute(
         f"""
         WITH span AS (SELECT min(ord_lo) AS lo, max(ord_hi) AS hi FROM _jl_files
                       WHERE spec_no = $s AND target = 'events')
-        SELECT count(DISTINCT (seq - $base) // {_STRIDE}), count(*) FROM events
+        SELECT {records}, count(*) FROM events
         WHERE seq >= $base + (SELECT lo FROM span) AND seq < $base + (SELECT hi FROM span)
         """,
         {"s": spec_no, "base": base},
@@ -691,16 +808,16 @@ def _store_crm(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     )
 
 
-def _counts(con: duckdb.DuckDBPyConnection, spec_no: int, base: int) -> dict[str, int]:
+def _counts(con: duckdb.DuckDBPyConnection, spec_no: int, base: int, multi: bool) -> dict[str, int]:
     """Record counts of one source: read = stored + quarantined + duplicate.
 
-    A record is good when it passed the checks, and stored when at least one of its events
-    (or its CRM row) was new.
+    A record is good when it passed the checks (the records the reader gave, less the bad
+    ones), and stored when at least one of its events (or its CRM row) was new.
     """
-    stored_events, events = _run_records(con, spec_no, base)
+    stored_events, events = _run_records(con, spec_no, base, multi)
     row = con.execute(
-        f"""
-        WITH files AS (SELECT file_no FROM _jl_files WHERE spec_no = $s),
+        """
+        WITH files AS (SELECT file_no, target, records FROM _jl_files WHERE spec_no = $s),
         crm AS (
             SELECT count(*) AS good, count(*) FILTER (WHERE is_new) AS stored
             FROM (SELECT _file_no, _k, bool_or(is_new) AS is_new FROM _jl_good
@@ -708,20 +825,20 @@ def _counts(con: duckdb.DuckDBPyConnection, spec_no: int, base: int) -> dict[str
         ),
         bad AS (
             SELECT count(*) AS n FROM (
-                SELECT DISTINCT _file_no, _k FROM _jl_stage_events WHERE _bad IS NOT NULL
-                    AND _file_no IN (SELECT file_no FROM files)
+                SELECT _file_no, _k FROM _jl_bad WHERE _file_no IN (SELECT file_no FROM files)
                 UNION ALL
                 SELECT _file_no, _k FROM _jl_stage_crm WHERE _bad IS NOT NULL
                     AND _file_no IN (SELECT file_no FROM files)
             )
         ),
-        good AS (
-            SELECT count(DISTINCT _ord // {_STRIDE}) AS n FROM _jl_stage_events
-            WHERE _bad IS NULL AND _file_no IN (SELECT file_no FROM files)
+        bad_events AS (
+            SELECT count(*) AS n FROM _jl_bad WHERE _file_no IN (SELECT file_no FROM files)
         ),
         rej AS (SELECT count(*) AS n FROM _jl_rej WHERE file_no IN (SELECT file_no FROM files))
         SELECT (SELECT good FROM crm), (SELECT stored FROM crm),
-               (SELECT n FROM bad) + (SELECT n FROM rej), (SELECT n FROM good)
+               (SELECT n FROM bad) + (SELECT n FROM rej),
+               (SELECT coalesce(sum(records), 0) FROM files WHERE target = 'events')
+                   - (SELECT n FROM bad_events)
         """,
         {"s": spec_no},
     ).fetchall()[0]
