@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+import math
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast, get_args
+from typing import Any, ClassVar, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -330,9 +332,193 @@ def _fast_json(text: str) -> Any:
         return None
 
 
+# -- the fast YAML path ------------------------------------------------------------------
+#
+# ruamel's round-trip reader (above) is pure Python: several seconds for a large map. A
+# valid file needs no positions, so it is first read by libyaml (PyYAML's C parser) with the
+# YAML 1.2 rules the round-trip reader and the canonical writer use, not PyYAML's YAML 1.1
+# ones: `yes`, `no`, `on`, `off`, `y` stay text, `012` is not octal, `1:30` is not 90.
+# Every plain scalar is typed by the patterns of ruamel's own 1.2 resolver; a scalar that
+# ruamel would read in a way we do not copy exactly (0o17, 0x1f, 1_000, 007, `<<`, `=`), an
+# explicit tag, a duplicate key, a non-text key, a %YAML directive or any
+# parse error makes the fast path give up, and the round-trip reader decides.
+
+
+class _NotFastError(Exception):
+    """The fast reader cannot promise the round-trip reader's result; use that one."""
+
+
+def _ruamel_12_resolvers() -> dict[str, list[tuple[str, Any]]]:
+    """ruamel's YAML 1.2 implicit resolvers by the first character of a scalar, in the
+    order ruamel tries them (the source of truth for what a plain scalar is)."""
+    from ruamel.yaml.resolver import implicit_resolvers
+
+    table: dict[str, list[tuple[str, Any]]] = {}
+    for versions, tag, regexp, first in implicit_resolvers:
+        if (1, 2) in versions:
+            for char in first:
+                table.setdefault(char, []).append((str(tag), regexp))
+    return table
+
+
+_RESOLVERS_12 = _ruamel_12_resolvers()
+# The spellings whose value is plain int() / float() of the text, as ruamel computes it.
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_PLAIN_FLOAT = re.compile(r"[-+]?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|[-+]?\.[0-9]+")
+_SPECIAL_FLOATS = {
+    ".inf": math.inf,
+    ".Inf": math.inf,
+    ".INF": math.inf,
+    "+.inf": math.inf,
+    "+.Inf": math.inf,
+    "+.INF": math.inf,
+    "-.inf": -math.inf,
+    "-.Inf": -math.inf,
+    "-.INF": -math.inf,
+    ".nan": math.nan,
+    ".NaN": math.nan,
+    ".NAN": math.nan,
+}
+# Tags the fast reader gives untagged nodes; an explicit tag (even !!str, which the
+# round-trip reader keeps as a tagged scalar) has no constructor there and declines.
+_STR = "journeylens:quoted"
+_SEQ = "journeylens:seq"
+_MAP = "journeylens:map"
+_PLAIN = "journeylens:plain"  # an untagged plain scalar, typed by _plain_scalar
+
+
+def _plain_scalar(value: str) -> Any:
+    """The value of an untagged plain scalar under YAML 1.2, as the round-trip reader
+    (with dates kept as text) gives it after :func:`_plain`.
+
+    >>> [_plain_scalar(v) for v in ["yes", "no", "on", "True", "~", "", "12", "-3", "1.5e3"]]
+    ['yes', 'no', 'on', True, None, None, 12, -3, 1500.0]
+    >>> [_plain_scalar(v) for v in ["1:30", "2024-01-05", "0x", "1.2.3", ".inf"]]
+    ['1:30', '2024-01-05', '0x', '1.2.3', inf]
+    """
+    resolvers = _RESOLVERS_12.get(value[:1], [])
+    tag = next((t for t, rx in resolvers if rx.match(value)), "tag:yaml.org,2002:str")
+    kind = tag.rpartition(":")[2]
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return value.lower() == "true"
+    if kind == "float":
+        if value in _SPECIAL_FLOATS:
+            return _SPECIAL_FLOATS[value]
+        if _PLAIN_FLOAT.fullmatch(value):
+            return float(value)
+        raise _NotFastError(value)
+    if kind == "int":
+        if _PLAIN_INT.fullmatch(value):
+            return int(value)
+        raise _NotFastError(value)
+    if kind not in ("str", "timestamp"):  # merge key `<<`, value key `=`: not copied here
+        raise _NotFastError(value)
+    return value
+
+
+def _fast_loader() -> type[Any] | None:
+    """A loader class on libyaml that types scalars by :func:`_plain_scalar` (None when
+    PyYAML has no C parser: then every document takes the round-trip reader)."""
+    try:
+        from yaml.constructor import BaseConstructor
+        from yaml.cyaml import CParser
+        from yaml.nodes import ScalarNode, SequenceNode
+    except ImportError:  # pragma: no cover - PyYAML is a dependency; its C part may be absent
+        return None
+
+    class Loader(CParser, BaseConstructor):  # type: ignore[misc]
+        # Own tables: none of PyYAML's (YAML 1.1) constructors is inherited.
+        yaml_constructors: ClassVar[dict[Any, Any]] = {}
+        yaml_multi_constructors: ClassVar[dict[Any, Any]] = {}
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            BaseConstructor.__init__(self)
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            pass  # path resolvers are not used
+
+        def ascend_resolver(self) -> None:
+            pass
+
+        def resolve(self, kind: type[Any], value: Any, implicit: tuple[bool, bool]) -> str:
+            # Called by the C composer only for nodes without an explicit tag.
+            if kind is ScalarNode:
+                return _PLAIN if implicit[0] else _STR
+            return _SEQ if kind is SequenceNode else _MAP
+
+        def mapping(self, node: Any) -> Iterator[dict[str, Any]]:
+            out: dict[str, Any] = {}
+            yield out
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, str) or key in out:
+                    raise _NotFastError(f"key {key!r}")
+                out[key] = self.construct_object(value_node, deep=True)
+
+        def sequence(self, node: Any) -> Iterator[list[Any]]:
+            out: list[Any] = []
+            yield out
+            out.extend(self.construct_object(item, deep=True) for item in node.value)
+
+    def undefined(loader: Any, node: Any) -> Any:
+        raise _NotFastError(f"tag {node.tag}")
+
+    def plain(loader: Any, node: Any) -> Any:
+        if not isinstance(node, ScalarNode):
+            raise _NotFastError(node.tag)
+        return _plain_scalar(node.value)
+
+    def text(loader: Any, node: Any) -> Any:
+        if not isinstance(node, ScalarNode):
+            raise _NotFastError(node.tag)
+        return node.value
+
+    Loader.add_constructor(_PLAIN, plain)
+    Loader.add_constructor(_STR, text)
+    Loader.add_constructor(_SEQ, lambda loader, node: loader.sequence(node))
+    Loader.add_constructor(_MAP, lambda loader, node: loader.mapping(node))
+    Loader.add_constructor(None, undefined)
+    return Loader
+
+
+_FAST_LOADER = _fast_loader()
+
+
+def fast_yaml(text: str) -> Any:
+    """YAML text read by libyaml with YAML 1.2 typing, or ``None`` when the fast reader
+    cannot promise exactly what the round-trip reader gives (see the notes above).
+
+    >>> fast_yaml("id: m\\nflag: yes\\nn: 12\\nwhen: 2024-01-05\\ntags: [on, off]\\n")
+    {'id': 'm', 'flag': 'yes', 'n': 12, 'when': '2024-01-05', 'tags': ['on', 'off']}
+    >>> fast_yaml("mode: 0o17\\n") is None, fast_yaml("a: 1\\na: 2\\n") is None
+    (True, True)
+    """
+    if _FAST_LOADER is None or text.startswith("%") or "\n%" in text:
+        return None  # a directive (%YAML 1.1) changes the rules
+    from yaml import YAMLError
+
+    loader = _FAST_LOADER(text)
+    try:
+        return loader.get_single_data()
+    except (_NotFastError, YAMLError, RecursionError, ValueError):
+        return None
+    finally:
+        loader.dispose()
+
+
 def parse_model(text: str, model: type[M], file: str = "<text>") -> M:
-    """Parse YAML or JSON text into ``model``, raising :class:`DocumentError` on any problem."""
+    """Parse YAML or JSON text into ``model``, raising :class:`DocumentError` on any problem.
+
+    A valid document is read by a C parser (JSON, else libyaml with YAML 1.2 rules); only
+    a document that fails there or in validation is read again by the slow round-trip
+    reader, which records where every node is, so each error keeps its file:line:col.
+    """
     fast = _fast_json(text)
+    if fast is None:
+        fast = fast_yaml(text)
     if isinstance(fast, dict):
         try:
             return model.model_validate(fast)
@@ -432,10 +618,14 @@ def kind_of(path: Path, text: str | None = None) -> type[BaseModel]:
     """Which model a file holds: by its ``schema:`` key, else by its suffix (``.persona.yaml``)."""
     name = path.name.lower()
     if text is not None:
-        try:
-            data, _ = _parse(text, str(path))
-        except DocumentError:
-            data = None
+        data = _fast_json(text)
+        if data is None:
+            data = fast_yaml(text)
+        if data is None:
+            try:
+                data, _ = _parse(text, str(path))
+            except DocumentError:
+                data = None
         if isinstance(data, dict) and isinstance(data.get("schema"), str):
             model = SCHEMAS.get(data["schema"])
             if model is not None:
