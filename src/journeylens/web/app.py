@@ -180,16 +180,19 @@ def create_app(settings: WebSettings, backend: Backend | None = None) -> FastAPI
             status_code=422,
         )
 
-    from journeylens.web import api, pages
+    from journeylens.web import api, pages, pages_edit, pages_exports, pages_personas
 
+    app.include_router(pages_exports.router)  # before pages: export.png would match export.{fmt}
+    app.include_router(pages_edit.router)
+    app.include_router(pages_personas.router)
     app.include_router(pages.router)
+    from journeylens.web import pages_analytics
+
+    app.include_router(pages_analytics.router)
     from journeylens.web import pages_data, pages_members
 
     app.include_router(pages_data.router)
     app.include_router(pages_members.router)
-    from journeylens.web import pages_analytics
-
-    app.include_router(pages_analytics.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

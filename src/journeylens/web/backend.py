@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
+from pathlib import Path
 from typing import Protocol
 
-from journeylens.model import JourneyMap
+from journeylens.model import JourneyMap, Persona
 
 
 class Role(IntEnum):
@@ -258,8 +259,10 @@ class Backend(Protocol):
         """Resolve or reopen a comment (commenter or above)."""
         ...
 
-    def create_share(self, user: User, workspace_id: int, map_id: str) -> ShareLink:
-        """A new read-only link (editor or above)."""
+    def create_share(
+        self, user: User, workspace_id: int, map_id: str, expires_at: datetime | None = None
+    ) -> ShareLink:
+        """A new read-only link (editor or above), valid until ``expires_at`` if given."""
         ...
 
     def revoke_share(self, user: User, workspace_id: int, link_id: int) -> None:
@@ -291,3 +294,95 @@ class Backend(Protocol):
     def remove_member(self, user: User, workspace_id: int, member_id: int) -> None:
         """Remove a member (owner); :class:`Conflict` for the last owner."""
         ...
+
+    # -- personas, share-link lists and folder sync --------------------------------------
+
+    def list_personas(self, user: User, workspace_id: int) -> list[PersonaSummary]:
+        """The workspace's personas, by id (viewer or above)."""
+        ...
+
+    def get_persona(
+        self, user: User, workspace_id: int, persona_id: str, version: int = 0
+    ) -> StoredPersona:
+        """The persona at ``version`` (0: the latest; viewer or above)."""
+        ...
+
+    def create_persona(self, user: User, workspace_id: int, persona: Persona) -> StoredPersona:
+        """A new persona (editor or above); :class:`Conflict` if the id is taken."""
+        ...
+
+    def save_persona(
+        self, user: User, workspace_id: int, persona: Persona, base_version: int
+    ) -> StoredPersona:
+        """A new version (editor or above); :class:`StaleVersion` when ``base_version`` is old."""
+        ...
+
+    def persona_history(self, user: User, workspace_id: int, persona_id: str) -> list[VersionInfo]:
+        """Every version of the persona, newest first (viewer or above)."""
+        ...
+
+    def restore_persona(
+        self, user: User, workspace_id: int, persona_id: str, version: int
+    ) -> StoredPersona:
+        """Save an old version again as the newest one (editor or above)."""
+        ...
+
+    def delete_persona(self, user: User, workspace_id: int, persona_id: str) -> None:
+        """Delete the persona and its versions (editor or above)."""
+        ...
+
+    def share_links(self, user: User, workspace_id: int, map_id: str) -> list[ShareLink]:
+        """Every share link of the map, revoked and expired ones too (editor or above)."""
+        ...
+
+    def import_files(
+        self, user: User, workspace_id: int, files: list[tuple[str, str]]
+    ) -> SyncResult:
+        """Import map / persona files given as (file name, text) (owner); all or nothing."""
+        ...
+
+    def export_files(self, user: User, workspace_id: int) -> list[tuple[str, str]]:
+        """Every map and persona as (``<id>.journey.yaml`` / ``<id>.persona.yaml``, text) (owner)."""
+        ...
+
+    def sync_folder(
+        self, user: User, workspace_id: int, folder: Path, direction: str
+    ) -> SyncResult:
+        """Copy maps and personas between the workspace and ``folder`` (``import`` or
+        ``export``; owner)."""
+        ...
+
+
+# -- personas, share-link lists and folder sync (additions of the editor-completeness work) --
+
+
+@dataclass(frozen=True)
+class PersonaSummary:
+    """One row of a workspace's persona list."""
+
+    persona_id: str
+    name: str
+    version: int
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class StoredPersona:
+    """A persona at one version, with who saved it and when."""
+
+    persona: Persona
+    version: int
+    current_version: int
+    updated_at: datetime
+    updated_by: str
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What an import or a folder sync did, by map / persona id; ``written`` lists files."""
+
+    created: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    written: tuple[str, ...] = ()

@@ -345,10 +345,17 @@ def editor(
         for step in stage.steps
         for tp in step.touchpoints
     }
+    from journeylens.web.pages_edit import editor_context  # imports this module
+
     return render(
         request,
         "editor.html",
-        {**_map_context(request, user, ws, stored), "live": live, "tp_reached": reached},
+        {
+            **_map_context(request, user, ws, stored),
+            "live": live,
+            "tp_reached": reached,
+            **editor_context(stored.journey),
+        },
     )
 
 

@@ -237,14 +237,38 @@ def edit_lanes(
     opportunities: Annotated[str | None, Form()] = None,
     evidence: Annotated[str | None, Form()] = None,
     custom: Annotated[str | None, Form()] = None,
+    fields_sent: Annotated[str, Form()] = "",
 ) -> Response:
     """Change any lane of a step; a field that is not sent stays as it is.
 
     Text lanes take one item per line; pain points, opportunities, evidence and custom
     lanes take YAML (the file format's own shape); ``moment_of_truth`` is its "why" (blank:
-    not a moment of truth); ``emotion_none`` removes the emotion.
+    not a moment of truth); ``emotion_none`` removes the emotion. ``fields_sent`` (a
+    hidden field of the editor's form) lists the fields on the form: the form layer reads
+    a blank field as a missing one, so a listed field that arrives missing was emptied.
     """
     require_editor(request, user, ws)
+    sent = set(fields_sent.split(","))
+
+    def blank_if_sent(field: str, value: str | None) -> str | None:
+        return "" if value is None and field in sent else value
+
+    description = blank_if_sent("description", description)
+    actions = blank_if_sent("actions", actions)
+    thoughts = blank_if_sent("thoughts", thoughts)
+    emotion_label = blank_if_sent("emotion_label", emotion_label)
+    emotion_note = blank_if_sent("emotion_note", emotion_note)
+    frontstage = blank_if_sent("frontstage", frontstage)
+    backstage = blank_if_sent("backstage", backstage)
+    support = blank_if_sent("support", support)
+    owners = blank_if_sent("owners", owners)
+    kpis = blank_if_sent("kpis", kpis)
+    moment_of_truth = blank_if_sent("moment_of_truth", moment_of_truth)
+    expected_duration = blank_if_sent("expected_duration", expected_duration)
+    pain_points = blank_if_sent("pain_points", pain_points)
+    opportunities = blank_if_sent("opportunities", opportunities)
+    evidence = blank_if_sent("evidence", evidence)
+    custom = blank_if_sent("custom", custom)
     data = load(request, user, ws, map_id)
     step = find_step(data, step_id)
     if name is not None:
@@ -377,10 +401,15 @@ def edit_touchpoint(
 ) -> Response:
     """Change a touchpoint's name, channel, description, visibility and match rules.
 
-    ``visible_sent`` (a hidden field of the form) says the checkbox was on the form, so an
-    unchecked box (which browsers do not send) means "not visible".
+    ``visible_sent`` (a hidden field of the form) says the form carried the checkbox and
+    the text fields, so an unchecked box (which browsers do not send) means "not visible"
+    and a blank description or rule list (which the form layer reads as missing) means
+    "empty".
     """
     require_editor(request, user, ws)
+    if visible_sent:
+        description = "" if description is None else description
+        match = "" if match is None else match
     data = load(request, user, ws, map_id)
     _step, tp = find_touchpoint(data, tp_id)
     _touchpoint_fields(tp, name, channel, description, match, visible, bool(visible_sent))

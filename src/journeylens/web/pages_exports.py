@@ -14,8 +14,9 @@ import zipfile
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import UploadFile
 
 from journeylens.model import Persona
 from journeylens.web.backend import (
@@ -260,7 +261,10 @@ async def upload(request: Request, user: CurrentUser, ws: int) -> Response:
     for item in form.getlist("files"):
         if not isinstance(item, UploadFile):
             continue
-        raw = await item.read(MAX_UPLOAD_BYTES + 1)
+        try:
+            raw = await item.read(MAX_UPLOAD_BYTES + 1)
+        finally:
+            await item.close()
         name = item.filename or "upload"
         if not raw:
             continue

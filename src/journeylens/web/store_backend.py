@@ -7,15 +7,19 @@ checked here with the store's ``require_role`` before every action.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from journeylens.model import JourneyMap
+from journeylens.formats.io import kind_of
+from journeylens.model import JourneyMap, Persona
 from journeylens.store import errors as se
 from journeylens.store import models as sm
 from journeylens.store import service as sv
@@ -28,11 +32,14 @@ from journeylens.web.backend import (
     MapSummary,
     Member,
     NotFound,
+    PersonaSummary,
     RateLimited,
     Role,
     ShareLink,
     StaleVersion,
     StoredMap,
+    StoredPersona,
+    SyncResult,
     Unauthorized,
     User,
     VersionInfo,
@@ -113,13 +120,34 @@ def _comment(c: sv.CommentInfo) -> Comment:
     )
 
 
+# The two queries of every map view, built once: building a SQLAlchemy statement costs
+# more than running it on SQLite.
+_ACCESS = (
+    select(sm.User, sm.Workspace, sm.Membership.role)
+    .join(sm.Membership, sm.Membership.user_id == sm.User.id)
+    .join(sm.Workspace, sm.Workspace.id == sm.Membership.workspace_id)
+    .where(sm.User.id == bindparam("user"), sm.Membership.workspace_id == bindparam("ws"))
+)
+#: The version row wanted: ``number`` 0 means the map's current version.
+_VERSION_ROW = (
+    select(sm.MapVersion.id, sm.MapVersion.number, sm.MapVersion.created_at)
+    .join(sm.Map, sm.Map.id == sm.MapVersion.map_pk)
+    .where(
+        sm.Map.workspace_id == bindparam("ws"),
+        sm.Map.map_id == bindparam("map"),
+        sm.MapVersion.number
+        == case((bindparam("number") == 0, sm.Map.current_version), else_=bindparam("number")),
+    )
+)
+
+
 class StoreBackend:
     """The store at one database, as the web app's backend."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = session_factory(engine)
-        self._versions: dict[tuple[int, str, int], StoredMap] = {}
+        self._versions: dict[tuple[int, str, int, int, datetime], StoredMap] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -158,20 +186,40 @@ class StoreBackend:
         write: bool = False,
     ) -> tuple[sm.User, sm.Workspace]:
         """The user row and workspace after checking membership, role and token limits."""
-        row = session.get(sm.User, user.id)
-        ws = session.get(sm.Workspace, workspace_id)
-        if row is None:
+        row, ws, _role = self._access(session, user, workspace_id, minimum, write=write)
+        return row, ws
+
+    def _access(
+        self,
+        session: Session,
+        user: User,
+        workspace_id: int,
+        minimum: sm.Role,
+        *,
+        write: bool = False,
+    ) -> tuple[sm.User, sm.Workspace, sm.Role]:
+        """:meth:`_ws` plus the user's role: the rules of ``require_role`` in ONE query.
+
+        Every page and API call starts here, so user, workspace and membership come back
+        in one joined row (it was four queries); only a refusal looks further, to tell a
+        deleted account (401) from a non-member (403).
+        """
+        found = session.execute(_ACCESS, {"user": user.id, "ws": workspace_id}).one_or_none()
+        if found is None and session.get(sm.User, user.id) is None:
             raise Unauthorized("sign in first", field="session")
         # The same answer for "no such workspace" and "not a member": ids do not leak.
         not_member = Forbidden(f"you are not a member of workspace {workspace_id}", field="role")
         if user.token_workspace is not None and user.token_workspace != workspace_id:
             raise not_member
-        if ws is None or sv.role_of(session, row, ws) is None:
+        if found is None or found[0].disabled:
             raise not_member
+        row, ws, role_text = found
         if write and user.token_workspace is not None and "write" not in user.token_scopes:
             raise Forbidden("this token lacks the 'write' scope", field="Authorization")
-        sv.require_role(session, row, ws, minimum)
-        return row, ws
+        role = sm.Role(role_text)
+        if role.rank < minimum.rank:
+            raise Forbidden(str(se.Forbidden(minimum.value)), field="role")  # as require_role
+        return row, ws, role
 
     # -- accounts ------------------------------------------------------------------------
 
@@ -242,9 +290,7 @@ class StoreBackend:
     def role(self, user: User, workspace_id: int) -> Role:
         """The user's role in the workspace."""
         with self._session() as session:
-            row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
-            role = sv.role_of(session, row, ws)
-            assert role is not None  # _ws checked membership
+            _row, _ws, role = self._access(session, user, workspace_id, sm.Role.VIEWER)
             return _ROLE[role]
 
     def list_maps(self, user: User, workspace_id: int) -> list[MapSummary]:
@@ -271,24 +317,25 @@ class StoreBackend:
     def get_version(self, user: User, workspace_id: int, map_id: str, version: int) -> StoredMap:
         """One version of a map (0 = the latest).
 
-        A saved version never changes, so parsed versions are kept (bounded): the store
-        parses the version's YAML on every read, which dominated the map page's latency.
+        A saved version never changes, so answers are kept (bounded) by the version row's
+        identity: one light query finds which row is wanted (its id and creation time, so
+        a map deleted and created again under the same id is not confused with the old
+        one), and only a miss loads and parses the version.
         """
         with self._session() as session:
             _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
-            if not version:
-                current = session.scalar(
-                    select(sm.Map.current_version).where(
-                        sm.Map.workspace_id == ws.id, sm.Map.map_id == map_id
-                    )
-                )
-                version = current or 0
-            key = (workspace_id, map_id, version)
+            found = session.execute(
+                _VERSION_ROW, {"ws": ws.id, "map": map_id, "number": version}
+            ).one_or_none()
+            if found is None:  # the store raises NotFound with its message
+                snap = sv.get_map(session, ws, map_id, version or None)
+                return _stored(snap, self._names(session, [snap.author_id]))
+            key = (workspace_id, map_id, found.number, found.id, found.created_at)
             with self._lock:
                 cached = self._versions.get(key)
             if cached is not None:
                 return cached
-            snap = sv.get_map(session, ws, map_id, version or None)
+            snap = sv.get_map(session, ws, map_id, found.number)
             stored = _stored(snap, self._names(session, [snap.author_id]))
             with self._lock:
                 self._versions[key] = stored
@@ -372,11 +419,13 @@ class StoreBackend:
             )
             return _comment(info)
 
-    def create_share(self, user: User, workspace_id: int, map_id: str) -> ShareLink:
-        """A new read-only link (editor or above)."""
+    def create_share(
+        self, user: User, workspace_id: int, map_id: str, expires_at: datetime | None = None
+    ) -> ShareLink:
+        """A new read-only link (editor or above), valid until ``expires_at`` if given."""
         with self._session() as session:
             row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
-            info, secret = sv.create_share_link(session, ws, map_id, row)
+            info, secret = sv.create_share_link(session, ws, map_id, row, expires_at)
             return ShareLink(info.id, secret, info.map_id, info.expires_at, False)
 
     def revoke_share(self, user: User, workspace_id: int, link_id: int) -> None:
@@ -390,6 +439,152 @@ class StoreBackend:
         with self._session() as session:
             snap = sv.resolve_share_token(session, token)
             return _stored(snap, self._names(session, [snap.author_id]))
+
+    # -- personas, share-link lists and folder sync -------------------------------------------
+
+    def list_personas(self, user: User, workspace_id: int) -> list[PersonaSummary]:
+        """The workspace's personas, by id."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            rows = sv.list_personas(session, ws)
+            names = self._names(session, [p.updated_by for p in rows])
+            return [
+                PersonaSummary(
+                    p.persona_id,
+                    p.name,
+                    p.current_version,
+                    p.updated_at,
+                    names.get(p.updated_by, "") if p.updated_by else "",
+                )
+                for p in rows
+            ]
+
+    def _stored_persona(self, session: Session, snap: sv.PersonaSnapshot) -> StoredPersona:
+        names = self._names(session, [snap.author_id])
+        return StoredPersona(
+            persona=snap.persona,
+            version=snap.version,
+            current_version=snap.current_version,
+            updated_at=snap.created_at,
+            updated_by=names.get(snap.author_id, "") if snap.author_id else "",
+        )
+
+    def get_persona(
+        self, user: User, workspace_id: int, persona_id: str, version: int = 0
+    ) -> StoredPersona:
+        """The persona at ``version`` (0: the latest)."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            snap = sv.get_persona(session, ws, persona_id, version or None)
+            return self._stored_persona(session, snap)
+
+    def create_persona(self, user: User, workspace_id: int, persona: Persona) -> StoredPersona:
+        """A new persona (editor or above)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            return self._stored_persona(session, sv.create_persona(session, ws, persona, row))
+
+    def save_persona(
+        self, user: User, workspace_id: int, persona: Persona, base_version: int
+    ) -> StoredPersona:
+        """A new version from ``base_version`` (editor or above; 409 when stale)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            snap = sv.save_persona(session, ws, persona, row, base_version, "edited in the browser")
+            return self._stored_persona(session, snap)
+
+    def persona_history(self, user: User, workspace_id: int, persona_id: str) -> list[VersionInfo]:
+        """Every version of the persona, newest first."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
+            return [
+                VersionInfo(v.number, v.author_name, v.created_at, v.message)
+                for v in sv.persona_history(session, ws, persona_id)
+            ]
+
+    def restore_persona(
+        self, user: User, workspace_id: int, persona_id: str, version: int
+    ) -> StoredPersona:
+        """An old version saved again as the newest (editor or above)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            snap = sv.restore_persona(session, ws, persona_id, version, row)
+            return self._stored_persona(session, snap)
+
+    def delete_persona(self, user: User, workspace_id: int, persona_id: str) -> None:
+        """Delete the persona with its versions (editor or above)."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR, write=True)
+            sv.delete_persona(session, ws, persona_id)
+
+    def share_links(self, user: User, workspace_id: int, map_id: str) -> list[ShareLink]:
+        """Every link of the map (editor or above); the secret is never shown again."""
+        with self._session() as session:
+            _row, ws = self._ws(session, user, workspace_id, sm.Role.EDITOR)
+            return [
+                ShareLink(i.id, "", i.map_id, i.expires_at, i.revoked_at is not None)
+                for i in sv.list_share_links(session, ws, map_id)
+            ]
+
+    def import_files(
+        self, user: User, workspace_id: int, files: list[tuple[str, str]]
+    ) -> SyncResult:
+        """Import uploaded map / persona files (owner): the store's folder import over a
+        temporary folder, so every file is validated before anything is stored."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.OWNER, write=True)
+            with tempfile.TemporaryDirectory(prefix="jl-upload-") as tmp:
+                originals: dict[str, str] = {}
+                for i, (name, text) in enumerate(files):
+                    # The folder import reads files by suffix: name each by what it holds
+                    # (its schema key, else its suffix); never trust the uploaded path.
+                    kind = "persona" if kind_of(Path(name), text) is Persona else "journey"
+                    safe = f"{i:03d}-upload.{kind}.yaml"
+                    originals[safe] = Path(name).name or "upload"
+                    (Path(tmp) / safe).write_text(text, encoding="utf-8")
+                try:
+                    report = sv.sync_folder(session, ws, tmp, sv.SyncDirection.IMPORT, row)
+                except se.InvalidMap as exc:
+                    issues = [
+                        {
+                            "field": f"{originals.get(Path(i.file).name, 'upload')}"
+                            + (f" line {i.line}" if i.line else "")
+                            + f": {i.path or '(document)'}",
+                            "reason": i.message,
+                        }
+                        for i in exc.issues
+                    ]
+                    first = issues[0] if issues else {"field": "file", "reason": str(exc)}
+                    raise InvalidInput(
+                        first["reason"], field=first["field"], issues=issues
+                    ) from None
+            return SyncResult(report.created, report.updated, report.unchanged, report.written)
+
+    def export_files(self, user: User, workspace_id: int) -> list[tuple[str, str]]:
+        """Every map and persona as canonical YAML files (owner)."""
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.OWNER)
+            with tempfile.TemporaryDirectory(prefix="jl-export-") as tmp:
+                report = sv.sync_folder(session, ws, tmp, sv.SyncDirection.EXPORT, row)
+                return [
+                    (name, (Path(tmp) / name).read_text(encoding="utf-8"))
+                    for name in report.written
+                ]
+
+    def sync_folder(
+        self, user: User, workspace_id: int, folder: Path, direction: str
+    ) -> SyncResult:
+        """The store's :func:`~journeylens.store.service.sync_folder` (owner)."""
+        try:
+            way = sv.SyncDirection(direction)
+        except ValueError:
+            raise InvalidInput(
+                f"expected import or export, got {direction!r}", field="direction"
+            ) from None
+        with self._session() as session:
+            row, ws = self._ws(session, user, workspace_id, sm.Role.OWNER, write=True)
+            report = sv.sync_folder(session, ws, folder, way, row)
+            return SyncResult(report.created, report.updated, report.unchanged, report.written)
 
     # -- data ingestion and members (additions of the data-pages work) ---------------------
 
