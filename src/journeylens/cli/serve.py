@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from journeylens.cli._output import fail
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+#: Environment through which ``serve --workers N`` hands its settings to each worker.
+_ENV_DATABASE = "JOURNEYLENS_SERVE_DATABASE_URL"
+_ENV_WORKSPACE = "JOURNEYLENS_SERVE_WORKSPACE"
+_ENV_SECRET = "JOURNEYLENS_SERVE_SECRET"
+_ENV_SECURE = "JOURNEYLENS_SERVE_SECURE_COOKIES"
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process of ``serve --workers N`` (a uvicorn factory).
+
+    The parent resolved the settings once (so every worker signs sessions with the same
+    secret key and the schema is migrated before any worker starts) and passed them in
+    the environment.
+    """
+    from journeylens.web.app import create_app
+    from journeylens.web.settings import make_settings
+
+    workspace = os.environ.get(_ENV_WORKSPACE)
+    settings = make_settings(
+        Path(workspace) if workspace else None,
+        os.environ[_ENV_DATABASE],
+        cookie_secure=os.environ.get(_ENV_SECURE) == "1",
+        secret_key=os.environ[_ENV_SECRET],
+    )
+    return create_app(settings)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,6 +66,13 @@ def register(app: typer.Typer) -> None:
         secure_cookies: Annotated[
             bool, typer.Option(help="Mark the session cookie Secure (serve behind HTTPS).")
         ] = False,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                help="Server processes (each one core at most; see docs/usage/web.md, Speed).",
+            ),
+        ] = 1,
     ) -> None:
         """Serve the web app: maps, editor, versions, comments and the /api/v1 JSON API.
 
@@ -56,4 +93,25 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"journeylens web app on http://{host}:{port}/  (database: {settings.database_url})"
         )
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        if workers == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+            return
+        from journeylens.store.db import upgrade
+
+        upgrade(settings.database_url)  # once, before the workers race to do it
+        os.environ.update(
+            {
+                _ENV_DATABASE: settings.database_url,
+                _ENV_WORKSPACE: str(settings.workspace or ""),
+                _ENV_SECRET: settings.secret_key,
+                _ENV_SECURE: "1" if settings.cookie_secure else "0",
+            }
+        )
+        uvicorn.run(
+            "journeylens.cli.serve:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )

@@ -14,6 +14,7 @@ optimistic concurrency, roles, tokens) so the web layer holds none. Conventions:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -100,7 +101,10 @@ class VersionInfo:
 
 @dataclass(frozen=True)
 class MapSnapshot:
-    """A map at one version: its parsed content, canonical YAML and who saved it when."""
+    """A map at one version: its parsed content, canonical YAML and who saved it when.
+
+    ``journey`` is shared by every snapshot of the same content (parsed once): read-only.
+    """
 
     map_id: str
     workspace_id: int
@@ -514,6 +518,43 @@ def _parse_persona(text: str, file: str) -> Persona:
         raise InvalidMap(exc.issues) from None
 
 
+#: How many parsed versions (maps and personas) :func:`_stored_map` keeps.
+PARSED_CACHE_SIZE = 128
+
+
+@functools.lru_cache(maxsize=PARSED_CACHE_SIZE)
+def _parsed_json(text: str, model: type[JourneyMap] | type[Persona]) -> JourneyMap | Persona:
+    # Keyed by the stored canonical JSON itself (content-addressed), so an entry can never
+    # be stale: a new version, a restore or a map deleted and created again under the same
+    # id all have their own text. Failures are not cached (lru_cache keeps only returns).
+    return parse_model(text, model, "<stored version>")
+
+
+def _stored_map(text: str, file: str) -> JourneyMap:
+    """The map in a stored version's canonical JSON, parsed once per distinct text.
+
+    Parsing and validating a map costs milliseconds and a saved version never changes, so
+    every reader of the same version shares one parsed :class:`JourneyMap`: treat it as
+    read-only (copy it with ``model_copy`` / ``to_data`` before changing anything).
+    """
+    try:
+        parsed = _parsed_json(text, JourneyMap)
+    except DocumentError:
+        return _parse_map(text, file)  # raises InvalidMap naming the version
+    assert isinstance(parsed, JourneyMap)
+    return parsed
+
+
+def _stored_persona(text: str, file: str) -> Persona:
+    """The persona in a stored version's JSON, parsed once per distinct text (read-only)."""
+    try:
+        parsed = _parsed_json(text, Persona)
+    except DocumentError:
+        return _parse_persona(text, file)
+    assert isinstance(parsed, Persona)
+    return parsed
+
+
 def list_maps(session: Session, ws: Workspace, status: Status | None = None) -> list[MapSummary]:
     """The workspace's maps, most recently changed first (optionally only one ``status``)."""
     query = select(Map).where(Map.workspace_id == ws.id)
@@ -543,7 +584,7 @@ def _snapshot(row: Map, version: MapVersion) -> MapSnapshot:
         workspace_id=row.workspace_id,
         version=version.number,
         current_version=row.current_version,
-        journey=_parse_map(version.json_text, f"{row.map_id}@{version.number}"),
+        journey=_stored_map(version.json_text, f"{row.map_id}@{version.number}"),
         yaml=version.yaml,
         author_id=version.author_id,
         created_at=version.created_at,
@@ -822,7 +863,7 @@ def _persona_snapshot(row: PersonaRow, version: PersonaVersion) -> PersonaSnapsh
         workspace_id=row.workspace_id,
         version=version.number,
         current_version=row.current_version,
-        persona=_parse_persona(version.json_text, f"{row.persona_id}@{version.number}"),
+        persona=_stored_persona(version.json_text, f"{row.persona_id}@{version.number}"),
         yaml=version.yaml,
         author_id=version.author_id,
         created_at=version.created_at,

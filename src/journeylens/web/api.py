@@ -15,9 +15,9 @@ from pydantic import BaseModel, Field
 
 from journeylens.formats.io import DocumentError, to_data, validate_data
 from journeylens.model import JourneyMap
-from journeylens.render.svg import render_map_svg
 from journeylens.web.backend import Comment, InvalidInput, StoredMap
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
+from journeylens.web.svg_cache import svg_response
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(csrf_protect)])
 
@@ -189,9 +189,9 @@ def map_svg(
     ws: int,
     map_id: str,
 ) -> Response:
-    """The designed map as SVG."""
+    """The designed map as SVG (rendered once per version; ETag, 304 when unchanged)."""
     stored = backend_of(request).get_map(user, ws, map_id)
-    return Response(render_map_svg(stored.journey), media_type="image/svg+xml")
+    return svg_response(request, ws, stored)
 
 
 @router.get("/workspaces/{ws}/maps/{map_id}/versions")
