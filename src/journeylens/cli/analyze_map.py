@@ -58,6 +58,10 @@ class LevelChoice(StrEnum):
 
 
 OutcomeOpt = Annotated[str, typer.Option("--outcome", help="Outcome id of the map (e.g. churned).")]
+PersonaOpt = Annotated[
+    str | None,
+    typer.Option("--persona", help="Persona id: only its customers (workspace personas)."),
+]
 MapOpt = Annotated[Path | None, typer.Option("--map", help="The journey map (*.journey.yaml).")]
 
 
@@ -165,6 +169,50 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         fail(str(exc), EXIT_INVALID)
 
 
+def _workspace_personas(
+    source: EventSource, events: Path | None, what: str
+) -> tuple[Any, Any, dict[str, Any]]:
+    """The workspace's events and customers (one connection, so they can be joined) and the
+    personas beside its maps, by id: what per-persona figures are computed from."""
+    from journeylens.engine.frames import ColumnRoles, FrameError, to_lazy
+    from journeylens.engine.store import StoreError
+    from journeylens.engine.workspace import Workspace, WorkspaceError
+    from journeylens.formats.io import DocumentError, find_personas
+
+    if events is not None:
+        fail(
+            f"{what} reads the workspace's personas and customers: leave out the EVENTS file"
+            " (for a file, name a persona column with --persona-col)",
+        )
+    try:
+        ws = Workspace.find(explicit=source.workspace)
+        con = ws.store.connect(read_only=True)
+        found = {pid: persona for pid, (_, persona) in find_personas(ws.maps_dir).items()}
+        roles = ColumnRoles(
+            source.customer_col, source.session_col, source.event_col, source.time_col
+        )
+        lf = to_lazy(ws.store.events(con), columns=roles)
+    except (WorkspaceError, StoreError, DocumentError, FrameError) as exc:
+        fail(str(exc))
+    if not found:
+        fail(f"{what}: no *.persona.yaml in {ws.maps_dir}")
+    return lf, con.table("customers"), found
+
+
+def _persona_events(source: EventSource, events: Path | None, persona: str | None) -> Any:
+    """The events, or only those of ``persona``'s customers (its segment rule)."""
+    if persona is None:
+        return source.load(events)
+    from journeylens.analytics.binding import Population
+
+    lf, customers, found = _workspace_personas(source, events, f"--persona {persona}")
+    if persona not in found:
+        fail(
+            f"--persona {persona}: no such persona (the workspace has: {', '.join(sorted(found))})",
+        )
+    return _run(Population.for_persona(found[persona]).apply, lf, customers)
+
+
 def _when(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
@@ -194,6 +242,7 @@ def register(analyze_app: typer.Typer) -> None:
         ] = 25,
         fmt: FormatOpt = Format.TABLE,
         unit: UnitOpt = UnitChoice.CUSTOMER,
+        persona: PersonaOpt = None,
         *,
         source: EventSource,
     ) -> None:
@@ -206,7 +255,7 @@ def register(analyze_app: typer.Typer) -> None:
 
         jm = _map_for_outcome(map_path, outcome, source.workspace)
         _check_outcome(jm, outcome)
-        lf = source.load(events)
+        lf = _persona_events(source, events, persona)
         bound = _run(bind, lf, jm, unit=unit.value)
         outs = _run(evaluate_outcomes, lf, jm, unit=unit.value)
         kinds = [k.strip() for k in features.split(",") if k.strip()]
@@ -217,7 +266,8 @@ def register(analyze_app: typer.Typer) -> None:
         _show(
             result,
             fmt,
-            f"outcome {outcome}: {result.positive} of {result.units} units",
+            f"outcome {outcome}: {result.positive} of {result.units} units"
+            + (f" (persona {persona})" if persona else ""),
             [*cols, "lift", "q_value", "significant", "flag"],
         )
 
@@ -238,6 +288,7 @@ def register(analyze_app: typer.Typer) -> None:
         ] = 25,
         fmt: FormatOpt = Format.TABLE,
         unit: UnitOpt = UnitChoice.CUSTOMER,
+        persona: PersonaOpt = None,
         *,
         source: EventSource,
     ) -> None:
@@ -251,7 +302,7 @@ def register(analyze_app: typer.Typer) -> None:
 
         jm = _map_for_outcome(map_path, outcome, source.workspace)
         _check_outcome(jm, outcome)
-        lf = source.load(events)
+        lf = _persona_events(source, events, persona)
         bound = cache(_run(bind, lf, jm, unit=unit.value))
         outs = _run(evaluate_outcomes, lf, jm, unit=unit.value)
         result = _run(
@@ -268,7 +319,8 @@ def register(analyze_app: typer.Typer) -> None:
         _show(
             result,
             fmt,
-            f"moments of truth for {outcome} by {level.value}",
+            f"moments of truth for {outcome} by {level.value}"
+            + (f" (persona {persona})" if persona else ""),
             [*cols, "low", "high", "q_value", "significant", "flag"],
         )
 
@@ -295,11 +347,21 @@ def register(analyze_app: typer.Typer) -> None:
         from journeylens.analytics.binding import bind
         from journeylens.analytics.survey import survey_metrics
 
-        lf = source.load(events)
+        personas: list[Any] = []
+        customers = None
+        if by is SurveyByChoice.PERSONA and events is None:
+            # The workspace: each persona's segment rule picks its customers' answers.
+            lf, customers, found = _workspace_personas(source, events, "survey --by persona")
+            personas = [found[k] for k in sorted(found)]
+        else:
+            lf = source.load(events)
         jm = load_journey_map(map_path) if map_path is not None else None
         if jm is not None:
             lf = _run(bind, lf, jm, unit=unit.value)
-        result = _run(survey_metrics, lf, by=by.value, journey_map=jm, min_answers=min_answers)
+        result = _run(
+            survey_metrics, lf, by=by.value, journey_map=jm, min_answers=min_answers,
+            personas=personas, customers=customers,
+        )  # fmt: skip
         _show(result, fmt, f"survey metrics by {by.value}")
 
     @analyze_app.command("conformance")
@@ -384,14 +446,24 @@ def register(analyze_app: typer.Typer) -> None:
         *,
         source: EventSource,
     ) -> None:
-        """Channel use per persona: share of events and of units per channel.
+        """Channel use per persona: share of events and of units per channel (on the
+        workspace, the personas are its *.persona.yaml segment rules on customer attributes).
 
         Example: journeylens analyze channels events.csv --persona-col persona
         """
         from journeylens.analytics._common import with_unit
         from journeylens.analytics.channels import channel_use
 
-        lf = source.load(events)
+        personas: list[Any] = []
+        customers = None
+        if events is None:
+            # The workspace: each persona's segment rule picks its customers' events.
+            lf, customers, found = _workspace_personas(source, events, "channels")
+            personas = [found[k] for k in sorted(found)]
+        else:
+            lf = source.load(events)
         lf = _run(with_unit, lf, unit.value)
-        result = _run(channel_use, lf, persona_col=persona_col)
+        result = _run(
+            channel_use, lf, persona_col=persona_col, personas=personas, customers=customers
+        )
         _show(result, fmt, "channel use per persona")
