@@ -382,3 +382,17 @@ def test_map_view_scores_each_distinct_text_once(
     assert scored == [text]
     signal = 2 * original([text])[0]  # measured emotion: VADER compound × 2
     assert f"<dd>{signal:.2f} (n=2)</dd>" in panel
+
+
+def test_an_analytics_error_is_a_message_not_a_500(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from journeylens.analytics import AnalyticsError
+
+    def failing(bound: object, journey: JourneyMap) -> object:
+        raise AnalyticsError("planned vs actual needs bound events with column(s) stage_id")
+
+    monkeypatch.setattr(pages_analytics, "planned_view", failing)
+    answer = shop.client.get(f"{shop.url}/analytics/planned?from=2024-01-06")
+    assert answer.status_code == 200
+    assert "needs bound events with column(s) stage_id" in answer.text

@@ -20,6 +20,8 @@ import narwhals as nw
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from journeylens.analytics import AnalyticsError
+from journeylens.analytics.livemap import LiveMap
 from journeylens.insights.web_views import (
     SURVEY_GROUPS,
     ScopeError,
@@ -124,13 +126,20 @@ def computed(
         if source is None:
             result = Computed(problem=NO_EVENTS)
         else:
-            bound = scoped_bound(source, stored.journey, flt.scope)
-            if scope_size(bound).events == 0:
+            try:
+                bound = scoped_bound(source, stored.journey, flt.scope)
+                empty = scope_size(bound).events == 0
+            except AnalyticsError as exc:
+                cache.put(key, Computed(problem=str(exc)))
+                return Computed(problem=str(exc))
+            if empty:
                 result = Computed(problem=f"No events for {flt.scope.label()}.")
             else:
                 try:
                     result = compute(source, bound, stored.journey)
-                except ChartsUnavailableError as exc:
+                except (ChartsUnavailableError, AnalyticsError) as exc:
+                    # The map or the data cannot be analysed as they are (e.g. a rule on a
+                    # column the events lack): say why on the page, never a 500.
                     result = Computed(problem=str(exc))
     cache.put(key, result)
     return result
@@ -163,33 +172,34 @@ def _page(
 # -- funnel -------------------------------------------------------------------------------
 
 
+def _funnel(live: LiveMap | None, label: str) -> Computed:
+    from journeylens.render.charts import FunnelStep, funnel_chart
+
+    if live is None:
+        return Computed(problem=NO_EVENTS)
+    if live.units == 0:
+        return Computed(problem=f"No events for {label}.")
+    steps = [FunnelStep(stage.name, stage.figures.reached) for stage in live.stages]
+    chart = funnel_chart(steps, title="Funnel through the stages")
+    note = f"N = {live.units:,} customers with {live.events:,} events."
+    return Computed(view=live, charts=(chart,), notes=(note,))
+
+
 @router.get("/w/{ws}/m/{map_id}/analytics")
 def analytics(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
     """The funnel through the stages (the report's chart) over the live map's figures."""
-    from journeylens.render.charts import FunnelStep, funnel_chart
-
     stored = backend_of(request).get_map(user, ws, map_id)
     flt = filter_of(request, user, ws, stored.journey)
-    _svg, live = rendered_map(request, ws, stored, flt.scope)
     key = (ws, map_id, stored.version, _events_stamp(request), flt.scope.key(), "funnel", "")
     cache = view_cache(request)
     result = cache.get(key)
     if result is None:
-        if live is None:
-            result = Computed(problem=NO_EVENTS)
-        elif live.units == 0:
-            result = Computed(problem=f"No events for {flt.scope.label()}.")
-        else:
-            steps = [FunnelStep(stage.name, stage.figures.reached) for stage in live.stages]
-            try:
-                chart = funnel_chart(steps, title="Funnel through the stages")
-                result = Computed(
-                    view=live,
-                    charts=(chart,),
-                    notes=(f"N = {live.units:,} customers with {live.events:,} events.",),
-                )
-            except ChartsUnavailableError as exc:
-                result = Computed(problem=str(exc))
+        try:
+            # The live map is the map view's (same cache): the funnel costs only its chart.
+            _svg, live = rendered_map(request, ws, stored, flt.scope)
+            result = _funnel(live, flt.scope.label())
+        except (ChartsUnavailableError, AnalyticsError) as exc:
+            result = Computed(problem=str(exc))
         cache.put(key, result)
     return _page(request, user, ws, stored, flt, "funnel", "analytics_funnel.html", result)
 
