@@ -15,6 +15,8 @@ import narwhals as nw
 import pyarrow as pa
 
 from journeylens.analytics._common import (
+    GAP_S,
+    NEXT_LABEL,
     POS,
     PREV_GAP_S,
     UNIT_ID,
@@ -33,7 +35,7 @@ from journeylens.engine.frames import (
     SESSION,
     TIME,
     TIME_US,
-    cache,
+    ordered_window,
     with_epoch_us,
 )
 from journeylens.model import duration_seconds
@@ -134,11 +136,55 @@ class SessionsResult:
         )
 
 
-def _spread(lf: nw.LazyFrame[Any], column: str) -> Spread:
-    row = collect_rows(
-        lf.select(nw.col(column).cast(nw.Float64).mean().alias("mean"), *quantile_exprs(column, ""))
-    )[0]
-    return Spread(clean_float(row["mean"]), clean_float(row["median"]), clean_float(row["p90"]))
+def _spread_exprs(column: str, prefix: str) -> list[nw.Expr]:
+    """Mean, median and p90 of ``column`` as aggregate expressions named ``<prefix>…``."""
+    return [
+        nw.col(column).cast(nw.Float64).mean().alias(f"{prefix}mean"),
+        *quantile_exprs(column, prefix),
+    ]
+
+
+def _spread_of(row: dict[str, Any], prefix: str) -> Spread:
+    return Spread(
+        clean_float(row[f"{prefix}mean"]),
+        clean_float(row[f"{prefix}median"]),
+        clean_float(row[f"{prefix}p90"]),
+    )
+
+
+def _per_session_of_paths(p: Any, seconds: float) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
+    """Per-session ``(customer_id, n, dur)`` and per-customer starts, from the path frame.
+
+    A session starts at a path's first event or after a gap strictly greater than the
+    timeout, and ends at the path's last event or before such a gap. Only these boundary
+    rows are ordered again (a narrow window over position, not a second sort of the
+    events): an end row that is not itself a start belongs to the boundary row just before
+    it, which is its session's start.
+    """
+    f = p.frame
+    start = (nw.col(POS) == 1) | (nw.col(PREV_GAP_S) > seconds)
+    end = nw.col(NEXT_LABEL).is_null() | (nw.col(GAP_S) > seconds)
+    boundary = f.filter(start | end).select(
+        UNIT_ID, POS, TIME_US, start.alias("_s"), end.alias("_e")
+    )
+    boundary = ordered_window(
+        boundary, UNIT_ID, [POS], row_number="_k", lag={"_sp": POS, "_st": TIME_US}
+    )
+    per_session = boundary.filter(nw.col("_e")).select(
+        nw.col(UNIT_ID).alias(CUSTOMER),
+        nw.when(nw.col("_s"))
+        .then(nw.lit(1, dtype=nw.Int64))
+        .otherwise(nw.col(POS) - nw.col("_sp") + 1)
+        .alias("n"),
+        nw.when(nw.col("_s"))
+        .then(nw.lit(0.0, dtype=nw.Float64))
+        .otherwise((nw.col(TIME_US) - nw.col("_st")).cast(nw.Float64) / 1e6)
+        .alias("dur"),
+    )
+    per_customer = (
+        f.filter(start).group_by(UNIT_ID).agg(nw.len().alias("k")).rename({UNIT_ID: CUSTOMER})
+    )
+    return per_session, per_customer
 
 
 def sessions(
@@ -162,38 +208,38 @@ def sessions(
     seconds = _timeout_seconds(timeout)
     if keep_source:
         lf = with_epoch_us(sessionize(events, timeout=seconds, keep_source=True))
-        keys: list[str] = [CUSTOMER, SESSION]
+        per_session = (
+            lf.group_by(CUSTOMER, SESSION)
+            .agg(
+                nw.len().alias("n"),
+                nw.col(TIME_US).min().alias("t0"),
+                nw.col(TIME_US).max().alias("t1"),
+            )
+            .with_columns(((nw.col("t1") - nw.col("t0")).cast(nw.Float64) / 1e6).alias("dur"))
+        )
+        per_customer = per_session.group_by(CUSTOMER).agg(nw.len().alias("k"))
     else:
-        # Reuse the sorted path frame: a session starts at a path's first event or after a
-        # gap strictly greater than the timeout; numbering them is one running sum.
+        # Reuse the sorted path frame (no second sort of the events).
         p = sort_paths(events, unit="customer")
         if p.unit != "customer":
             raise AnalyticsError("sessions are cut per customer: pass unit='customer' paths")
-        lf = p.frame.with_columns(
-            ((nw.col(POS) == 1) | (nw.col(PREV_GAP_S) > seconds)).cast(nw.Int64).alias("_new")
-        ).with_columns(nw.col("_new").cum_sum().over(UNIT_ID, order_by=[POS]).alias("_no"))
-        lf = lf.with_columns(nw.col(UNIT_ID).alias(CUSTOMER))
-        keys = [CUSTOMER, "_no"]
-    per_session = cache(
-        lf.group_by(*keys)
-        .agg(
-            nw.len().alias("n"),
-            nw.col(TIME_US).min().alias("t0"),
-            nw.col(TIME_US).max().alias("t1"),
+        per_session, per_customer = _per_session_of_paths(p, seconds)
+    # One pass over the sessions and one over the customers, every figure at once.
+    s = collect_rows(
+        per_session.select(
+            nw.len().alias("sessions"),
+            nw.col("n").sum().alias("events"),
+            *_spread_exprs("n", "n_"),
+            *_spread_exprs("dur", "d_"),
         )
-        .with_columns(((nw.col("t1") - nw.col("t0")).cast(nw.Float64) / 1e6).alias("dur"))
-    )
-    per_customer = per_session.group_by(CUSTOMER).agg(nw.len().alias("k"))
-    totals = collect_rows(
-        per_session.select(nw.len().alias("sessions"), nw.col("n").sum().alias("events"))
     )[0]
-    customers = collect_rows(per_customer.select(nw.len().alias("c")))[0]["c"]
+    c = collect_rows(per_customer.select(nw.len().alias("customers"), *_spread_exprs("k", "k_")))[0]
     return SessionsResult(
         timeout_s=seconds,
-        customers=int(customers or 0),
-        sessions=int(totals["sessions"] or 0),
-        events=int(totals["events"] or 0),
-        sessions_per_customer=_spread(per_customer, "k"),
-        events_per_session=_spread(per_session, "n"),
-        duration_s=_spread(per_session, "dur"),
+        customers=int(c["customers"] or 0),
+        sessions=int(s["sessions"] or 0),
+        events=int(s["events"] or 0),
+        sessions_per_customer=_spread_of(c, "k_"),
+        events_per_session=_spread_of(s, "n_"),
+        duration_s=_spread_of(s, "d_"),
     )
