@@ -85,6 +85,8 @@ def test_htmx_upload_answers_202_with_a_polling_fragment(world: World, tmp_path:
     final = poll_fragment(client, world.ws, job_id)
     assert '<td class="stored">3</td>' in final
     assert f"/w/{world.ws}/data/quarantine?run=" in final
+    ended = client.get(f"/w/{world.ws}/data/jobs/{job_id}/progress")
+    assert ended.headers["HX-Trigger"] == "ingest-finished"  # the data page reloads its tables
 
 
 def test_a_second_upload_while_one_runs_gets_409(

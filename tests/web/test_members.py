@@ -158,3 +158,10 @@ def test_member_names_are_escaped(world: World) -> None:
     page = client.get(f"/w/{world.ws}/members").text
     assert '<script>alert("m")</script>' not in page
     assert "&lt;script&gt;alert(&#34;m&#34;)&lt;/script&gt;" in page
+
+
+def test_the_workspace_page_links_data_for_all_and_members_for_owners(world: World) -> None:
+    for who in ("owner", "editor", "commenter", "viewer"):
+        page = world.clients[who][0].get(f"/w/{world.ws}").text
+        assert f'<a href="/w/{world.ws}/data">Data</a>' in page
+        assert (f'<a href="/w/{world.ws}/members">Members</a>' in page) == (who == "owner")

@@ -282,8 +282,17 @@ def upload(
             raise
         return render(request, "data_upload_error.html", {"error": error_body(exc)}, status_of(exc))
     if _is_htmx(request):
-        return render(request, "data_progress.html", {"ws": ws, "job": job}, 202)
+        return _progress(request, ws, job, 202)
     return redirect(f"/w/{ws}/data/jobs/{job.id}")
+
+
+def _progress(request: Request, ws: int, job: IngestJob, status: int = 200) -> Response:
+    """The progress fragment; once the run has ended it also fires ``ingest-finished`` so
+    the data page reloads its tables (HTMX ``HX-Trigger``)."""
+    answer = render(request, "data_progress.html", {"ws": ws, "job": job}, status)
+    if not job.running:
+        answer.headers["HX-Trigger"] = "ingest-finished"
+    return answer
 
 
 @pages.get("/w/{ws}/data/jobs/{job_id}")
@@ -298,9 +307,7 @@ def job_page(request: Request, user: CurrentUser, ws: int, job_id: str) -> Respo
 def job_progress(request: Request, user: CurrentUser, ws: int, job_id: str) -> Response:
     """The progress fragment HTMX polls every second until the run has ended."""
     backend_of(request).check_ingest(user, ws)
-    return render(
-        request, "data_progress.html", {"ws": ws, "job": jobs_of(request).get(ws, job_id)}
-    )
+    return _progress(request, ws, jobs_of(request).get(ws, job_id))
 
 
 # -- API ----------------------------------------------------------------------------------
