@@ -186,10 +186,6 @@ def create_app(settings: WebSettings, backend: Backend | None = None) -> FastAPI
     app.include_router(pages_edit.router)
     app.include_router(pages_personas.router)
     app.include_router(pages.router)
-    from journeylens.web import pages_data, pages_members
-
-    app.include_router(pages_data.router)
-    app.include_router(pages_members.router)
     from journeylens.web import pages_analytics
 
     app.include_router(pages_analytics.router)
