@@ -14,9 +14,8 @@ import zipfile
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
-from starlette.datastructures import UploadFile
 
 from journeylens.model import Persona
 from journeylens.web.backend import (
@@ -252,31 +251,34 @@ def sync_page(request: Request, user: CurrentUser, ws: int) -> Response:
 
 
 @router.post("/w/{ws}/sync/upload")
-async def upload(request: Request, user: CurrentUser, ws: int) -> Response:
+async def upload(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    files: Annotated[list[UploadFile], File()],
+) -> Response:
     """Import the uploaded ``*.journey.yaml`` / ``*.persona.yaml`` files (all or nothing):
-    new ids are created, changed ones saved as a new version, equal ones left alone."""
+    new ids are created, changed ones saved as a new version, equal ones left alone.
+
+    The files are declared parameters so FastAPI closes them on every path, including a
+    request refused before this function runs (401 / 403).
+    """
     _require_owner(request, user, ws)
-    form = await request.form()
-    files: list[tuple[str, str]] = []
-    for item in form.getlist("files"):
-        if not isinstance(item, UploadFile):
-            continue
-        try:
-            raw = await item.read(MAX_UPLOAD_BYTES + 1)
-        finally:
-            await item.close()
+    texts: list[tuple[str, str]] = []
+    for item in files:
+        raw = await item.read(MAX_UPLOAD_BYTES + 1)
         name = item.filename or "upload"
         if not raw:
             continue
         if len(raw) > MAX_UPLOAD_BYTES:
             raise InvalidInput(f"{name}: larger than {MAX_UPLOAD_BYTES} bytes", field="files")
         try:
-            files.append((name, raw.decode("utf-8")))
+            texts.append((name, raw.decode("utf-8")))
         except UnicodeDecodeError:
             raise InvalidInput(f"{name}: not UTF-8 text", field="files") from None
-    if not files:
+    if not texts:
         raise InvalidInput("choose at least one YAML file to import", field="files")
-    result = backend_of(request).import_files(user, ws, files)
+    result = backend_of(request).import_files(user, ws, texts)
     return _sync_page(request, user, ws, result, "imported")
 
 
