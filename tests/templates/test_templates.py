@@ -113,6 +113,29 @@ def test_template_has_no_lint_errors(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_every_template_is_lint_clean(name: str) -> None:
+    # A template is a model of a good map: none of our own checklist rules warns about it
+    # (4–12 steps per stage, something backed by data, …); only the info summaries remain.
+    personas = {p.id: p for p in get_template_personas(name)}
+    findings = lint_map(get_template(name), personas)
+    assert [str(f) for f in findings if f.severity is not Severity.INFO] == []
+    assert all(4 <= len(stage.steps) <= 12 for stage in get_template(name).stages)
+
+
+@pytest.mark.parametrize(
+    "name", ["three-phase", "five-stage", "b2b-seven-phase", "aida", "service-blueprint"]
+)
+def test_template_match_rules_follow_the_sources_contract(name: str) -> None:
+    journey = get_template(name)
+    bound = 0
+    for stage, step, tp in journey.iter_touchpoints():
+        for i, rule in enumerate(tp.match):
+            _check_simulatable(rule, f"{name}: {stage.id}/{step.id}/{tp.id}.match[{i}]")
+            bound += 1
+    assert bound >= 5, "the template shows how touchpoints are bound to events"
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
 def test_template_round_trips_yaml_and_json(name: str) -> None:
     m = get_template(name)
     assert parse_model(dumps_yaml(m), JourneyMap) == m
