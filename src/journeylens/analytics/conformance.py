@@ -320,11 +320,18 @@ def conformance(
     _require(bound, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
     order = MapOrder.of(journey_map)
 
+    # With a path frame every unit has exactly one first event: counting them is cheaper
+    # than a distinct count of units.
+    units_expr = (
+        (nw.col("pos") == 1).cast(nw.Int64).sum()
+        if paths is not None
+        else nw.col(UNIT_ID).n_unique().cast(nw.Int64)
+    )
     totals = collect_rows(
         bound.select(
             nw.len().cast(nw.Int64).alias("events"),
             nw.col(TOUCHPOINT_ID).is_null().cast(nw.Int64).sum().alias("unbound"),
-            nw.col(UNIT_ID).n_unique().cast(nw.Int64).alias("units"),
+            units_expr.alias("units"),
         )
     )[0]
     events = int(totals["events"] or 0)
@@ -332,72 +339,38 @@ def conformance(
     all_units = int(totals["units"] or 0)
 
     sequence = _sequence(bound, order) if paths is None else _sequence_of_paths(paths, order)
-    # Read several times and joined with the sequence: materialised once (a join of two
-    # frames derived from one lazy source is planned badly by DuckDB).
-    per_unit = cache(
-        sequence.group_by(UNIT_ID).agg(
-            (nw.col("stage_pos") < nw.col("prev_stage_pos"))
-            .fill_null(False)
-            .cast(nw.Int64)
-            .max()
-            .alias("back"),
-            nw.col("stage_pos").max().alias("max_pos"),
+    # One pass per unit (backtracked?, furthest stage, which stages reached), then one row
+    # per furthest stage: the skips need no join and no per-unit rows leave the engine.
+    n_stages = len(order.stages)
+    stage_pos = nw.col("stage_pos")
+    per_unit = sequence.group_by(UNIT_ID).agg(
+        (stage_pos < nw.col("prev_stage_pos")).fill_null(False).cast(nw.Int64).max().alias("back"),
+        stage_pos.max().alias("max_pos"),
+        *[
+            (stage_pos == k).fill_null(False).cast(nw.Int64).max().alias(f"_r{k}")
+            for k in range(1, n_stages + 1)
+        ],
+    )
+    by_max = collect_rows(
+        per_unit.group_by("max_pos").agg(
+            nw.len().cast(nw.Int64).alias("n"),
+            nw.col("back").sum().cast(nw.Int64).alias("back"),
+            *[
+                nw.col(f"_r{k}").sum().cast(nw.Int64).alias(f"_r{k}")
+                for k in range(1, n_stages + 1)
+            ],
         )
     )
-    agg = collect_rows(
-        per_unit.select(
-            nw.len().cast(nw.Int64).alias("paths"),
-            nw.col("back").fill_null(0).sum().cast(nw.Int64).alias("back_paths"),
-        )
-    )[0]
-    n_paths = int(agg["paths"] or 0)
-    back_paths = int(agg["back_paths"] or 0)
-
-    back_rows = collect_rows(
-        sequence.filter(nw.col("stage_pos") < nw.col("prev_stage_pos"))
-        .select(UNIT_ID, nw.col("prev_stage").alias("prev"), nw.col("stage").alias("cur"))
-        .group_by("prev", "cur")
-        .agg(
-            nw.len().cast(nw.Int64).alias("transitions"),
-            nw.col(UNIT_ID).n_unique().cast(nw.Int64).alias("paths"),
-        )
-    )
-    backtracks = sorted(
-        (
-            Edge("stage", r["prev"], r["cur"], int(r["transitions"]), int(r["paths"]), False)
-            for r in back_rows
-        ),
-        key=lambda e: (-e.paths, -e.transitions, e.source, e.target),
-    )[:top]
+    n_paths = sum(int(r["n"]) for r in by_max)
+    back_paths = sum(int(r["back"] or 0) for r in by_max)
 
     # Skips: units whose furthest stage lies beyond k, minus those of them that reached k.
-    reached = (
-        sequence.filter(~nw.col("stage_pos").is_null())
-        .select(UNIT_ID, nw.col("stage").alias("cur"), nw.col("stage_pos").alias("cur_pos"))
-        .unique([UNIT_ID, "cur"])
-        .join(per_unit.select(UNIT_ID, "max_pos"), on=UNIT_ID, how="inner")
-    )
-    with_k = {
-        r["cur"]: int(r["n"])
-        for r in collect_rows(
-            reached.filter(nw.col("max_pos") > nw.col("cur_pos"))
-            .group_by("cur")
-            .agg(nw.len().cast(nw.Int64).alias("n"))
-        )
-    }
-    max_counts = {
-        int(r["max_pos"]): int(r["n"])
-        for r in collect_rows(
-            per_unit.filter(~nw.col("max_pos").is_null())
-            .group_by("max_pos")
-            .agg(nw.len().cast(nw.Int64).alias("n"))
-        )
-    }
     skips = []
     for stage in order.stages:
         k = order.stage_pos[stage]
-        later = sum(n for pos, n in max_counts.items() if pos > k)
-        skipped = later - with_k.get(stage, 0)
+        beyond = [r for r in by_max if r["max_pos"] is not None and int(r["max_pos"]) > k]
+        later = sum(int(r["n"]) for r in beyond)
+        skipped = later - sum(int(r[f"_r{k}"] or 0) for r in beyond)
         skips.append(
             StageSkip(stage, skipped, ratio(skipped, n_paths), later, ratio(skipped, later))
         )
@@ -405,6 +378,19 @@ def conformance(
     stage_edges = _edges(_moves(sequence, "stage"), "stage", order.designed_stage_edges())
     step_edges = _edges(_moves(sequence, "step"), "step", order.designed_step_edges())
     edges = stage_edges + step_edges
+    # A backtrack is a stage edge going to an earlier stage of the map.
+    pos_of = order.stage_pos
+    backtracks = sorted(
+        (
+            Edge("stage", e.source, e.target, e.transitions, e.paths, False)
+            for e in stage_edges
+            if e.transitions
+            and e.source in pos_of
+            and e.target in pos_of
+            and pos_of[e.target] < pos_of[e.source]
+        ),
+        key=lambda e: (-e.paths, -e.transitions, e.source, e.target),
+    )[:top]
     return Conformance(
         paths=n_paths,
         paths_without_bound_events=all_units - n_paths,
