@@ -171,6 +171,7 @@ def test_map_view_recomputes_for_the_persona_and_window(shop: Shop) -> None:
     assert "Showing persona Pro Paula (pro), all days" in pro
     # The panel links keep the filter, and the panel's figures follow it.
     assert "panel?target=step:add&amp;persona=pro" in pro
+    assert f'href="{shop.url}/analytics?persona=pro"' in pro  # the nav keeps it too
     free = shop.client.get(f"{shop.url}/panel?target=step:add&persona=free").text
     assert '<dd class="reached">10</dd>' in free
     window = shop.client.get(f"{shop.url}?from=2024-01-03&to=2024-01-04").text
