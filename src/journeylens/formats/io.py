@@ -15,11 +15,11 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar, cast, get_args
+from typing import Any, TypeVar, cast, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -419,24 +419,15 @@ def _plain_scalar(value: str) -> Any:
 
 
 def _fast_loader() -> type[Any] | None:
-    """A loader class on libyaml that types scalars by :func:`_plain_scalar` (None when
+    """A libyaml parser whose composer tags untagged nodes for :func:`_build` (None when
     PyYAML has no C parser: then every document takes the round-trip reader)."""
     try:
-        from yaml.constructor import BaseConstructor
         from yaml.cyaml import CParser
         from yaml.nodes import ScalarNode, SequenceNode
     except ImportError:  # pragma: no cover - PyYAML is a dependency; its C part may be absent
         return None
 
-    class Loader(CParser, BaseConstructor):  # type: ignore[misc]
-        # Own tables: none of PyYAML's (YAML 1.1) constructors is inherited.
-        yaml_constructors: ClassVar[dict[Any, Any]] = {}
-        yaml_multi_constructors: ClassVar[dict[Any, Any]] = {}
-
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            BaseConstructor.__init__(self)
-
+    class Composer(CParser):  # type: ignore[misc]
         def descend_resolver(self, parent: Any, index: Any) -> None:
             pass  # path resolvers are not used
 
@@ -449,39 +440,29 @@ def _fast_loader() -> type[Any] | None:
                 return _PLAIN if implicit[0] else _STR
             return _SEQ if kind is SequenceNode else _MAP
 
-        def mapping(self, node: Any) -> Iterator[dict[str, Any]]:
-            out: dict[str, Any] = {}
-            yield out
-            for key_node, value_node in node.value:
-                key = self.construct_object(key_node, deep=True)
-                if not isinstance(key, str) or key in out:
-                    raise _NotFastError(f"key {key!r}")
-                out[key] = self.construct_object(value_node, deep=True)
+    return Composer
 
-        def sequence(self, node: Any) -> Iterator[list[Any]]:
-            out: list[Any] = []
-            yield out
-            out.extend(self.construct_object(item, deep=True) for item in node.value)
 
-    def undefined(loader: Any, node: Any) -> Any:
-        raise _NotFastError(f"tag {node.tag}")
-
-    def plain(loader: Any, node: Any) -> Any:
-        if not isinstance(node, ScalarNode):
-            raise _NotFastError(node.tag)
+def _build(node: Any) -> Any:
+    """Plain data from a composed node; :class:`_NotFastError` for an explicit tag, a
+    duplicate or non-text key, or a scalar typed differently by the round-trip reader.
+    (Building from nodes directly is ~2× faster than PyYAML's generic constructor.)"""
+    tag = node.tag
+    if tag == _PLAIN:
         return _plain_scalar(node.value)
-
-    def text(loader: Any, node: Any) -> Any:
-        if not isinstance(node, ScalarNode):
-            raise _NotFastError(node.tag)
+    if tag == _STR:
         return node.value
-
-    Loader.add_constructor(_PLAIN, plain)
-    Loader.add_constructor(_STR, text)
-    Loader.add_constructor(_SEQ, lambda loader, node: loader.sequence(node))
-    Loader.add_constructor(_MAP, lambda loader, node: loader.mapping(node))
-    Loader.add_constructor(None, undefined)
-    return Loader
+    if tag == _SEQ:
+        return [_build(item) for item in node.value]
+    if tag == _MAP:
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _build(key_node)
+            if not isinstance(key, str) or key in out:
+                raise _NotFastError(f"key {key!r}")
+            out[key] = _build(value_node)
+        return out
+    raise _NotFastError(f"tag {tag}")
 
 
 _FAST_LOADER = _fast_loader()
@@ -500,13 +481,14 @@ def fast_yaml(text: str) -> Any:
         return None  # a directive (%YAML 1.1) changes the rules
     from yaml import YAMLError
 
-    loader = _FAST_LOADER(text)
+    composer = _FAST_LOADER(text)
     try:
-        return loader.get_single_data()
+        node = composer.get_single_node()
+        return None if node is None else _build(node)
     except (_NotFastError, YAMLError, RecursionError, ValueError):
         return None
     finally:
-        loader.dispose()
+        composer.dispose()
 
 
 def parse_model(text: str, model: type[M], file: str = "<text>") -> M:
