@@ -13,12 +13,14 @@ Prints rows/s, the ingest / plain time ratio, each step's peak RSS and its CPU s
 load average before and after.
 
     .venv/bin/python bench/bench_ingest.py --rows 10000000
+    .venv/bin/python bench/bench_ingest.py --rows 2000000 --no-stitch --before /tmp/old/src
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -107,11 +109,18 @@ def child(step: str, path: str, work: str) -> None:
     print(f"{n} {time.perf_counter() - started:.3f}")
 
 
-def measure(step: str, path: Path, work: Path) -> tuple[int, float, float, float]:
-    """(rows, seconds, peak RSS in MB, CPU seconds) of one step run in a child process."""
+def measure(
+    step: str, path: Path, work: Path, src: Path | None = None
+) -> tuple[int, float, float, float]:
+    """(rows, seconds, peak RSS in MB, CPU seconds) of one step run in a child process
+    (importing journeylens from ``src`` when given, e.g. an older checkout's ``src``)."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(":")
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", step, str(path), str(work)],
         stdout=subprocess.PIPE,
+        env=env,
     )
     assert proc.stdout is not None
     out = proc.stdout.read().decode()
@@ -130,6 +139,14 @@ def main() -> None:
     parser.add_argument(
         "--only", choices=("parquet", "csv"), default=None, help="Measure one file format."
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="Also run the ingest with journeylens imported from this src folder (e.g. "
+        "`git archive <commit> src | tar -x -C /tmp/old`, then /tmp/old/src), right after "
+        "the current one, for a before/after ratio under the same load.",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -138,14 +155,21 @@ def main() -> None:
     base = args.dir or Path(tempfile.mkdtemp(prefix="jl-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    csv_path, pq_path = generate(base, args.rows)
-    print(f"generated {args.rows:,} rows in {time.perf_counter() - t:.1f}s under {base}")
+    stamp = base / "rows.txt"
+    if stamp.is_file() and stamp.read_text() == str(args.rows):  # same --dir, same size
+        csv_path, pq_path = base / "events.csv", base / "events.parquet"
+        print(f"reusing the {args.rows:,}-row files under {base}")
+    else:
+        csv_path, pq_path = generate(base, args.rows)
+        stamp.write_text(str(args.rows))
+        print(f"generated {args.rows:,} rows in {time.perf_counter() - t:.1f}s under {base}")
     print(f"cores: {os.cpu_count()}, load average {os.getloadavg()[0]:.1f}")
     for label, path in (("Parquet", pq_path), ("CSV", csv_path)):
         if args.only and args.only != label.lower():
             continue
         work = base / label.lower()
-        work.mkdir(exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
         rows, plain_s, plain_mb, plain_cpu = measure("plain", path, work)
         rows, ingest_s, ingest_mb, ingest_cpu = measure("ingest", path, work)
         print(
@@ -157,6 +181,16 @@ def main() -> None:
             f"peak {ingest_mb:6.0f} MB  cpu {ingest_cpu:6.1f}s  ratio {ingest_s / plain_s:.2f}x "
             f"(cpu {ingest_cpu / plain_cpu:.2f}x)"
         )
+        if args.before is not None:
+            old = work / "before"
+            old.mkdir()
+            _, old_s, old_mb, old_cpu = measure("ingest", path, old, args.before)
+            print(
+                f"{label:8} ingest before: {old_s:5.2f}s {rows / old_s:12,.0f} rows/s "
+                f"peak {old_mb:6.0f} MB  cpu {old_cpu:6.1f}s  ratio {old_s / plain_s:.2f}x "
+                f"(cpu {old_cpu / plain_cpu:.2f}x); after / before {ingest_s / old_s:.2f}x "
+                f"(cpu {ingest_cpu / old_cpu:.2f}x)"
+            )
         if args.no_stitch:
             print(f"{label:8} (load average now {os.getloadavg()[0]:.1f})")
             continue

@@ -13,11 +13,12 @@ is quarantined with its line number instead of failing the file.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from journeylens.events.plans import Check, Emit, Plan
 from journeylens.events.schema import CHANNELS, ISO_4217, SCORE_RANGES, Reason
-from journeylens.events.sql import clean, ident, in_list, iso_ts, lit, ts_is_bad
+from journeylens.events.sql import clean, ident, in_list, iso_ts, json_present, lit, ts_is_bad
 
 _TS_EXPECTED = "an ISO 8601 time between 1990-01-01 and one day after the run"
 
@@ -57,9 +58,7 @@ def _event(**overrides: str) -> dict[str, str]:
 
 def _props(**pairs: str) -> str:
     """A JSON object of the non-NULL ``pairs`` (keys are literals, values SQL)."""
-    body = ", ".join(f"{lit(k)}, {v}" for k, v in pairs.items())
-    # merge_patch drops keys whose value is null, so absent fields do not clutter properties
-    return f"json_merge_patch('{{}}', json_object({body}))"
+    return json_present((lit(json.dumps(k)), v) for k, v in pairs.items())
 
 
 def _missing(field: str, expr: str, what: str) -> Check:

@@ -18,6 +18,7 @@ Column names of JSON-lines files may be dotted paths (``context.page.url``).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from journeylens.events.plans import Check, Emit, Plan, ReaderKind
 from journeylens.events.schema import ADAPTER_COLUMNS, CHANNELS, SCORE_RANGES, Reason
-from journeylens.events.sql import clean, ident, in_list, ts_is_bad
+from journeylens.events.sql import clean, ident, in_list, json_present, ts_is_bad
 
 
 class MappingError(Exception):
@@ -300,13 +301,12 @@ def plan_mapping(
                 "nps 0–10, csat 1–5 or ces 1–7 (score_type)",
             )
         )
-    prop_pairs = [f"{param(p)}, {text(p)}" for p in mapping.properties]
-    prop_pairs += [f"{param(k)}, {param(v)}" for k, v in mapping.constants.items()]
+    # key -> value SQL; a later key replaces an earlier one (constants over columns)
+    prop_values = {p: text(p) for p in mapping.properties}
+    prop_values |= {k: param(v) for k, v in mapping.constants.items()}
     if mapping.identities.email:
-        prop_pairs.append("'email', _p_email")
-    props = (
-        f"json_merge_patch('{{}}', json_object({', '.join(prop_pairs)}))" if prop_pairs else "'{}'"
-    )
+        prop_values["email"] = "_p_email"
+    props = json_present((param(json.dumps(k)), v) for k, v in prop_values.items())
     cols = dict.fromkeys(ADAPTER_COLUMNS, "NULL")
     cols.update(
         event_id=(

@@ -1,15 +1,18 @@
 """Run an ingestion: read source files with DuckDB, validate, quarantine, dedupe, store.
 
 Everything happens in SQL inside one transaction per run, so a crash or Ctrl-C leaves the
-store exactly as it was. Per file, one ``INSERT … SELECT`` reads the file (CSV as text
-columns, JSON lines as text lines, Parquet as is), parses the fields, evaluates the
-quarantine checks (first failing check wins) and appends canonical rows to a staging table.
-At the end of the run the staging table is split: bad rows (and rows the CSV reader
-rejected) go to ``quarantine`` with file, line, field, value and expected value; good rows
-whose ``event_id`` is new — first occurrence in the run and absent from the store — go to
-``events``; the rest are counted as duplicates. The log row of each source satisfies
-``rows_read = rows_stored + rows_quarantined + rows_duplicate`` (counted in source records:
-an order row that yields three events is one record).
+store exactly as it was. Each file is read and parsed once: one ``INSERT INTO events …
+SELECT`` per file parses the fields, evaluates the quarantine checks (first failing check
+wins) and writes every record's canonical rows — good rows as they are, bad rows marked
+with the check result and raw record — leaving out event ids already stored (an anti-join,
+when the store holds events). CSV and JSON lines are first copied as text into a temporary
+table (in parallel, file order kept) whose row number is the record index; Parquet is read
+directly. At the end of the run the marked rows move to ``quarantine`` with file, line,
+field, value and expected value (as do rows the CSV reader rejected), repeats of an id
+inside a file are dropped (first occurrence wins), and the log row of each source
+satisfies ``rows_read = rows_stored + rows_quarantined + rows_duplicate`` (counted in
+source records: an order row that yields three events is one record). CRM files go to a
+small staging table and are upserted into ``crm_records``.
 """
 
 from __future__ import annotations
@@ -443,47 +446,54 @@ def _log_failure(
 
 
 def _events_insert(plan: Plan, kind: ReaderKind, columns: dict[str, str], anti: bool) -> str:
-    """The one statement writing a file's records into ``events`` (parameters: those of
-    :func:`file_query` plus $base, $run and $bad_run).
+    """The statement writing a file's good rows into ``events`` (parameters: those of
+    :func:`file_query` plus $base and $run); with ``anti``, events whose ``event_id`` is
+    already stored (earlier runs or earlier files of this run) are left out.
 
-    Good rows get their canonical values. A bad row is written too, in the same pass, so
-    that the file is read and parsed once: its ``ingest_run`` is ``$bad_run`` and its
-    ``properties`` hold the quarantine record (reason, field, value, expected, raw); the
-    run moves such rows to ``quarantine`` and deletes them before anything reads ``events``.
-    (DuckDB cannot split one pass into two tables, and a filter on the check result is
-    pushed down into the parse expressions, evaluating them again per check.) With
-    ``anti``, events whose ``event_id`` is already stored (earlier runs or earlier files of
-    this run) are left out.
+    Run it with DuckDB's filter pushdown off (:func:`_no_pushdown`): pushed below the
+    projections, ``_bad IS NULL`` would inline the parse expressions into the filter and
+    evaluate the time parsing once per check, then again for the stored column.
     """
-    exprs = []
-    for c in EVENT_COLUMNS:
-        name = ident(c.name)
-        if c.name == "seq":
-            expr = "$base + s._ord"  # run base + record ordinal: independent of write order
-        elif c.name == "ingest_run":
-            expr = "CASE WHEN s._bad IS NULL THEN $run ELSE $bad_run END"
-        elif c.name == "customer_id":
-            expr = "NULL"
-        elif c.name == "event_id":
-            # unique, and unlike any real id (those start with the source name)
-            expr = f"CASE WHEN s._bad IS NULL THEN s.{name} ELSE $bad_run || s._ord END"
-        elif c.name == "occurred_at":
-            expr = f"CASE WHEN s._bad IS NULL THEN s.{name} ELSE TIMESTAMP '1970-01-01' END"
-        elif c.name == "event_name":
-            expr = f"CASE WHEN s._bad IS NULL THEN s.{name} ELSE '' END"
-        elif c.name == "properties":
-            expr = (
-                f"CASE WHEN s._bad IS NULL THEN s.{name} ELSE json_object('reason', "
-                "s._bad.reason, 'field', s._bad.field, 'value', s._bad.value, 'expected', "
-                "s._bad.expected, 'raw', s._raw)::VARCHAR END"
-            )
-        else:
-            expr = f"s.{name}"
-        exprs.append(f"{expr} AS {name}")
-    rows = f"SELECT {', '.join(exprs)} FROM ({file_query(plan, kind, columns)}) AS s"
-    if anti:
-        rows = f"SELECT t.* FROM ({rows}) AS t ANTI JOIN events AS e ON e.event_id = t.event_id"
-    return f"INSERT INTO events ({_EVENT_COLS}) {rows}"
+    exprs = ", ".join(
+        "$base + s._ord"  # run base + record ordinal: independent of write order
+        if c.name == "seq"
+        else "$run"
+        if c.name == "ingest_run"
+        else "NULL"
+        if c.name == "customer_id"
+        else f"s.{ident(c.name)}"
+        for c in EVENT_COLUMNS
+    )
+    anti_join = " ANTI JOIN events AS e ON e.event_id = s.event_id" if anti else ""
+    return (
+        f"INSERT INTO events ({_EVENT_COLS}) SELECT {exprs} "
+        f"FROM ({file_query(plan, kind, columns)}) AS s{anti_join} WHERE s._bad IS NULL"
+    )
+
+
+def _bad_insert(plan: Plan, kind: ReaderKind, columns: dict[str, str]) -> str:
+    """The statement copying a file's bad records (index, check result, raw) to ``_jl_bad``.
+
+    A second read of the file, but it computes only what the checks need (DuckDB prunes the
+    canonical columns) and writes only the failures.
+    """
+    return (
+        "INSERT INTO _jl_bad SELECT _file_no, _k, _bad, _raw "
+        f"FROM ({file_query(plan, kind, columns)}) AS s WHERE s._bad IS NOT NULL"
+    )
+
+
+@contextmanager
+def _no_pushdown(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block without filter pushdown and without keeping insertion order (seq and
+    line come from explicit ordinals, so DuckDB may write in parallel in any order)."""
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("RESET disabled_optimizers")
+        con.execute("RESET preserve_insertion_order")
 
 
 def _bind(sql: str, params: dict[str, object]) -> dict[str, object]:
@@ -518,6 +528,10 @@ def _run(
         "records BIGINT)"
     )
     con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _jl_bad (_file_no INTEGER, _k BIGINT, _bad {_BAD}, "
+        "_raw VARCHAR)"
+    )
+    con.execute(
         "CREATE OR REPLACE TEMP TABLE _jl_rej (file_no INTEGER, line BIGINT, field VARCHAR, "
         "reason VARCHAR, raw VARCHAR, message VARCHAR)"
     )
@@ -533,7 +547,6 @@ def _run(
     offset = 0
     # seq of this run's events = base + record ordinal: rows with seq >= base are this run's.
     base = int(con.execute("SELECT coalesce(max(seq), 0) + 1 FROM events").fetchall()[0][0])
-    bad_run = f"{run_id}:quarantined:"
     has_events = bool(con.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchall()[0][0])
     for spec_no, ((spec, _), plans) in enumerate(zip(resolved, planned, strict=True)):
         for path, plan, kind, columns in plans:
@@ -552,7 +565,6 @@ def _run(
                 "max_ts": max_ts,
                 "base": base,
                 "run": run_id,
-                "bad_run": bad_run,
                 **plan.params,
             }
             if kind == "csv":
@@ -581,14 +593,17 @@ def _run(
                     n = con.execute(
                         "SELECT count(*), count(*) FROM read_parquet($file)", {"file": str(path)}
                     ).fetchall()[0]
-                # seq and line come from explicit ordinals, not from the physical order, so
-                # DuckDB may write in parallel without preserving it.
-                con.execute("SET preserve_insertion_order = false")
-                try:
-                    with _watch(con, _share(report, 0.0 if load is None else 0.5, 1.0)):
-                        con.execute(sql, _bind(sql, params))
-                finally:
-                    con.execute("RESET preserve_insertion_order")
+                with _no_pushdown(con):
+                    with _watch(con, _share(report, 0.0 if load is None else 0.5, 0.9)):
+                        written = con.execute(sql, _bind(sql, params)).fetchall()[0][0]
+                    # CRM bad rows are in their stage; when every record of an events file was
+                    # written, none is bad and the second read is skipped
+                    if plan.target == "events" and not (
+                        len(plan.emits) == 1 and not has_events and written == n[1]
+                    ):
+                        bad = _bad_insert(plan, kind, columns)
+                        with _watch(con, _share(report, 0.9, 1.0)):
+                            con.execute(bad, _bind(bad, params))
             except duckdb.Error as exc:
                 raise IngestError(f"{path}: cannot be ingested as {plan.format}: {exc}") from exc
             has_events = has_events or plan.target == "events"
@@ -615,7 +630,6 @@ def _run(
     con.execute("DROP TABLE IF EXISTS temp._jl_raw")
     con.execute("SET preserve_insertion_order = false")
     try:
-        _take_bad_rows(con, base, bad_run)
         _quarantine(con, run_id)
         _dedupe_run(con, base)
         _store_crm(con, run_id)
@@ -651,24 +665,6 @@ def _run(
             },
         )
     return RunResult(run_id, tuple(results))
-
-
-def _take_bad_rows(con: duckdb.DuckDBPyConnection, base: int, bad_run: str) -> None:
-    """Move the bad records the file passes wrote into ``events`` to ``_jl_bad`` (file,
-    record index, check result, raw record) and delete them from ``events``."""
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _jl_bad AS
-        WITH b AS (SELECT seq - $base AS o, properties::JSON AS j FROM events
-                   WHERE ingest_run = $bad_run)
-        SELECT f.file_no AS _file_no, (b.o - f.ord_lo) // {_STRIDE} AS _k,
-               {{'reason': j->>'reason', 'field': j->>'field', 'value': j->>'value',
-                 'expected': j->>'expected'}}::{_BAD} AS _bad, j->>'raw' AS _raw
-        FROM b JOIN _jl_files AS f ON b.o >= f.ord_lo AND b.o < f.ord_hi
-        """,
-        {"base": base, "bad_run": bad_run},
-    )
-    con.execute("DELETE FROM events WHERE ingest_run = $bad_run", {"bad_run": bad_run})
 
 
 def _collect_rejects(con: duckdb.DuckDBPyConnection, file_no: int, kind: ReaderKind) -> None:
