@@ -34,7 +34,7 @@ from journeylens.analytics._common import (
     Unit,
     clean_float,
     collect_rows,
-    grouped_quantiles,
+    quantile_exprs,
     sort_paths,
     table,
 )
@@ -142,14 +142,45 @@ def transitions(
     3
     """
     p = sort_paths(events, unit=unit, label=label)
-    edges = edge_frame(p, markers=markers)
-    counts = edges.group_by("from", "to").agg(
-        nw.len().alias("count"), nw.col(UNIT_ID).n_unique().alias("unique_paths")
+    f = p.frame
+    # Real edges: one group-by over the events that have a next event (exact quantiles as
+    # aggregates: DuckDB and Polars keep one list of gaps per edge, Spark sorts them).
+    rows = collect_rows(
+        f.filter(~nw.col(NEXT_LABEL).is_null())
+        .group_by(LABEL, NEXT_LABEL)
+        .agg(
+            nw.len().alias("count"),
+            nw.col(UNIT_ID).n_unique().alias("unique_paths"),
+            *quantile_exprs(GAP_S, "t_"),
+        )
+        .rename({LABEL: "from", NEXT_LABEL: "to"})
     )
-    # Exact quantiles by rank (a spillable sort), not a holistic in-memory aggregate.
-    times = grouped_quantiles(edges, ["from", "to"], GAP_S, "t_")
-    rows = collect_rows(counts.join(times, on=["from", "to"], how="left"))
-    n_paths = int(collect_rows(p.frame.select(nw.col(UNIT_ID).n_unique().alias("n")))[0]["n"] or 0)
+    # Path starts and ends: every path has exactly one of each, so a marker edge's count
+    # is also its number of distinct paths, and the starts count the paths.
+    first, last = nw.col(POS) == 1, nw.col(NEXT_LABEL).is_null()
+    ends = collect_rows(
+        f.filter(first | last)
+        .group_by(LABEL)
+        .agg(
+            first.cast(nw.Int64).sum().alias("starts"),
+            last.cast(nw.Int64).sum().alias("ends"),
+        )
+    )
+    n_paths = sum(int(r["starts"] or 0) for r in ends)
+    if markers:
+        for r in ends:
+            for key, edge in (("starts", (PATH_START, r[LABEL])), ("ends", (r[LABEL], PATH_END))):
+                if r[key]:
+                    rows.append(
+                        {
+                            "from": edge[0],
+                            "to": edge[1],
+                            "count": int(r[key]),
+                            "unique_paths": int(r[key]),
+                            "t_median": None,
+                            "t_p90": None,
+                        }
+                    )
     total = sum(int(r["count"]) for r in rows)
     out_of: dict[str, int] = {}
     for r in rows:
