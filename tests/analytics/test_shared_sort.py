@@ -7,6 +7,7 @@ unbound events, single-event paths) on DuckDB and Polars.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ import narwhals as nw
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.analytics.conftest import Make
+from tests.analytics.conftest import Make, builder
 
 from journeylens.analytics import sort_paths
 from journeylens.analytics._common import AnalyticsError
@@ -130,3 +131,28 @@ def test_conformance_path_frame_equals_own_sort(
     bound = _bound(make, indexed)
     shared = conformance(sort_paths(bound, previous=("stage_id", "step_id")), MAP)
     assert shared.to_dict() == conformance(bound, MAP).to_dict()
+
+
+@pytest.mark.slow
+def test_previous_bound_stage_on_spark(request: pytest.FixtureRequest) -> None:
+    """The Spark branch of the one-pass window (``last`` ignoring nulls over the rows before)."""
+    import pyarrow as pa
+
+    build = builder("spark", request)
+
+    def make_spark(columns: Mapping[str, Sequence[Any]]) -> nw.LazyFrame[Any]:
+        return build(pa.table({k: list(v) for k, v in columns.items()}))
+
+    p = sort_paths(_bound(make_spark, HAND), previous=("stage_id", "step_id"))
+    rows = sorted(p.frame.select("unit_id", "pos", "prev_stage_id").collect().rows())
+    assert rows == [
+        ("u1", 1, None),
+        ("u1", 2, "look"),
+        ("u1", 3, "look"),
+        ("u1", 4, "buy"),
+        ("u1", 5, "buy"),
+        ("u2", 1, None),
+        ("u2", 2, "buy"),
+        ("u3", 1, None),
+    ]
+    assert conformance(p, MAP).fitness == 0.5

@@ -44,7 +44,14 @@ from journeylens.analytics._common import (
     table,
     with_unit,
 )
-from journeylens.engine.frames import CUSTOMER, EVENT, TIME, extract_properties, prop_column
+from journeylens.engine.frames import (
+    CUSTOMER,
+    EVENT,
+    TIME,
+    cache,
+    extract_properties,
+    prop_column,
+)
 from journeylens.model import (
     AllOf,
     AnyOf,
@@ -549,8 +556,9 @@ def evaluate_outcomes(
     if flags:
         lf = lf.with_columns(*flags)
     if not aggs:
-        return lf.select(UNIT_ID).unique()
-    return lf.group_by(UNIT_ID).agg(*aggs).select(UNIT_ID, *finals)
+        return cache(lf.select(UNIT_ID).unique())
+    # One row per unit, read once per feature by the comparisons: computed once.
+    return cache(lf.group_by(UNIT_ID).agg(*aggs).select(UNIT_ID, *finals))
 
 
 # -- populations --------------------------------------------------------------------------------
