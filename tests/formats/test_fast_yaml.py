@@ -201,3 +201,13 @@ def test_generated_personas_read_the_same_fast(persona: Persona) -> None:
     fast = fast_yaml(text)
     assert fast is not None
     assert same(fast, reference(text))
+
+
+@pytest.mark.parametrize("scalar", ["-_", "+_", "0x_", "0o_", "0b_", "._"])
+def test_number_look_alikes_without_digits_are_text(scalar: str) -> None:
+    # ruamel's number constructors crashed on these (IndexError): now they are the text.
+    assert fast_yaml(f"v: {scalar}\n") is None
+    assert reference(f"v: {scalar}\n") == {"v": scalar}
+    text = f"id: m\ntitle: {scalar}\nstages:\n  - id: s\n    name: S\n"
+    journey = parse_model(text, JourneyMap)
+    assert journey.title == scalar

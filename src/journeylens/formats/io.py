@@ -137,10 +137,25 @@ class _TextTimestamps(RoundTripConstructor):
     keeps its exact spelling (``2024-1-5`` stays ``2024-1-5``).
     """
 
+    def construct_number(self, node: Any) -> Any:
+        """An int or float; a look-alike with no digits (``-_``, ``0x_``, ``._``), on which
+        ruamel's number constructors crash, is the text written."""
+        build = (
+            RoundTripConstructor.construct_yaml_int
+            if node.tag == "tag:yaml.org,2002:int"
+            else RoundTripConstructor.construct_yaml_float
+        )
+        try:
+            return build(self, node)
+        except (IndexError, ValueError):
+            return self.construct_yaml_str(node)
+
 
 _TextTimestamps.add_constructor(
     "tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str
 )
+_TextTimestamps.add_constructor("tag:yaml.org,2002:int", _TextTimestamps.construct_number)
+_TextTimestamps.add_constructor("tag:yaml.org,2002:float", _TextTimestamps.construct_number)
 
 
 def _parse(text: str, file: str) -> tuple[Any, Positions]:
