@@ -82,6 +82,24 @@ def test_add_rename_reorder_and_delete_steps(world: World) -> None:
     assert [s["id"] for s in doc["map"]["stages"][0]["steps"]] == ["place"]
 
 
+def test_move_a_step_to_another_stage(world: World) -> None:
+    client, token = world.clients["editor"]
+    map_id, url = _new_map(world, client, token)
+    moved = _post(
+        client, token, url + "/edit/step/move", base_version=1, step_id="place", stage_id="buy"
+    )
+    assert moved.status_code == 303
+    stages = _doc(client, world, map_id)["map"]["stages"]
+    assert stages[0].get("steps", []) == []
+    assert [s["id"] for s in stages[1]["steps"]] == ["pay", "place"]
+    assert stages[1]["steps"][1]["touchpoints"][0]["id"] == "site"  # moved with its lanes
+    unknown = _post(
+        client, token, url + "/edit/step/move", base_version=2, step_id="place", stage_id="nope"
+    )
+    assert unknown.status_code == 422
+    assert "no stage with id" in unknown.text
+
+
 def test_step_edits_answer_422_with_the_validate_message(world: World) -> None:
     client, token = world.clients["editor"]
     map_id, url = _new_map(world, client, token)

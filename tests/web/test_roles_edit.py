@@ -97,6 +97,7 @@ ENDPOINTS = [
             lambda w: {"base_version": _version(w), "stage_id": "awareness", "step_id": f"a{next(_n)}"},
         ),
     ),
+    Endpoint("step move", Role.EDITOR, _with_step("/w/{ws}/m/shop/edit/step/move", lambda w, s: {"step_id": s, "stage_id": "advocacy"})),
     Endpoint("step delete", Role.EDITOR, _with_step("/w/{ws}/m/shop/edit/step/delete", lambda w, s: {"step_id": s})),
     Endpoint(
         "step reorder",

@@ -1,4 +1,5 @@
-"""The editor's remaining edits: steps and touchpoints (add, delete, reorder), every lane of
+"""The editor's remaining edits: steps (add, delete, reorder, move to another stage) and
+touchpoints (add, edit, delete), every lane of
 a step, touchpoint match rules with a live count of the events they match.
 
 Each edit loads the map's latest document, changes it as plain data and saves it through
@@ -207,6 +208,28 @@ def reorder_steps(
     steps = stage.setdefault("steps", [])
     ids = _order(order, [s["id"] for s in steps])
     stage["steps"] = [next(s for s in steps if s["id"] == i) for i in ids]
+    return save(request, user, ws, map_id, base_version, data)
+
+
+@router.post("/w/{ws}/m/{map_id}/edit/step/move")
+def move_step(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    map_id: str,
+    base_version: Annotated[int, Form()],
+    step_id: Annotated[str, Form()],
+    stage_id: Annotated[str, Form()],
+) -> Response:
+    """Move a step, with its lanes and touchpoints, to the end of another stage."""
+    require_editor(request, user, ws)
+    data = load(request, user, ws, map_id)
+    step = find_step(data, step_id)
+    target = find_stage(data, stage_id)
+    for stage in data["stages"]:
+        if step in stage.get("steps", []):
+            stage["steps"].remove(step)
+    target.setdefault("steps", []).append(step)
     return save(request, user, ws, map_id, base_version, data)
 
 
