@@ -227,7 +227,8 @@ def same(a: Any, b: Any, path: str = "") -> list[str]:
 
 
 def spark_check(con: duckdb.DuckDBPyConnection) -> None:
-    """Run part A on DuckDB and on Spark local over the same events; print the differences."""
+    """Run the full analysis and the extras on DuckDB and on Spark local over the same events;
+    print both times and every difference."""
     from pyspark.sql import SparkSession
 
     spark = (
