@@ -235,3 +235,27 @@ def test_progress_within_a_file_counts_bytes() -> None:
     start = IngestProgress("big.csv", 2, 3, bytes_done=1000, bytes_total=5000)
     _advance(seen.append, start, 2000, 0.25)
     assert seen == [IngestProgress("big.csv", 2, 3, bytes_done=1500, bytes_total=5000)]
+
+
+def test_quarantine_lines_are_physical_after_multiline_fields(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    header = "transaction_id,member_id,occurred_at,type,points,tier,reason\n"
+    a = tmp_path / "a.csv"
+    a.write_text(
+        header
+        + 'L1,C1,2024-01-01T00:00:00Z,earn,1,,"two\nlines"\n'  # lines 2-3
+        + "L2,C1,not a date,earn,2,,\n"  # line 4
+        + 'L3,C1,2024-01-03T00:00:00Z,earn,3,,"a\nb\nc"\n'  # lines 5-7
+        + "L4,C1,2024-01-04T00:00:00Z,earn,4,,,extra\n"  # line 8: one column too many
+        + "L5,C1,bad,earn,5,,\n"  # line 9
+    )
+    (s,) = run(con, SourceSpec((str(a),), "loyalty")).sources
+    assert (s.rows_read, s.rows_stored, s.rows_quarantined) == (5, 2, 3)
+    # record numbers + 1 would say 3, 5 and 6: each line break inside a quoted field counts
+    assert [(line, reason) for _, line, _, _, reason in quarantined(con)] == [
+        (4, "bad_timestamp"),
+        (8, "malformed_row"),
+        (9, "bad_timestamp"),
+    ]
+    assert [e["event_id"] for e in events(con)] == ["loyalty:L1", "loyalty:L3"]

@@ -417,7 +417,16 @@ def ingest(
             raise IngestError(f"ingestion failed, nothing was stored: {exc}") from exc
         raise
     finally:
-        for table in ("_jl_stage_crm", "_jl_files", "_jl_rej", "_jl_good", "_jl_bad", "_jl_raw"):
+        for table in (
+            "_jl_stage_crm",
+            "_jl_files",
+            "_jl_rej",
+            "_jl_good",
+            "_jl_bad",
+            "_jl_raw",
+            "_jl_nlk",
+            "_jl_nl",
+        ):
             con.execute(f"DROP TABLE IF EXISTS temp.{table}")
     return result
 
@@ -531,6 +540,7 @@ def _run(
         f"CREATE OR REPLACE TEMP TABLE _jl_bad (_file_no INTEGER, _k BIGINT, _bad {_BAD}, "
         "_raw VARCHAR)"
     )
+    con.execute("CREATE OR REPLACE TEMP TABLE _jl_nlk (_file_no INTEGER, _k BIGINT, nl BIGINT)")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _jl_rej (file_no INTEGER, line BIGINT, field VARCHAR, "
         "reason VARCHAR, raw VARCHAR, message VARCHAR)"
@@ -572,6 +582,7 @@ def _run(
                 params["delim"] = plan.csv_options.get("delim", ",")
                 params["quote"] = plan.csv_options.get("quote", '"')
             load = _load_sql(kind)
+            rowid0 = 0
             if plan.target == "crm":
                 sql = f"INSERT INTO _jl_stage_crm BY NAME {file_query(plan, kind, columns)}"
             else:
@@ -588,7 +599,8 @@ def _run(
                         if kind == "jsonl"
                         else "SELECT count(*), count(*), coalesce(min(rowid), 0) FROM _jl_raw"
                     ).fetchall()[0]
-                    params["rowid0"] = int(n[2])
+                    rowid0 = int(n[2])
+                    params["rowid0"] = rowid0
                 else:
                     n = con.execute(
                         "SELECT count(*), count(*) FROM read_parquet($file)", {"file": str(path)}
@@ -611,6 +623,8 @@ def _run(
             rej = con.execute(
                 "SELECT count(*) FROM _jl_rej WHERE file_no = $f", {"f": file_no}
             ).fetchall()
+            if kind == "csv":
+                _newlines(con, file_no, columns, rowid0, int(rej[0][0]))
             ord_lo = offset
             offset += (int(n[0]) + int(rej[0][0]) + 1) * _STRIDE
             con.execute(
@@ -692,10 +706,36 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, file_no: int, kind: ReaderK
     con.execute("DROP TABLE IF EXISTS temp._jl_scans")
 
 
-# Line of a staged record: its index among the rows the reader kept, shifted by the header
-# and by the rejected lines before it (rejected rows are absent from the stage). With
-# rejected lines r_1 < … < r_m at data positions q_j = r_j − header, the k-th kept row sits
-# at position k + #{j : q_j − j < k}; an ASOF join finds that count.
+def _newlines(
+    con: duckdb.DuckDBPyConnection, file_no: int, columns: dict[str, str], rowid0: int, rej: int
+) -> None:
+    """Note the CSV records of ``file_no`` whose quoted fields hold line breaks (``_jl_nlk``:
+    record index, breaks), so that quarantine lines are physical lines. Only for a file with
+    quarantined or rejected records, while its text is in ``_jl_raw``."""
+    bad = con.execute(
+        "SELECT (SELECT count(*) FROM _jl_bad WHERE _file_no = $f) + "
+        "(SELECT count(*) FROM _jl_stage_crm WHERE _file_no = $f AND _bad IS NOT NULL)",
+        {"f": file_no},
+    ).fetchall()[0][0]
+    if not bad and not rej:
+        return
+    cols = [ident(c) for c in columns]
+    # contains() first: a cheap scan; breaks are counted only on the few rows that have any
+    has = " OR ".join(f"contains({c}, chr(10))" for c in cols)
+    count = " + ".join(
+        f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in cols
+    )
+    con.execute(
+        f"INSERT INTO _jl_nlk SELECT $f, rowid - $rowid0 + 1, {count} FROM _jl_raw WHERE {has}",
+        {"f": file_no, "rowid0": rowid0},
+    )
+
+
+# Line of a record: its index among the rows the reader kept, shifted by the header and by
+# the rejected lines before it (rejected rows are absent from the stage). With rejected
+# lines r_1 < … < r_m at data positions q_j = r_j − header, the k-th kept row sits at
+# position k + #{j : q_j − j < k}; an ASOF join finds that count. (DuckDB's own reject line
+# numbers count records the same way.)
 _LINES = """
 WITH rej AS (
     SELECT r.file_no, r.line - f.header - row_number() OVER (PARTITION BY r.file_no ORDER BY r.line) AS t,
@@ -703,24 +743,41 @@ WITH rej AS (
     FROM _jl_rej AS r JOIN _jl_files AS f USING (file_no)
 ),
 steps AS (SELECT file_no, t, max(n) AS n FROM rej GROUP BY file_no, t)
-SELECT s._file_no, s._k, s._k + f.header + coalesce(st.n, 0) AS line, s._bad, s._raw
-FROM (SELECT * FROM {stage} WHERE _bad IS NOT NULL) AS s
+SELECT s.*, s._k + f.header + coalesce(st.n, 0) AS line
+FROM ({rows}) AS s
 JOIN _jl_files AS f ON f.file_no = s._file_no
 ASOF LEFT JOIN steps AS st ON st.file_no = s._file_no AND s._k > st.t
 """
+# Line breaks inside quoted CSV fields of the records before a record's line: added to it,
+# the record line becomes the physical line where the record starts.
+_BREAKS = """
+CREATE OR REPLACE TEMP TABLE _jl_nl AS
+SELECT _file_no AS file_no, line, nl FROM ({lines}) AS k
+UNION ALL
+SELECT r.file_no, r.line, length(r.raw) - length(replace(r.raw, chr(10), ''))
+FROM _jl_rej AS r JOIN _jl_files AS f USING (file_no)
+WHERE f.header = 1 AND contains(r.raw, chr(10))
+"""
+_BEFORE = (
+    "(SELECT coalesce(sum(n.nl), 0) FROM _jl_nl AS n WHERE n.file_no = {f} AND n.line < {line})"
+)
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute(_BREAKS.format(lines=_LINES.format(rows="SELECT * FROM _jl_nlk")))
     for stage in ("_jl_bad", "_jl_stage_crm"):
+        rows = f"SELECT _file_no, _k, _bad, _raw FROM {stage} WHERE _bad IS NOT NULL"
         con.execute(
-            "INSERT INTO quarantine SELECT $run, f.source, f.path, b.line, b._bad.field, "
+            "INSERT INTO quarantine SELECT $run, f.source, f.path, "
+            f"b.line + {_BEFORE.format(f='b._file_no', line='b.line')}, b._bad.field, "
             "b._bad.value, b._bad.reason, b._bad.expected, b._raw "
-            f"FROM ({_LINES.format(stage=stage)}) AS b JOIN _jl_files AS f ON f.file_no = b._file_no "
+            f"FROM ({_LINES.format(rows=rows)}) AS b JOIN _jl_files AS f ON f.file_no = b._file_no "
             "ORDER BY b._file_no, b.line",
             {"run": run_id},
         )
     con.execute(
-        "INSERT INTO quarantine SELECT $run, f.source, f.path, r.line, r.field, NULL, r.reason, "
+        "INSERT INTO quarantine SELECT $run, f.source, f.path, "
+        f"r.line + {_BEFORE.format(f='r.file_no', line='r.line')}, r.field, NULL, r.reason, "
         "CASE r.reason WHEN 'bad_encoding' THEN 'UTF-8 text' "
         "WHEN 'broken_json' THEN 'one JSON object per line' "
         "ELSE 'the same number of columns as the header' END, r.raw "
