@@ -8,6 +8,8 @@ duplicates; customers C1 (2 orders) and C2.
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
 import threading
 from pathlib import Path
 
@@ -23,6 +25,16 @@ from journeylens.web.settings import make_settings
 
 def _job_id(location: str) -> str:
     return location.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _uploads(root: Path) -> list[str]:
+    """The uploaded files kept in the inbox (not the jobs folder and the lock)."""
+    inbox = root / "inbox"
+    return (
+        sorted(p.name for p in inbox.iterdir() if not p.name.startswith("."))
+        if inbox.exists()
+        else []
+    )
 
 
 def test_tiny_ingest_shows_hand_counted_figures_everywhere(world: World, tmp_path: Path) -> None:
@@ -42,7 +54,7 @@ def test_tiny_ingest_shows_hand_counted_figures_everywhere(world: World, tmp_pat
     assert '<td class="duplicate">0</td>' in final
     assert '<td class="events">3</td>' in final  # one order_placed per stored order
     # The upload was kept in the inbox under a generated name.
-    assert [p.name for p in (root / "inbox").iterdir()] == [f"{job_id}.csv"]
+    assert _uploads(root) == [f"{job_id}.csv"]
 
     log = client.get(f"/w/{world.ws}/data").text
     row = log.split('<tr class="status-ok">', 1)[1].split("</tr>", 1)[0]
@@ -126,7 +138,7 @@ def test_a_second_upload_while_one_runs_gets_409(
     finally:
         release.set()
     wait_idle(app)
-    assert len(list((root / "inbox").iterdir())) == 1  # refused uploads left nothing
+    assert len(_uploads(root)) == 1  # refused uploads left nothing
     final = poll_fragment(client, world.ws, _job_id(first.headers["location"]))
     assert '<td class="stored">3</td>' in final
     assert upload(client, world.ws, token).status_code == 303  # free again
@@ -154,7 +166,7 @@ def test_a_file_over_the_size_limit_gets_413(world: World, tmp_path: Path) -> No
         "field": "file",
         "reason": "the file is larger than this server accepts (100 bytes)",
     }
-    assert not (root / "inbox").exists() or not list((root / "inbox").iterdir())
+    assert _uploads(root) == []
 
 
 def test_bad_format_name_and_source_get_422_naming_the_field(world: World, tmp_path: Path) -> None:
@@ -188,7 +200,7 @@ def test_bad_format_name_and_source_get_422_naming_the_field(world: World, tmp_p
     )
     assert missing.status_code == 422
     assert missing.json()["issues"][0]["field"] == "file"
-    assert not (root / "inbox").exists()
+    assert _uploads(root) == []
 
 
 def test_a_file_of_the_wrong_shape_fails_with_the_runners_reason(
@@ -324,3 +336,31 @@ def test_without_a_workspace_folder_the_pages_say_so(world: World) -> None:
     assert refused.status_code == 409
     assert "journeylens serve --workspace W" in refused.text
     assert csrf_of(client.get("/workspaces").text) == token
+
+
+def test_another_process_holding_the_lock_gets_409_and_a_dead_run_is_failed(
+    world: World, tmp_path: Path
+) -> None:
+    app, root = data_app(world, tmp_path)
+    client, token = sign_in(app, "editor@acme.test")
+    (root / "inbox" / ".jobs").mkdir(parents=True)
+    # What another server process does while it ingests: hold the lock, mark its job.
+    job = ingest_jobs.IngestJob(
+        "0123456789ab", world.ws, "big.csv", "orders", None, "Editor", 10,
+        dt.datetime(2024, 1, 1),
+    )  # fmt: skip
+    (root / "inbox" / ".jobs" / "0123456789ab.json").write_text(job.to_json())
+    (root / "inbox" / ".jobs" / "running").write_text("0123456789ab")
+    with (root / "inbox" / ".ingest.lock").open("ab") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        busy = upload(client, world.ws, token)
+        assert busy.status_code == 409
+        assert "already running in this workspace (big.csv, started by Editor)" in busy.text
+        assert "An ingest is running" in client.get(f"/w/{world.ws}/data").text
+    # The lock is gone but the job still says "running": its process died.
+    page = client.get(f"/w/{world.ws}/data/jobs/0123456789ab/progress").text
+    assert 'data-status="failed"' in page
+    assert "the server stopped during the run; nothing of it was stored" in page
+    assert upload(client, world.ws, token).status_code == 303
+    wait_idle(app)
+    assert client.get(f"/w/{world.ws}/data/jobs/not-a-job/progress").status_code == 404

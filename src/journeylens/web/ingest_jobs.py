@@ -1,27 +1,33 @@
-"""Background ingestion of uploaded files, one run at a time per event store.
+"""Background ingestion of uploaded files, one run at a time per workspace folder.
 
 An upload is saved to the workspace's ``inbox/`` folder under a generated name, then a
 thread runs :func:`journeylens.events.runner.ingest` (with identity stitching, as
-``journeylens ingest`` does) and copies each :class:`IngestProgress` into the job, which
-the progress fragment and the API read. DuckDB allows one writer per file, so a second
-upload while a run is going answers 409 instead of queueing behind a lock.
+``journeylens ingest`` does) and copies each :class:`IngestProgress` into the job.
 
-Jobs live in memory (the last :data:`KEEP` of them): the ingestion log in the store is the
-durable record; a job only carries a run's progress to the browser.
+Jobs are small JSON files in ``inbox/.jobs/`` and the one-writer rule is an exclusive
+``flock`` on ``inbox/.ingest.lock`` held for the whole run, so every server process
+(``journeylens serve --workers N``) sees the same jobs and refuses a second run with 409:
+DuckDB allows one writer per file. A run whose process died (lock free, job still
+"running") is reported as failed; nothing of it was stored, runs being atomic.
+
+The ingestion log in the event store is the durable record; a job only carries a run's
+progress to the browser (the last :data:`KEEP` are kept).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import fcntl
+import json
+import os
 import re
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final
 
 from journeylens.web.backend import Conflict, InvalidInput, NotFound, PayloadTooLarge
 
@@ -30,15 +36,19 @@ if TYPE_CHECKING:  # duckdb loads lazily: importing the web app stays quick
 
     from journeylens.engine.workspace import Workspace
 
-#: How many finished jobs are remembered.
+#: How many jobs are remembered.
 KEEP: Final[int] = 100
 #: How long a run waits for short read-only connections (page views) to close.
 CONNECT_WAIT_S: Final[float] = 15.0
+#: Seconds between two writes of a running job's progress.
+WRITE_EVERY_S: Final[float] = 0.25
 #: File names the runner reads: data suffix, then an optional compression suffix.
 UPLOAD_SUFFIX = re.compile(
     r"\.(csv|tsv|txt|jsonl|ndjson|json|parquet)(\.(gz|zst))?$", flags=re.IGNORECASE
 )
+JOB_ID = re.compile(r"[0-9a-f]{12}")
 CHUNK: Final[int] = 1 << 20
+DIED = "the server stopped during the run; nothing of it was stored"
 
 
 @dataclass
@@ -84,6 +94,22 @@ class IngestJob:
             return 0
         return min(100, int(100 * self.bytes_done / self.bytes_total))
 
+    def to_json(self) -> str:
+        """The job as JSON (times in ISO 8601)."""
+        data = dataclasses.asdict(self)
+        for key in ("started_at", "finished_at"):
+            data[key] = data[key].isoformat() if data[key] is not None else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> IngestJob:
+        """The job written by :meth:`to_json`."""
+        data: dict[str, Any] = json.loads(text)
+        for key in ("started_at", "finished_at"):
+            if data.get(key) is not None:
+                data[key] = dt.datetime.fromisoformat(data[key])
+        return cls(**data)
+
 
 def check_upload_name(name: str) -> str:
     """The upload's suffix (``.csv``, ``.jsonl.gz`` …), or :class:`InvalidInput` naming what
@@ -127,17 +153,98 @@ def save_upload(src: BinaryIO, dest: Path, limit: int) -> int:
     return size
 
 
-class IngestJobs:
-    """The jobs of one app; at most one running per event store."""
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
-    def __init__(self) -> None:
-        self._jobs: OrderedDict[str, IngestJob] = OrderedDict()
-        self._running: dict[Path, str] = {}
-        self._lock = threading.Lock()
+
+class IngestJobs:
+    """The ingest jobs of the workspace folder ``root`` (shared by every server process)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.inbox = root / "inbox"
+        self.jobs_dir = self.inbox / ".jobs"
+        self._lock_path = self.inbox / ".ingest.lock"
+        self._marker = self.jobs_dir / "running"
+        self._threads: set[threading.Thread] = set()
+        self._mutex = threading.Lock()
+
+    # -- the one-writer lock ---------------------------------------------------------------
+
+    def _try_lock(self) -> IO[bytes] | None:
+        """The exclusive lock file, open and locked, or ``None`` when a run holds it."""
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        handle = self._lock_path.open("ab")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        return handle
+
+    def _write(self, job: IngestJob) -> None:
+        path = self.jobs_dir / f"{job.id}.json"
+        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+        tmp.write_text(job.to_json(), encoding="utf-8")
+        os.replace(tmp, path)  # readers never see half a file
+
+    def _read(self, job_id: str) -> IngestJob | None:
+        if not JOB_ID.fullmatch(job_id):
+            return None
+        try:
+            return IngestJob.from_json((self.jobs_dir / f"{job_id}.json").read_text("utf-8"))
+        except FileNotFoundError:
+            return None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def running(self) -> IngestJob | None:
+        """The run going on in this folder (any process), if any."""
+        try:
+            job_id = self._marker.read_text("utf-8").strip()
+        except FileNotFoundError:
+            return None
+        job = self._read(job_id)
+        if job is None or not job.running:
+            return None
+        handle = self._try_lock()
+        if handle is None:
+            return job  # its process holds the lock: really running
+        try:  # the lock is free, so the process that ran it is gone
+            job.status, job.error, job.finished_at = "failed", DIED, _now()
+            self._write(job)
+            self._marker.unlink(missing_ok=True)
+        finally:
+            handle.close()
+        return None
+
+    def get(self, workspace_id: int, job_id: str) -> IngestJob:
+        """The job (:class:`NotFound` for an unknown one or another workspace's)."""
+        self.running()  # marks a run whose process died as failed
+        job = self._read(job_id)
+        if job is None or job.workspace_id != workspace_id:
+            raise NotFound(f"no ingest job {job_id!r} in this workspace", field="job")
+        return job
+
+    def recent(self, workspace_id: int, n: int = 10) -> list[IngestJob]:
+        """The workspace's last ``n`` jobs, newest first (failed uploads too: a file that
+        cannot be read never reaches the ingestion log)."""
+        self.running()
+        if not self.jobs_dir.is_dir():
+            return []
+        jobs = [self._read(p.stem) for p in self.jobs_dir.glob("*.json")]
+        mine = [j for j in jobs if j is not None and j.workspace_id == workspace_id]
+        return sorted(mine, key=lambda j: (j.started_at, j.id), reverse=True)[:n]
+
+    def any_running(self) -> bool:
+        """Whether a run started by this process has not ended yet."""
+        with self._mutex:
+            return any(t.is_alive() for t in self._threads)
+
+    # -- starting a run --------------------------------------------------------------------
 
     def start(
         self,
-        root: Path,
         workspace_id: int,
         upload: BinaryIO,
         file_name: str,
@@ -146,112 +253,78 @@ class IngestJobs:
         user: str,
         limit: int,
     ) -> IngestJob:
-        """Save ``upload`` to ``root/inbox`` and ingest it in a background thread.
+        """Save ``upload`` to the inbox and ingest it in a background thread.
 
-        :class:`Conflict` while another run on the same store is going; the file is
-        checked (name, size) before anything is saved.
+        :class:`Conflict` while another run on this folder is going (in any process).
         """
         from journeylens.engine.workspace import Workspace, WorkspaceError
 
         suffix = check_upload_name(file_name)
         try:
-            ws = Workspace.open(root)
-            store_path = ws.store.path
+            ws = Workspace.open(self.root)
         except WorkspaceError as exc:
             raise Conflict(str(exc), field="workspace") from None
-        job_id = uuid.uuid4().hex[:12]
-        with self._lock:
-            self._refuse_if_running(store_path)
-            self._running[store_path] = job_id  # reserve before the (slow) copy
-        try:
-            path = ws.root / "inbox" / f"{job_id}{suffix}"
-            size = save_upload(upload, path, limit)
-        except BaseException:
-            with self._lock:
-                self._running.pop(store_path, None)
-            raise
-        job = IngestJob(
-            id=job_id,
-            workspace_id=workspace_id,
-            file_name=file_name,
-            format=fmt,
-            source=source,
-            user=user,
-            size=size,
-            started_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            bytes_total=size,
-        )
-        with self._lock:
-            self._jobs[job_id] = job
-            while len(self._jobs) > KEEP:
-                oldest = next(iter(self._jobs))
-                if self._jobs[oldest].running:
-                    break
-                self._jobs.pop(oldest)
-        thread = threading.Thread(
-            target=self._run, args=(job, ws, path, store_path), name=f"jl-ingest-{job_id}"
-        )
-        thread.daemon = True  # a stopped server leaves the store as it was (atomic runs)
-        thread.start()
-        return job
-
-    def _refuse_if_running(self, store_path: Path) -> None:
-        busy = self._running.get(store_path)
-        if busy is not None:
-            job = self._jobs.get(busy)
-            what = f" ({job.file_name}, started by {job.user})" if job is not None else ""
+        handle = self._try_lock()
+        if handle is None:
+            busy = self.running()
+            what = f" ({busy.file_name}, started by {busy.user})" if busy is not None else ""
             raise Conflict(
                 f"an ingest is already running in this workspace{what}: DuckDB allows one "
                 "writer at a time, wait until it has finished and upload again",
                 field="file",
             )
-
-    def get(self, workspace_id: int, job_id: str) -> IngestJob:
-        """A copy of the job (:class:`NotFound` for an unknown one or another workspace's)."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or job.workspace_id != workspace_id:
-                raise NotFound(f"no ingest job {job_id!r} in this workspace", field="job")
-            return dataclasses.replace(job)
-
-    def running(self, root: Path) -> IngestJob | None:
-        """A copy of the run going on the store of workspace folder ``root``, if any."""
-        from journeylens.engine.workspace import Workspace, WorkspaceError
-
         try:
-            store_path = Workspace.open(root).store.path
-        except WorkspaceError:
-            return None
-        with self._lock:
-            job_id = self._running.get(store_path)
-            job = self._jobs.get(job_id) if job_id is not None else None
-            return dataclasses.replace(job) if job is not None else None
+            job_id = uuid.uuid4().hex[:12]
+            path = self.inbox / f"{job_id}{suffix}"
+            size = save_upload(upload, path, limit)
+            job = IngestJob(
+                id=job_id,
+                workspace_id=workspace_id,
+                file_name=file_name,
+                format=fmt,
+                source=source,
+                user=user,
+                size=size,
+                started_at=_now(),
+                bytes_total=size,
+            )
+            self._write(job)
+            self._marker.write_text(job_id, encoding="utf-8")
+            self._prune()
+            thread = threading.Thread(
+                target=self._run, args=(job, ws, path, handle), name=f"jl-ingest-{job_id}"
+            )
+            thread.daemon = True  # a stopped server leaves the store as it was (atomic runs)
+            with self._mutex:
+                self._threads = {t for t in self._threads if t.is_alive()} | {thread}
+            thread.start()
+        except BaseException:
+            handle.close()
+            raise
+        return dataclasses.replace(job)
 
-    def recent(self, workspace_id: int, n: int = 10) -> list[IngestJob]:
-        """Copies of the workspace's last ``n`` jobs, newest first (failed uploads too:
-        a file that cannot be read never reaches the ingestion log)."""
-        with self._lock:
-            mine = [j for j in self._jobs.values() if j.workspace_id == workspace_id]
-            return [dataclasses.replace(j) for j in reversed(mine[-n:])]
+    def _prune(self) -> None:
+        """Forget the oldest finished jobs beyond :data:`KEEP`."""
+        files = sorted(self.jobs_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        for path in files[: max(0, len(files) - KEEP)]:
+            job = self._read(path.stem)
+            if job is not None and not job.running:
+                path.unlink(missing_ok=True)
 
-    def any_running(self) -> bool:
-        """Whether some run of this app has not ended yet."""
-        with self._lock:
-            return bool(self._running)
-
-    def _update(self, job: IngestJob, **changes: object) -> None:
-        with self._lock:
-            for key, value in changes.items():
-                setattr(job, key, value)
-
-    def _run(self, job: IngestJob, ws: Workspace, path: Path, store_path: Path) -> None:
+    def _run(self, job: IngestJob, ws: Workspace, path: Path, handle: IO[bytes]) -> None:
         from journeylens.engine.store import StoreError
         from journeylens.engine.workspace import WorkspaceError
         from journeylens.events.runner import IngestError, IngestProgress, SourceSpec, ingest
         from journeylens.events.stitch import stitch
 
+        last = 0.0
+
         def progress(p: IngestProgress) -> None:
-            self._update(job, bytes_done=p.bytes_done, bytes_total=p.bytes_total)
+            nonlocal last
+            job.bytes_done, job.bytes_total = p.bytes_done, p.bytes_total
+            if time.monotonic() - last >= WRITE_EVERY_S:
+                last = time.monotonic()
+                self._write(job)
 
         try:
             con = _connect_waiting(ws)
@@ -265,28 +338,24 @@ class IngestJobs:
                 )
             finally:
                 con.close()
-            self._update(
-                job,
-                status="done",
-                run_id=result.run_id,
-                rows_read=sum(s.rows_read for s in result.sources),
-                rows_stored=sum(s.rows_stored for s in result.sources),
-                rows_quarantined=sum(s.rows_quarantined for s in result.sources),
-                rows_duplicate=sum(s.rows_duplicate for s in result.sources),
-                events_stored=sum(s.events_stored for s in result.sources),
-                bytes_done=job.bytes_total,
-            )
+            job.status, job.run_id, job.bytes_done = "done", result.run_id, job.bytes_total
+            job.rows_read = sum(s.rows_read for s in result.sources)
+            job.rows_stored = sum(s.rows_stored for s in result.sources)
+            job.rows_quarantined = sum(s.rows_quarantined for s in result.sources)
+            job.rows_duplicate = sum(s.rows_duplicate for s in result.sources)
+            job.events_stored = sum(s.events_stored for s in result.sources)
         except (IngestError, StoreError, WorkspaceError, OSError) as exc:
             # The runner names the saved file; show the name the user uploaded instead.
-            message = str(exc).replace(str(path), job.file_name)
-            self._update(job, status="failed", error=message)
+            job.status, job.error = "failed", str(exc).replace(str(path), job.file_name)
         except Exception as exc:  # a job must end, whatever went wrong
-            self._update(job, status="failed", error=f"{type(exc).__name__}: {exc}")
+            job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
-            self._update(job, finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
-            with self._lock:
-                if self._running.get(store_path) == job.id:
-                    self._running.pop(store_path)
+            job.finished_at = _now()
+            try:
+                self._write(job)
+                self._marker.unlink(missing_ok=True)
+            finally:
+                handle.close()  # releases the lock: the next upload may start
 
 
 def _connect_waiting(ws: Workspace) -> duckdb.DuckDBPyConnection:

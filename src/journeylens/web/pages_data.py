@@ -70,15 +70,26 @@ api = APIRouter(prefix="/api/v1", tags=["api"], dependencies=guards)
 _registry_lock = threading.Lock()
 
 
-def jobs_of(request: Request) -> IngestJobs:
-    """The app's ingest jobs (made on first use)."""
+def jobs_of(request: Request) -> IngestJobs | None:
+    """The ingest jobs of the app's workspace folder (``None`` without one)."""
+    root = settings_of(request).workspace
+    if root is None:
+        return None
     state = request.app.state
     with _registry_lock:
         jobs = getattr(state, "ingest_jobs", None)
         if jobs is None:
-            jobs = IngestJobs()
+            jobs = IngestJobs(root)
             state.ingest_jobs = jobs
     return cast(IngestJobs, jobs)
+
+
+def _jobs(request: Request) -> IngestJobs:
+    """The ingest jobs, or 409 when the server has no workspace folder."""
+    jobs = jobs_of(request)
+    if jobs is None:
+        raise Conflict(NO_WORKSPACE, field="workspace")
+    return jobs
 
 
 @contextmanager
@@ -92,7 +103,8 @@ def event_store(request: Request) -> Iterator[tuple[duckdb.DuckDBPyConnection | 
     from journeylens.engine.store import StoreError
     from journeylens.engine.workspace import Workspace, WorkspaceError
 
-    if jobs_of(request).running(root) is not None:
+    jobs = jobs_of(request)
+    if jobs is not None and jobs.running() is not None:
         # DuckDB refuses a read-only connection while this process writes the file.
         yield None, "An ingest is running: the figures below appear once it has finished."
         return
@@ -135,8 +147,8 @@ def data_log(
     from journeylens.events.reports import ingest_log_count, ingest_log_page
 
     role = backend_of(request).role(user, ws)
-    root = settings_of(request).workspace
-    running = jobs_of(request).running(root) if root is not None else None
+    jobs = jobs_of(request)
+    running = jobs.running() if jobs is not None else None
     entries: list[Any] = []
     total = 0
     with event_store(request) as (con, notice):
@@ -153,8 +165,8 @@ def data_log(
             "notice": notice,
             "entries": entries,
             "running": running if running is not None and running.workspace_id == ws else None,
-            "recent": jobs_of(request).recent(ws) if role >= Role.EDITOR else [],
-            "can_ingest": role >= Role.EDITOR and root is not None,
+            "recent": jobs.recent(ws) if jobs is not None and role >= Role.EDITOR else [],
+            "can_ingest": role >= Role.EDITOR and jobs is not None,
             "formats": sorted(NAMED_FORMATS),
             "max_bytes": settings_of(request).upload_max_bytes,
             **_pages(total, page),
@@ -247,20 +259,11 @@ def start_upload(
             f"digit), got {source_name!r}",
             field="source",
         )
-    settings = settings_of(request)
-    if settings.workspace is None:
-        raise Conflict(NO_WORKSPACE, field="workspace")
+    jobs = _jobs(request)
     # Only the last part of the name is kept, for display: the saved file gets a new name.
     name = PurePosixPath((file.filename or "").replace("\\", "/")).name[:200]
-    return jobs_of(request).start(
-        settings.workspace,
-        ws,
-        file.file,
-        name,
-        fmt,
-        source_name,
-        user.name,
-        settings.upload_max_bytes,
+    return jobs.start(
+        ws, file.file, name, fmt, source_name, user.name, settings_of(request).upload_max_bytes
     )
 
 
@@ -299,7 +302,7 @@ def _progress(request: Request, ws: int, job: IngestJob, status: int = 200) -> R
 def job_page(request: Request, user: CurrentUser, ws: int, job_id: str) -> Response:
     """One upload's progress, then its counts or its error (editor or above)."""
     backend_of(request).check_ingest(user, ws)
-    job = jobs_of(request).get(ws, job_id)
+    job = _jobs(request).get(ws, job_id)
     return render(request, "data_job.html", {"user": user, "ws": ws, "tab": "log", "job": job})
 
 
@@ -307,7 +310,7 @@ def job_page(request: Request, user: CurrentUser, ws: int, job_id: str) -> Respo
 def job_progress(request: Request, user: CurrentUser, ws: int, job_id: str) -> Response:
     """The progress fragment HTMX polls every second until the run has ended."""
     backend_of(request).check_ingest(user, ws)
-    return _progress(request, ws, jobs_of(request).get(ws, job_id))
+    return _progress(request, ws, _jobs(request).get(ws, job_id))
 
 
 # -- API ----------------------------------------------------------------------------------
@@ -362,7 +365,7 @@ def api_ingest(
 def api_job(request: Request, user: CurrentUser, ws: int, job_id: str) -> IngestJobOut:
     """Where an ingest job is: progress while running, then the counts or the error."""
     backend_of(request).check_ingest(user, ws)
-    return job_out(ws, jobs_of(request).get(ws, job_id))
+    return job_out(ws, _jobs(request).get(ws, job_id))
 
 
 router.include_router(pages)
