@@ -11,9 +11,9 @@ stale ``base_version`` answers 409. The live count calls
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Any, cast
 
+import yaml
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from ruamel.yaml import YAML
@@ -27,6 +27,8 @@ from journeylens.web.deps import CurrentUser, backend_of, csrf_protect, settings
 from journeylens.web.pages import redirect, render
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 #: Channels offered in the touchpoint forms.
 CHANNELS = [c.value for c in Channel]
@@ -73,12 +75,12 @@ def yaml_text(value: Any) -> str:
     """
     if value in (None, [], {}):
         return ""
-    out = io.StringIO()
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep field order
-    yaml.dump(value, out)
-    return out.getvalue()
+    # libyaml's emitter: ruamel's pure-Python one took ~0.5 s for a 40-touchpoint editor.
+    # Its output is YAML 1.1-safe (ambiguous words quoted), so the 1.2 reader reads it back.
+    text: str = yaml.dump(
+        value, Dumper=_DUMPER, default_flow_style=False, sort_keys=False, allow_unicode=True
+    )
+    return text
 
 
 def lines(text: str | None) -> list[str] | None:
