@@ -364,3 +364,16 @@ def test_another_process_holding_the_lock_gets_409_and_a_dead_run_is_failed(
     assert upload(client, world.ws, token).status_code == 303
     wait_idle(app)
     assert client.get(f"/w/{world.ws}/data/jobs/not-a-job/progress").status_code == 404
+
+
+def test_upload_without_the_csrf_token_is_refused(world: World, tmp_path: Path) -> None:
+    app, root = data_app(world, tmp_path)
+    client, token = sign_in(app, "editor@acme.test")
+    files = {"file": ("orders.csv", ORDERS.encode(), "text/csv")}
+    for data in ({"format": "orders"}, {"format": "orders", "csrf_token": token[::-1]}):
+        refused = client.post(f"/w/{world.ws}/data/upload", data=data, files=files)
+        assert refused.status_code == 403
+        assert "CSRF" in refused.text
+        api = client.post(f"/api/v1/workspaces/{world.ws}/ingest", data=data, files=files)
+        assert api.status_code == 403
+    assert _uploads(root) == []
