@@ -34,11 +34,16 @@ from journeylens.analytics._common import (
     Unit,
     clean_float,
     collect_rows,
+    grouped_quantiles,
     quantile_exprs,
     sort_paths,
     table,
 )
 from journeylens.engine.frames import EVENT
+
+#: Above this many transitions, median / p90 per edge are taken by rank (a spillable sort)
+#: instead of in-memory aggregates: same numbers, bounded memory (100M events).
+QUANTILES_BY_SORT_ABOVE = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -143,18 +148,21 @@ def transitions(
     """
     p = sort_paths(events, unit=unit, label=label)
     f = p.frame
-    # Real edges: one group-by over the events that have a next event (exact quantiles as
-    # aggregates: DuckDB and Polars keep one list of gaps per edge, Spark sorts them).
-    rows = collect_rows(
-        f.filter(~nw.col(NEXT_LABEL).is_null())
-        .group_by(LABEL, NEXT_LABEL)
-        .agg(
-            nw.len().alias("count"),
-            nw.col(UNIT_ID).n_unique().alias("unique_paths"),
-            *quantile_exprs(GAP_S, "t_"),
-        )
-        .rename({LABEL: "from", NEXT_LABEL: "to"})
+    # Real edges: one group-by over the events that have a next event. Exact quantiles are
+    # aggregates (one list of gaps per edge in memory) up to QUANTILES_BY_SORT_ABOVE edges;
+    # beyond, they are taken by rank within each edge (a sort, which engines spill).
+    edges = f.filter(~nw.col(NEXT_LABEL).is_null()).select(
+        UNIT_ID, nw.col(LABEL).alias("from"), nw.col(NEXT_LABEL).alias("to"), GAP_S
     )
+    n_edges = int(collect_rows(edges.select(nw.len().alias("n")))[0]["n"] or 0)
+    counts = [nw.len().alias("count"), nw.col(UNIT_ID).n_unique().alias("unique_paths")]
+    if n_edges <= QUANTILES_BY_SORT_ABOVE:
+        rows = collect_rows(edges.group_by("from", "to").agg(*counts, *quantile_exprs(GAP_S, "t_")))
+    else:
+        times = grouped_quantiles(edges, ["from", "to"], GAP_S, "t_")
+        rows = collect_rows(
+            edges.group_by("from", "to").agg(*counts).join(times, on=["from", "to"], how="left")
+        )
     # Path starts and ends: every path has exactly one of each, so a marker edge's count
     # is also its number of distinct paths, and the starts count the paths.
     first, last = nw.col(POS) == 1, nw.col(NEXT_LABEL).is_null()
