@@ -238,7 +238,7 @@ async def _writer(
                 stats.conflicts += 1  # someone saved first: reload and retry (nothing lost)
             else:
                 stats.error(f"api save {saved.status_code}")
-            await _pause(args.think)
+            await _pause(args.think if args.writer_think is None else args.writer_think)
 
 
 def report(
@@ -248,7 +248,8 @@ def report(
     readers = args.users - args.writers
     print(
         f"{args.users} users ({readers} readers + {args.writers} writers), think "
-        f"{args.think:g} s, {args.workers} server worker(s), {elapsed:.1f} s on {label}"
+        f"{args.think:g} s (writers {args.think if args.writer_think is None else args.writer_think:g} s), {args.workers} server worker(s) × {args.threads or 'default'} "
+        f"threads, {elapsed:.1f} s on {label}"
     )
     print(f"  {'request':9s} {'n':>7s} {'per s':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'p99 ms':>8s}")
     for kind in KINDS:
@@ -312,9 +313,15 @@ def main() -> int:
         "--think", type=float, default=0.0, help="mean pause between a user's requests (s)"
     )
     parser.add_argument(
+        "--writer-think", type=float, default=None, help="writers' mean pause (default: --think)"
+    )
+    parser.add_argument(
         "--svg-every", type=int, default=4, help="a reader fetches the SVG every Nth view"
     )
     parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="handler threads per server process"
+    )
     parser.add_argument(
         "--database-url", default=None, help="default: SQLite in a temporary workspace"
     )
@@ -333,6 +340,8 @@ def main() -> int:
         ]  # fmt: skip
         if url:
             cmd += ["--database-url", url]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
         label = "PostgreSQL" if url else "SQLite"
         server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         try:

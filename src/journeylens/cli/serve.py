@@ -73,6 +73,13 @@ def register(app: typer.Typer) -> None:
                 help="Server processes (each one core at most; see docs/usage/web.md, Speed).",
             ),
         ] = 1,
+        threads: Annotated[
+            int | None,
+            typer.Option(
+                min=1,
+                help="Threads per worker for request handlers (default: anyio's 40).",
+            ),
+        ] = None,
     ) -> None:
         """Serve the web app: maps, editor, versions, comments and the /api/v1 JSON API.
 
@@ -93,6 +100,10 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"journeylens web app on http://{host}:{port}/  (database: {settings.database_url})"
         )
+        if threads is not None:
+            from journeylens.web.server import THREADS_ENV
+
+            os.environ[THREADS_ENV] = str(threads)  # read by the app's start-up (every worker)
         if workers == 1:
             uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
             return

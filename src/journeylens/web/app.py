@@ -7,7 +7,6 @@ store) and the render / analytics functions, and formats the answers.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,9 @@ from journeylens.web.backend import (
     StaleVersion,
     Unauthorized,
 )
-from journeylens.web.session import (
-    COOKIE_NAME,
-    SessionCodec,
-    SessionData,
-    new_session,
-)
+from journeylens.web.server import lifespan
+from journeylens.web.session import SessionCodec
+from journeylens.web.session_middleware import SessionMiddleware
 from journeylens.web.settings import WebSettings
 
 HERE = Path(__file__).parent
@@ -109,6 +105,7 @@ def create_app(settings: WebSettings, backend: Backend | None = None) -> FastAPI
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        lifespan=lifespan,  # handler threads: see journeylens.web.server
     )
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -124,31 +121,9 @@ def create_app(settings: WebSettings, backend: Backend | None = None) -> FastAPI
 
     app.state.render_cache = RenderCache()
 
-    @app.middleware("http")
-    async def session_middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # Every visitor gets a session (signed-out ones too) so that the sign-in form
-        # already carries a CSRF token.
-        loaded = codec.loads(request.cookies.get(COOKIE_NAME))
-        session = loaded or new_session()
-        request.state.session = session
-        response = await call_next(request)
-        final: SessionData = request.state.session
-        if final != loaded:
-            response.set_cookie(
-                COOKIE_NAME,
-                codec.dumps(final),
-                max_age=settings.session_max_age_s,
-                httponly=True,
-                samesite="lax",
-                secure=settings.cookie_secure,
-                path="/",
-            )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    # Every visitor gets a session (signed-out ones too) so that the sign-in form already
+    # carries a CSRF token; plain ASGI, see journeylens.web.session_middleware.
+    app.add_middleware(SessionMiddleware, codec=codec, settings=settings)
 
     @app.exception_handler(BackendError)
     async def backend_error(request: Request, exc: BackendError) -> Response:
