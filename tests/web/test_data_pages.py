@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from tests.web.conftest import World, csrf_of, sign_in
 from tests.web.data_helpers import HEADER, ORDERS, data_app, poll_fragment, upload, wait_idle
 
+from journeylens.engine.workspace import Workspace
 from journeylens.web import ingest_jobs
 from journeylens.web.app import create_app
 from journeylens.web.settings import make_settings
@@ -377,3 +378,20 @@ def test_upload_without_the_csrf_token_is_refused(world: World, tmp_path: Path) 
         api = client.post(f"/api/v1/workspaces/{world.ws}/ingest", data=data, files=files)
         assert api.status_code == 403
     assert _uploads(root) == []
+
+
+def test_a_store_held_by_another_writer_shows_a_notice_without_paths(
+    world: World, tmp_path: Path
+) -> None:
+    app, root = data_app(world, tmp_path)
+    client, _token = sign_in(app, "viewer@acme.test")
+    writer = Workspace.open(root).store.connect()  # as `journeylens ingest` would hold it
+    try:
+        for path in ("", "/quarantine", "/identities"):
+            page = client.get(f"/w/{world.ws}/data{path}")
+            assert page.status_code == 200
+            assert "The event store cannot be read right now" in page.text
+            assert str(root) not in page.text
+    finally:
+        writer.close()
+    assert "cannot be read" not in client.get(f"/w/{world.ws}/data").text

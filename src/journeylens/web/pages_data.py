@@ -110,8 +110,15 @@ def event_store(request: Request) -> Iterator[tuple[duckdb.DuckDBPyConnection | 
         return
     try:
         con = Workspace.open(root).store.connect(read_only=True)
-    except (WorkspaceError, StoreError) as exc:
-        yield None, f"The event store cannot be read right now: {exc}"
+    except (WorkspaceError, StoreError):
+        # The reason names server paths; a page says only what to do.
+        yield (
+            None,
+            (
+                "The event store cannot be read right now (another program may be writing "
+                "it, e.g. `journeylens ingest`): try again in a moment."
+            ),
+        )
         return
     try:
         yield con, None
@@ -125,7 +132,10 @@ def _pages(total: int, page: int) -> dict[str, Any]:
 
 
 def _blank(value: str | None) -> str | None:
-    return value.strip() or None if value is not None else None
+    """``None`` for a missing or empty filter (the form sends "" for "every …")."""
+    if value is None:
+        return None
+    return value.strip() or None
 
 
 def _is_htmx(request: Request) -> bool:
