@@ -359,8 +359,9 @@ def test_missing_pdf_extra_is_501_naming_it(world: World, monkeypatch: Any) -> N
         raise export.ExportUnavailableError(export.INSTALL_HINT)
 
     monkeypatch.setattr(export, "_cairosvg", missing)
-    client, _token = world.clients["viewer"]
-    answer = client.get(f"/w/{world.ws}/m/shop/export.pdf")
+    client, token = world.clients["editor"]
+    _map_id, url = _new_map(world, client, token)  # a version no export is cached for
+    answer = client.get(url + "/export.pdf")
     assert answer.status_code == 501
     assert "pip install &#39;journeylens[pdf]&#39;" in answer.text
 
@@ -455,3 +456,25 @@ def test_sync_with_the_workspace_folder(world: World, tmp_path: Path) -> None:
     assert world.backend.get_map(owner, world.ws, "shop").journey.title == "Shop2"
     wrong = _post(client, token, f"/w/{world.ws}/sync/folder", direction="sideways")
     assert wrong.status_code == 422
+
+
+def test_exports_are_made_once_per_map_version(world: World, monkeypatch: Any) -> None:
+    import journeylens.render.export as export
+
+    calls: list[str] = []
+    real = export.render_png
+
+    def counting(svg: str, *, scale: float = 1.0) -> bytes:
+        calls.append(svg)
+        return real(svg, scale=scale)
+
+    monkeypatch.setattr(export, "render_png", counting)
+    client, token = world.clients["editor"]
+    _map_id, url = _new_map(world, client, token)
+    first = client.get(url + "/export.png").content
+    assert client.get(url + "/export.png").content == first
+    assert len(calls) == 1
+    _post(client, token, url + "/edit/step/lanes", base_version=1, step_id="place", name="P2")
+    assert client.get(url + "/export.png").status_code == 200
+    assert len(calls) == 2  # a new version is drawn again
+    assert "P2" in calls[1]

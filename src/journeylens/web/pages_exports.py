@@ -10,14 +10,16 @@ reads requests and formats answers.
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from journeylens.model import Persona
 from journeylens.web.backend import (
     Conflict,
     Forbidden,
@@ -28,7 +30,9 @@ from journeylens.web.backend import (
     User,
 )
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect, settings_of
-from journeylens.web.pages import redirect, render, rendered_map
+from journeylens.web.filters import filter_of, map_personas
+from journeylens.web.pages import _events_stamp, redirect, render, rendered_map
+from journeylens.web.svg_cache import version_key
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -57,59 +61,102 @@ def _download(content: bytes | str, media_type: str, filename: str) -> Response:
 # -- exports ------------------------------------------------------------------------------
 
 
-@router.get("/w/{ws}/m/{map_id}/export.png")
-def export_png(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
-    """The map (live when the workspace has events) as PNG (the ``pdf`` extra, cairosvg)."""
-    from journeylens.render.export import ExportUnavailableError, render_png
+class ExportCache:
+    """The last exports, keyed by (kind, workspace, map version, events stamp, filter).
+
+    A map version never changes and the events stamp changes with every ingest, so a hit
+    is current. cairosvg takes seconds for a large map and the report tens of seconds on
+    a large workspace; a repeated download is then a look-up.
+    """
+
+    def __init__(self, size: int = 16) -> None:
+        self._items: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get_or_make(self, key: tuple[Any, ...], make: Callable[[], bytes]) -> bytes:
+        """The cached value of ``key``, made (outside the lock) when missing."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+def _cache(request: Request) -> ExportCache:
+    cache = getattr(request.app.state, "export_cache", None)
+    if cache is None:
+        cache = request.app.state.export_cache = ExportCache()
+    return cast(ExportCache, cache)
+
+
+def _picture(request: Request, user: User, ws: int, map_id: str, kind: str) -> Response:
+    """The map page's picture (same persona / window query) as PNG or PDF, cached."""
+    from journeylens.render.export import ExportUnavailableError, render_pdf, render_png
 
     stored = backend_of(request).get_map(user, ws, map_id)
-    svg, _live = rendered_map(request, ws, stored)
+    scope = filter_of(request, user, ws, stored.journey).scope
+    key = (kind, ws, *version_key(stored), _events_stamp(request), scope.key())
+
+    def make() -> bytes:
+        svg, _live = rendered_map(request, ws, stored, scope)
+        return render_png(svg, scale=2.0) if kind == "png" else render_pdf(svg)
+
     try:
-        return _download(render_png(svg, scale=2.0), "image/png", f"{map_id}.png")
+        data = _cache(request).get_or_make(key, make)
     except ExportUnavailableError as exc:
         return _not_available(request, str(exc), "format")
+    media = "image/png" if kind == "png" else "application/pdf"
+    return _download(data, media, f"{map_id}.{kind}")
+
+
+@router.get("/w/{ws}/m/{map_id}/export.png")
+def export_png(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
+    """The map (live when the workspace has events; ``persona``, ``from``, ``to`` as on the
+    map page) as PNG at twice the SVG's size (the ``pdf`` extra, cairosvg)."""
+    return _picture(request, user, ws, map_id, "png")
 
 
 @router.get("/w/{ws}/m/{map_id}/export.pdf")
 def export_pdf(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
     """The map as a one-page vector PDF (the ``pdf`` extra, cairosvg)."""
-    from journeylens.render.export import ExportUnavailableError, render_pdf
-
-    stored = backend_of(request).get_map(user, ws, map_id)
-    svg, _live = rendered_map(request, ws, stored)
-    try:
-        return _download(render_pdf(svg), "application/pdf", f"{map_id}.pdf")
-    except ExportUnavailableError as exc:
-        return _not_available(request, str(exc), "format")
-
-
-def _map_personas(request: Request, user: User, ws: int, ids: list[str]) -> list[Persona]:
-    """The workspace's personas the map names, in the map's order (unknown ids skipped)."""
-    out: list[Persona] = []
-    for pid in ids:
-        try:
-            out.append(backend_of(request).get_persona(user, ws, pid).persona)
-        except NotFound:
-            continue
-    return out
+    return _picture(request, user, ws, map_id, "pdf")
 
 
 @router.get("/w/{ws}/m/{map_id}/report.html")
 def export_report(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
     """The self-contained HTML report over the workspace's events (as ``journeylens
-    report``); 409 naming what is missing when there are no events."""
+    report``, everyone, the whole window); 409 naming what is missing without events."""
     from journeylens.insights.live_report import NoEventsError, live_report_html
     from journeylens.render.charts import ChartsUnavailableError
 
     stored = backend_of(request).get_map(user, ws, map_id)
-    personas = _map_personas(request, user, ws, list(stored.journey.personas))
-    try:
+    personas = map_personas(request, user, ws, stored.journey)
+    key = (
+        "report",
+        ws,
+        *version_key(stored),
+        _events_stamp(request),
+        tuple(p.model_dump_json() for p in personas),
+    )
+
+    def make() -> bytes:
         html = live_report_html(settings_of(request).workspace, stored.journey, personas)
+        return html.encode("utf-8")
+
+    try:
+        data = _cache(request).get_or_make(key, make)
     except NoEventsError as exc:
         raise Conflict(str(exc), field="events") from None
     except ChartsUnavailableError as exc:
         return _not_available(request, str(exc), "format")
-    return _download(html, "text/html; charset=utf-8", f"{map_id}-report.html")
+    return _download(data, "text/html; charset=utf-8", f"{map_id}-report.html")
 
 
 # -- share links with expiry --------------------------------------------------------------
