@@ -153,3 +153,34 @@ def test_viewer_sees_but_cannot_change_personas(world: World) -> None:
         data={"csrf_token": vtoken, "base_version": "1", "name": "Hacked"},
     )
     assert answer.status_code == 403
+
+
+def test_persona_api_round_trip(world: World) -> None:
+    client, token = world.clients["editor"]
+    api = f"/api/v1/workspaces/{world.ws}/personas"
+    headers = {"X-CSRF-Token": token}
+    made = client.post(api, json={"id": "eve", "name": "Eve", "goals": ["Learn"]}, headers=headers)
+    assert made.status_code == 201
+    assert made.json()["persona"] == {
+        "schema": "journeylens/persona/v1",
+        "id": "eve",
+        "name": "Eve",
+        "goals": ["Learn"],
+    }
+    saved = client.put(
+        f"{api}/eve?base_version=1", json={"id": "eve", "name": "Eve B"}, headers=headers
+    )
+    assert saved.status_code == 200
+    assert saved.json()["version"] == 2
+    stale = client.put(
+        f"{api}/eve?base_version=1", json={"id": "eve", "name": "X"}, headers=headers
+    )
+    assert stale.status_code == 409
+    bad = client.put(f"{api}/eve?base_version=2", json={"id": "eve", "name": ""}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["field"] == "name"
+    assert client.get(f"{api}/eve?version=1").json()["persona"]["name"] == "Eve"
+    assert [v["version"] for v in client.get(f"{api}/eve/versions").json()] == [2, 1]
+    assert "eve" in [p["persona_id"] for p in client.get(api).json()]
+    assert client.delete(f"{api}/eve", headers=headers).status_code == 204
+    assert client.get(f"{api}/eve").status_code == 404

@@ -167,6 +167,32 @@ ENDPOINTS = [
     ),
     Endpoint("form persona restore", Role.EDITOR, _with_persona("/w/{ws}/personas/{p}/versions/1/restore", lambda w: {})),
     Endpoint("form persona delete", Role.EDITOR, _with_persona("/w/{ws}/personas/{p}/delete", lambda w: {})),
+    Endpoint("api personas", Role.VIEWER, _get("/api/v1/workspaces/{ws}/personas")),
+    Endpoint(
+        "api persona create",
+        Role.EDITOR,
+        lambda w, ws, c, t: c.post(
+            f"/api/v1/workspaces/{ws}/personas", json={"id": f"a{next(_n)}", "name": "A"},
+            headers={"X-CSRF-Token": t},
+        ),
+    ),
+    Endpoint("api persona", Role.VIEWER, lambda w, ws, c, t: c.get(f"/api/v1/workspaces/{ws}/personas/{_persona(w)}")),
+    Endpoint(
+        "api persona save",
+        Role.EDITOR,
+        lambda w, ws, c, t: c.put(
+            f"/api/v1/workspaces/{ws}/personas/{(p := _persona(w))}?base_version=1",
+            json={"id": p, "name": "Pat 2"}, headers={"X-CSRF-Token": t},
+        ),
+    ),
+    Endpoint("api persona versions", Role.VIEWER, lambda w, ws, c, t: c.get(f"/api/v1/workspaces/{ws}/personas/{_persona(w)}/versions")),
+    Endpoint(
+        "api persona delete",
+        Role.EDITOR,
+        lambda w, ws, c, t: c.delete(
+            f"/api/v1/workspaces/{ws}/personas/{_persona(w)}", headers={"X-CSRF-Token": t}
+        ),
+    ),
     Endpoint("page sync", Role.OWNER, _get("/w/{ws}/sync")),
     Endpoint("sync upload", Role.OWNER, _upload),
     Endpoint("sync zip", Role.OWNER, _get("/w/{ws}/sync/export.zip")),
@@ -208,6 +234,7 @@ OTHER_WS_CALLS = [
     ("shares", lambda ws, t: ("get", f"/w/{ws}/m/secret/shares", None)),
     ("share", lambda ws, t: ("post", f"/w/{ws}/m/secret/shares", {"expires": "1d"})),
     ("personas", lambda ws, t: ("get", f"/w/{ws}/personas", None)),
+    ("api personas", lambda ws, t: ("get", f"/api/v1/workspaces/{ws}/personas", None)),
     ("persona create", lambda ws, t: ("post", f"/w/{ws}/personas", {"persona_id": "spy"})),
     ("sync", lambda ws, t: ("get", f"/w/{ws}/sync", None)),
     ("zip", lambda ws, t: ("get", f"/w/{ws}/sync/export.zip", None)),

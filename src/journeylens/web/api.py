@@ -283,3 +283,86 @@ def create_token(
         "name": body.name,
         "token": backend_of(request).create_token(user, body.workspace_id, body.name, body.scopes),
     }
+
+
+# -- personas -----------------------------------------------------------------------------
+
+
+class PersonaOut(BaseModel):
+    """A persona at one version; ``persona`` is the journeylens/persona/v1 document."""
+
+    version: int
+    current_version: int
+    updated_at: datetime
+    updated_by: str
+    persona: dict[str, Any]
+
+
+def persona_out(stored: Any) -> PersonaOut:
+    """The API form of a stored persona."""
+    return PersonaOut(
+        version=stored.version,
+        current_version=stored.current_version,
+        updated_at=stored.updated_at,
+        updated_by=stored.updated_by,
+        persona=to_data(stored.persona),
+    )
+
+
+@router.get("/workspaces/{ws}/personas")
+def list_personas(request: Request, user: CurrentUser, ws: int) -> list[dict[str, Any]]:
+    """The workspace's personas: ``[{"persona_id", "name", "version", "updated_at", "updated_by"}]``."""
+    return [vars(p) for p in backend_of(request).list_personas(user, ws)]
+
+
+@router.post("/workspaces/{ws}/personas", status_code=201)
+def create_persona(
+    request: Request, user: CurrentUser, ws: int, document: Annotated[dict[str, Any], Body()]
+) -> PersonaOut:
+    """Add a persona (editor or above); 409 if the id is taken."""
+    from journeylens.web.pages_personas import parse_persona  # imports this module
+
+    return persona_out(backend_of(request).create_persona(user, ws, parse_persona(document)))
+
+
+@router.get("/workspaces/{ws}/personas/{persona_id}")
+def get_persona(
+    request: Request, user: CurrentUser, ws: int, persona_id: str, version: int = 0
+) -> PersonaOut:
+    """The persona (an old one with ``?version=N``)."""
+    return persona_out(backend_of(request).get_persona(user, ws, persona_id, version))
+
+
+@router.put("/workspaces/{ws}/personas/{persona_id}")
+def save_persona(
+    request: Request,
+    user: CurrentUser,
+    ws: int,
+    persona_id: str,
+    base_version: int,
+    document: Annotated[dict[str, Any], Body()],
+) -> PersonaOut:
+    """Save a new version based on ``base_version`` (409 when stale)."""
+    from journeylens.web.pages_personas import parse_persona
+
+    persona = parse_persona(document)
+    if persona.id != persona_id:
+        raise InvalidInput(f"the persona id {persona.id!r} does not match the URL", field="id")
+    return persona_out(backend_of(request).save_persona(user, ws, persona, base_version))
+
+
+@router.get("/workspaces/{ws}/personas/{persona_id}/versions")
+def persona_history(
+    request: Request, user: CurrentUser, ws: int, persona_id: str
+) -> list[VersionOut]:
+    """Every version of the persona, newest first."""
+    return [
+        VersionOut(**vars(v)) for v in backend_of(request).persona_history(user, ws, persona_id)
+    ]
+
+
+@router.delete("/workspaces/{ws}/personas/{persona_id}", status_code=204, response_class=Response)
+def delete_persona(request: Request, user: CurrentUser, ws: int, persona_id: str) -> Response:
+    """Delete the persona with its versions (editor or above)."""
+    backend_of(request).delete_persona(user, ws, persona_id)
+    return Response(status_code=204)
