@@ -108,7 +108,7 @@ def test_moment_of_truth_is_the_first_survey_moment(run: dict[str, Any]) -> None
         "in the data, 'reached get-help' is not the planted get-help visit: the online-course "
         "map binds every ticket_opened (tickets about any step, opened after painful visits "
         "elsewhere) to get-help's help-* touchpoints and every ticket_resolved (pre-sales "
-        "chatbot answers included) to its ticket-resolved touchpoint, so ~97% of finishers "
+        "chatbot answers included) to its ticket-resolved touchpoint, so 247 of 249 finishers "
         "'reach' it; and returning visits of retained customers make reaching a step go with "
         "not churning. get-help ranks 12th here (OR 0.6, q = 1); limited to events before "
         "finishing and without ticket-resolved it is still not significant (OR 1.05) — see "
