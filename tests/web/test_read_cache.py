@@ -212,3 +212,36 @@ def test_readers_never_see_a_version_with_another_versions_content(shop: Shop) -
             t.join()
     assert problems == []
     assert shop.backend.get_map(shop.viewer, shop.ws, "shop").version == 11
+
+
+def test_a_new_version_is_rendered_once_however_many_readers_miss_at_once() -> None:
+    import time
+
+    from journeylens.web.pages import RenderCache
+
+    cache = RenderCache()
+    made: list[int] = []
+    arrived = threading.Semaphore(0)
+
+    def make() -> tuple[str, None]:
+        made.append(1)
+        for _ in range(8):  # hold the first render until every reader has asked
+            arrived.acquire(timeout=5)
+        time.sleep(0.2)  # and is waiting inside get_or_make
+        return ("<svg/>", None)
+
+    answers: list[str] = []
+
+    def read() -> None:
+        arrived.release()
+        answers.append(cache.get_or_make(("k",), make)[0])
+
+    readers = [threading.Thread(target=read) for _ in range(8)]
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    assert made == [1]
+    assert answers == ["<svg/>"] * 8
+    assert cache.get_or_make(("k",), make) == ("<svg/>", None)  # a hit: nothing made
+    assert made == [1]

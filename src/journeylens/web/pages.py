@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -80,6 +81,33 @@ class RenderCache:
         self._items: OrderedDict[tuple[Any, ...], tuple[str, LiveMap | None]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
+        self._making: dict[tuple[Any, ...], threading.Lock] = {}
+
+    def get_or_make(
+        self, key: tuple[Any, ...], make: Callable[[], tuple[str, LiveMap | None]]
+    ) -> tuple[str, LiveMap | None]:
+        """The cached value, or ``make()``'s, made by ONE thread per key.
+
+        When a new version is saved every reader misses at once; without this each of
+        them would render the same map (0.1–0.2 s of CPU each) and the page's tail
+        latency would grow with the number of readers. The others wait for the first.
+        """
+        hit = self.get(key)
+        if hit is not None:
+            return hit
+        with self._lock:
+            making = self._making.setdefault(key, threading.Lock())
+        try:
+            with making:
+                hit = self.get(key)  # made by the thread we waited for
+                if hit is None:
+                    hit = make()
+                    self.put(key, hit)
+                return hit
+        finally:
+            with self._lock:
+                if self._making.get(key) is making:
+                    del self._making[key]
 
     def get(self, key: tuple[Any, ...]) -> tuple[str, LiveMap | None] | None:
         """The cached value, marked as recently used."""
@@ -120,14 +148,13 @@ def rendered_map(
     cache = cast(RenderCache, request.app.state.render_cache)
     scope = scope or Scope()
     key = (ws, *version_key(stored), _events_stamp(request), scope.key())
-    hit = cache.get(key)
-    if hit is not None:
-        return hit
-    live = live_figures(request, stored.journey, scope)
-    personas = [scope.persona] if scope.persona is not None else []
-    value = (render_map_svg(stored.journey, personas, figures=live), live)
-    cache.put(key, value)
-    return value
+
+    def make() -> tuple[str, LiveMap | None]:
+        live = live_figures(request, stored.journey, scope)
+        personas = [scope.persona] if scope.persona is not None else []
+        return (render_map_svg(stored.journey, personas, figures=live), live)
+
+    return cache.get_or_make(key, make)
 
 
 def figures_for(live: LiveMap | None, target: str) -> Figures | None:

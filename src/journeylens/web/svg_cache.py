@@ -42,12 +42,7 @@ def designed_svg(request: Request, scope: Any, stored: StoredMap) -> str:
     """
     cache = cast("RenderCache", request.app.state.render_cache)
     key = ("designed", scope, *version_key(stored))
-    hit = cache.get(key)
-    if hit is not None:
-        return hit[0]
-    svg = render_map_svg(stored.journey)
-    cache.put(key, (svg, None))
-    return svg
+    return cache.get_or_make(key, lambda: (render_map_svg(stored.journey), None))[0]
 
 
 def etag_of(scope: Any, stored: StoredMap) -> str:
