@@ -157,6 +157,9 @@ def test_previous_bound_stage_on_spark(request: pytest.FixtureRequest) -> None:
         ("u3", 1, None),
     ]
     assert conformance(p, MAP).fitness == 0.5
+    again = sort_paths(p.frame, label="stage_id")  # numbered again: columns replaced
+    assert again.frame.collect_schema().names().count("pos") == 1
+    assert sorted(again.frame.select("unit_id", "pos").collect().rows())[-1] == ("u2", 2)
 
 
 def test_transition_quantiles_by_sort_equal_aggregates(
@@ -183,3 +186,21 @@ def test_transition_quantiles_by_sort_equal_aggregates(
     assert (ab["count"], ab["unique_paths"]) == (3, 2)
     assert ab["median_time_s"] == 120.0
     assert ab["p90_time_s"] == pytest.approx(504.0)
+
+
+def test_a_path_frame_can_be_sorted_again_by_another_label(make: Make) -> None:
+    """Flows re-sort a path frame by stage: the window columns are replaced, not doubled."""
+    p = sort_paths(_bound(make, HAND), previous=("stage_id", "step_id"))
+    again = sort_paths(p.frame, label="stage_id")
+    names = again.frame.collect_schema().names()
+    assert names.count("pos") == 1
+    assert names.count("next_label") == 1
+    rows = sorted(again.frame.select("unit_id", "pos", "label", "next_label").collect().rows())
+    assert rows == [
+        ("u1", 1, "look", "buy"),
+        ("u1", 2, "buy", "buy"),
+        ("u1", 3, "buy", "look"),
+        ("u1", 4, "look", None),
+        ("u2", 1, "buy", "use"),
+        ("u2", 2, "use", None),
+    ]

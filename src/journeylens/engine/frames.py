@@ -443,6 +443,13 @@ def ordered_window(
     [(1, 'y', None), (2, 'x', None), (3, None, 'y'), (1, None, None)]
     """
     lead, lag, last_before = lead or {}, lag or {}, last_before or {}
+    # The outputs replace columns of the same name (as with_columns does): a frame that was
+    # numbered once already can be numbered again by another label.
+    inputs = {partition, *order, *lead.values(), *lag.values(), *last_before.values()}
+    outputs = [row_number, *lead, *lag, *last_before]
+    stale = [c for c in outputs if c in lf.collect_schema().names() and c not in inputs]
+    if stale:
+        lf = lf.drop(*stale)
     engine = engine_of(lf)
     native = nw.to_native(lf)
     if engine == "duckdb":
