@@ -73,11 +73,10 @@ def upload(
 
 def wait_idle(app: FastAPI) -> None:
     """Block until no ingest job of ``app`` is running."""
-    jobs: IngestJobs | None = getattr(app.state, "ingest_jobs", None)
-    if jobs is None:
-        return
+    # One IngestJobs per event store (each web workspace has its own, issue 7).
+    registry: dict[Path, IngestJobs] = getattr(app.state, "ingest_jobs", None) or {}
     deadline = time.monotonic() + JOB_DEADLINE_S
-    while jobs.any_running():
+    while any(jobs.any_running() for jobs in list(registry.values())):
         assert time.monotonic() < deadline, "an ingest job did not end"
         time.sleep(0.05)
 

@@ -43,7 +43,8 @@ def dw(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World
 
 def _job_id(w: World) -> str:
     """A finished job of acme (the fixture's upload)."""
-    return str(w.app.state.ingest_jobs.recent(w.ws, 1)[0].id)
+    registry = w.app.state.ingest_jobs  # one IngestJobs per event store
+    return str(next(j for jobs in registry.values() for j in jobs.recent(w.ws, 1)).id)
 
 
 def _upload(api: bool) -> Call:

@@ -352,6 +352,11 @@ class Backend(Protocol):
         ``export``; owner)."""
         ...
 
+    def workspace_slug(self, workspace_id: int) -> str:
+        """The workspace's slug (:class:`NotFound` for an unknown id); no access check:
+        call it after the page's own (it decides which event store the page reads)."""
+        ...
+
 
 # -- personas, share-link lists and folder sync (additions of the editor-completeness work) --
 

@@ -30,11 +30,11 @@ from journeylens.web.deps import (
     csrf_protect,
     optional_user,
     session_of,
-    settings_of,
 )
 from journeylens.web.filters import filter_of
 from journeylens.web.session import new_session
 from journeylens.web.svg_cache import designed_svg, svg_response, version_key
+from journeylens.web.workspace_store import events_root
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -55,12 +55,12 @@ def redirect(url: str) -> Response:
 
 
 def live_figures(
-    request: Request, journey: JourneyMap, scope: Scope | None = None
+    request: Request, journey: JourneyMap, scope: Scope | None = None, *, ws: int
 ) -> LiveMap | None:
     """The live map over the workspace's events for ``scope`` (a persona and a window;
     every customer and day by default), or ``None`` without a workspace or events. Texts
     are scored once per distinct text (``with_sentiment``), as the demo and report do."""
-    with workspace_events(settings_of(request).workspace) as source:
+    with workspace_events(events_root(request, ws)) as source:
         if source is None:
             return None
         return live_map(source, journey, scope or Scope())
@@ -126,8 +126,8 @@ class RenderCache:
                 self._items.popitem(last=False)
 
 
-def _events_stamp(request: Request) -> tuple[int, int] | None:
-    workspace = settings_of(request).workspace
+def _events_stamp(request: Request, ws: int) -> tuple[int, int] | None:
+    workspace = events_root(request, ws)  # web workspace ws's own store (issue 7)
     if workspace is None:
         return None
     from journeylens.engine.workspace import Workspace, WorkspaceError
@@ -147,10 +147,10 @@ def rendered_map(
     and filter (``scope``: persona and window; the chosen persona's card is drawn)."""
     cache = cast(RenderCache, request.app.state.render_cache)
     scope = scope or Scope()
-    key = (ws, *version_key(stored), _events_stamp(request), scope.key())
+    key = (ws, *version_key(stored), _events_stamp(request, ws), scope.key())
 
     def make() -> tuple[str, LiveMap | None]:
-        live = live_figures(request, stored.journey, scope)
+        live = live_figures(request, stored.journey, scope, ws=ws)
         personas = [scope.persona] if scope.persona is not None else []
         return (render_map_svg(stored.journey, personas, figures=live), live)
 

@@ -37,9 +37,10 @@ from journeylens.insights.web_views import (
 from journeylens.model import JourneyMap
 from journeylens.render.charts import Chart, ChartsUnavailableError
 from journeylens.web.backend import InvalidInput, StoredMap, User
-from journeylens.web.deps import CurrentUser, backend_of, csrf_protect, settings_of
+from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
 from journeylens.web.filters import Filter, filter_of
 from journeylens.web.pages import _events_stamp, _map_context, render, rendered_map
+from journeylens.web.workspace_store import events_root
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -115,14 +116,14 @@ def computed(
     """The page ``view`` for the filter: cached, else computed on the scope's bound events
     (a clear problem when the workspace or the scope has no events)."""
     key = (
-        ws, stored.journey.id, stored.version, _events_stamp(request), flt.scope.key(), view,
+        ws, stored.journey.id, stored.version, _events_stamp(request, ws), flt.scope.key(), view,
         param,
     )  # fmt: skip
     cache = view_cache(request)
     hit = cache.get(key)
     if hit is not None:
         return hit
-    with workspace_events(settings_of(request).workspace) as source:
+    with workspace_events(events_root(request, ws)) as source:
         if source is None:
             result = Computed(problem=NO_EVENTS)
         else:
@@ -190,7 +191,7 @@ def analytics(request: Request, user: CurrentUser, ws: int, map_id: str) -> Resp
     """The funnel through the stages (the report's chart) over the live map's figures."""
     stored = backend_of(request).get_map(user, ws, map_id)
     flt = filter_of(request, user, ws, stored.journey)
-    key = (ws, map_id, stored.version, _events_stamp(request), flt.scope.key(), "funnel", "")
+    key = (ws, map_id, stored.version, _events_stamp(request, ws), flt.scope.key(), "funnel", "")
     cache = view_cache(request)
     result = cache.get(key)
     if result is None:

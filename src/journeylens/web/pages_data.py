@@ -6,19 +6,19 @@ The numbers come from the library, as in the CLI: :mod:`journeylens.events.repor
 :func:`journeylens.events.stitch.identity_stats` (``journeylens identities stats``) and
 :func:`journeylens.events.runner.ingest` run by :mod:`journeylens.web.ingest_jobs`.
 
-The event store is the one of the server's workspace folder (``serve --workspace W``),
-the same store the live map reads.
+Each web workspace has its own event store (:func:`journeylens.web.workspace_store.events_root`):
+``default`` reads the server's folder ``W`` (``serve --workspace W``), workspace ``N``
+reads ``W/workspaces/N`` (made on its first upload); the live map reads the same store.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -36,6 +36,8 @@ from journeylens.web.backend import (
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect, settings_of
 from journeylens.web.ingest_jobs import IngestJob, IngestJobs
 from journeylens.web.pages import redirect, render
+from journeylens.web.workspace_store import events_root, jobs_for
+from journeylens.web.workspace_store import exists as store_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -67,43 +69,42 @@ router = APIRouter()
 pages = APIRouter(dependencies=guards, include_in_schema=False)
 api = APIRouter(prefix="/api/v1", tags=["api"], dependencies=guards)
 
-_registry_lock = threading.Lock()
 
-
-def jobs_of(request: Request) -> IngestJobs | None:
-    """The ingest jobs of the app's workspace folder (``None`` without one)."""
-    root = settings_of(request).workspace
+def jobs_of(request: Request, ws: int, *, create: bool = False) -> IngestJobs | None:
+    """The ingest jobs of web workspace ``ws``'s event store (``None`` without a server
+    workspace folder); ``create`` makes the store on first need (an upload)."""
+    root = events_root(request, ws, create=create)
     if root is None:
         return None
-    state = request.app.state
-    with _registry_lock:
-        jobs = getattr(state, "ingest_jobs", None)
-        if jobs is None:
-            jobs = IngestJobs(root)
-            state.ingest_jobs = jobs
-    return cast(IngestJobs, jobs)
+    return jobs_for(request, root)
 
 
-def _jobs(request: Request) -> IngestJobs:
+def _jobs(request: Request, ws: int, *, create: bool = False) -> IngestJobs:
     """The ingest jobs, or 409 when the server has no workspace folder."""
-    jobs = jobs_of(request)
+    jobs = jobs_of(request, ws, create=create)
     if jobs is None:
         raise Conflict(NO_WORKSPACE, field="workspace")
     return jobs
 
 
 @contextmanager
-def event_store(request: Request) -> Iterator[tuple[duckdb.DuckDBPyConnection | None, str | None]]:
-    """A read-only connection to the workspace's event store, or ``None`` and why not
-    (no workspace folder; the store busy with an ingest)."""
-    root = settings_of(request).workspace
+def event_store(
+    request: Request, ws: int
+) -> Iterator[tuple[duckdb.DuckDBPyConnection | None, str | None]]:
+    """A read-only connection to web workspace ``ws``'s event store, or ``None`` and why
+    not (no workspace folder; the store busy with an ingest); ``None, None`` while the
+    workspace has no store yet (no upload so far: an empty page, like an empty store)."""
+    root = events_root(request, ws)
     if root is None:
         yield None, NO_WORKSPACE
+        return
+    if not store_exists(root):
+        yield None, None
         return
     from journeylens.engine.store import StoreError
     from journeylens.engine.workspace import Workspace, WorkspaceError
 
-    jobs = jobs_of(request)
+    jobs = jobs_of(request, ws)
     if jobs is not None and jobs.running() is not None:
         # DuckDB refuses a read-only connection while this process writes the file.
         yield None, "An ingest is running: the figures below appear once it has finished."
@@ -157,11 +158,11 @@ def data_log(
     from journeylens.events.reports import ingest_log_count, ingest_log_page
 
     role = backend_of(request).role(user, ws)
-    jobs = jobs_of(request)
+    jobs = jobs_of(request, ws)
     running = jobs.running() if jobs is not None else None
     entries: list[Any] = []
     total = 0
-    with event_store(request) as (con, notice):
+    with event_store(request, ws) as (con, notice):
         if con is not None:
             total = ingest_log_count(con)
             entries = ingest_log_page(con, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -203,7 +204,7 @@ def quarantine(
     runs: list[str] = []
     reasons: list[str] = []
     total = 0
-    with event_store(request) as (con, notice):
+    with event_store(request, ws) as (con, notice):
         if con is not None:
             runs, reasons = quarantine_choices(con)
             total = quarantine_count(con, run=run, reason=reason)
@@ -241,7 +242,7 @@ def identities(
 
     backend_of(request).role(user, ws)
     stats = None
-    with event_store(request) as (con, notice):
+    with event_store(request, ws) as (con, notice):
         if con is not None:
             stats = identity_stats(con, top=top)
     return render(
@@ -269,7 +270,7 @@ def start_upload(
             f"digit), got {source_name!r}",
             field="source",
         )
-    jobs = _jobs(request)
+    jobs = _jobs(request, ws, create=True)
     # Only the last part of the name is kept, for display: the saved file gets a new name.
     name = PurePosixPath((file.filename or "").replace("\\", "/")).name[:200]
     return jobs.start(
@@ -312,7 +313,7 @@ def _progress(request: Request, ws: int, job: IngestJob, status: int = 200) -> R
 def job_page(request: Request, user: CurrentUser, ws: int, job_id: str) -> Response:
     """One upload's progress, then its counts or its error (editor or above)."""
     backend_of(request).check_ingest(user, ws)
-    job = _jobs(request).get(ws, job_id)
+    job = _jobs(request, ws).get(ws, job_id)
     return render(request, "data_job.html", {"user": user, "ws": ws, "tab": "log", "job": job})
 
 
@@ -320,7 +321,7 @@ def job_page(request: Request, user: CurrentUser, ws: int, job_id: str) -> Respo
 def job_progress(request: Request, user: CurrentUser, ws: int, job_id: str) -> Response:
     """The progress fragment HTMX polls every second until the run has ended."""
     backend_of(request).check_ingest(user, ws)
-    return _progress(request, ws, _jobs(request).get(ws, job_id))
+    return _progress(request, ws, _jobs(request, ws).get(ws, job_id))
 
 
 # -- API ----------------------------------------------------------------------------------
@@ -375,7 +376,7 @@ def api_ingest(
 def api_job(request: Request, user: CurrentUser, ws: int, job_id: str) -> IngestJobOut:
     """Where an ingest job is: progress while running, then the counts or the error."""
     backend_of(request).check_ingest(user, ws)
-    return job_out(ws, _jobs(request).get(ws, job_id))
+    return job_out(ws, _jobs(request, ws).get(ws, job_id))
 
 
 router.include_router(pages)

@@ -23,8 +23,9 @@ from journeylens.formats.io import to_data
 from journeylens.model import Channel, JourneyMap
 from journeylens.web.api import parse_map
 from journeylens.web.backend import Forbidden, InvalidInput, Role, User
-from journeylens.web.deps import CurrentUser, backend_of, csrf_protect, settings_of
+from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
 from journeylens.web.pages import redirect, render
+from journeylens.web.workspace_store import events_root
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -476,20 +477,20 @@ def count(
         return render(request, "_rule_count.html", context)
     rules = next(t.match for _s, _st, t in journey.iter_touchpoints() if t.id == tp["id"])
     context["rules"] = len(rules)
-    context["count"] = rule_count(request, journey, rules)
+    context["count"] = rule_count(request, ws, journey, rules)
     context["no_events"] = context["count"] is None
     return render(request, "_rule_count.html", context)
 
 
-def rule_count(request: Request, journey: JourneyMap, rules: list[Any]) -> Any:
+def rule_count(request: Request, ws: int, journey: JourneyMap, rules: list[Any]) -> Any:
     """The :class:`~journeylens.analytics.rule_count.RuleCount` of ``rules`` over the
-    workspace's events, or ``None`` without a workspace or events."""
+    events of web workspace ``ws``, or ``None`` without a workspace or events."""
     from journeylens.analytics.binding import BindingError
     from journeylens.analytics.rule_count import count_rule_matches
     from journeylens.engine.store import StoreError
     from journeylens.engine.workspace import Workspace, WorkspaceError
 
-    workspace = settings_of(request).workspace
+    workspace = events_root(request, ws)
     if workspace is None:
         return None
     try:

@@ -29,10 +29,11 @@ from journeylens.web.backend import (
     ShareLink,
     User,
 )
-from journeylens.web.deps import CurrentUser, backend_of, csrf_protect, settings_of
+from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
 from journeylens.web.filters import filter_of, map_personas
 from journeylens.web.pages import _events_stamp, redirect, render, rendered_map
 from journeylens.web.svg_cache import version_key
+from journeylens.web.workspace_store import events_root
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -102,7 +103,7 @@ def _picture(request: Request, user: User, ws: int, map_id: str, kind: str) -> R
 
     stored = backend_of(request).get_map(user, ws, map_id)
     scope = filter_of(request, user, ws, stored.journey).scope
-    key = (kind, ws, *version_key(stored), _events_stamp(request), scope.key())
+    key = (kind, ws, *version_key(stored), _events_stamp(request, ws), scope.key())
 
     def make() -> bytes:
         svg, _live = rendered_map(request, ws, stored, scope)
@@ -142,12 +143,12 @@ def export_report(request: Request, user: CurrentUser, ws: int, map_id: str) -> 
         "report",
         ws,
         *version_key(stored),
-        _events_stamp(request),
+        _events_stamp(request, ws),
         tuple(p.model_dump_json() for p in personas),
     )
 
     def make() -> bytes:
-        html = live_report_html(settings_of(request).workspace, stored.journey, personas)
+        html = live_report_html(events_root(request, ws), stored.journey, personas)
         return html.encode("utf-8")
 
     try:
@@ -277,7 +278,7 @@ def _sync_page(
     request: Request, user: User, ws: int, result: Any = None, action: str = ""
 ) -> Response:
     _require_owner(request, user, ws)
-    folder = settings_of(request).workspace
+    folder = events_root(request, ws)  # this web workspace's own folder (issue 7)
     return render(
         request,
         "sync.html",
@@ -347,7 +348,7 @@ def sync_with_folder(
     """Sync with the server's workspace folder ``W/maps`` (``import`` or ``export``), so
     the maps can live in git next to the events."""
     _require_owner(request, user, ws)
-    root = settings_of(request).workspace
+    root = events_root(request, ws, create=direction == "export")
     if root is None:
         raise Conflict(
             "no workspace folder: start the server with --workspace W", field="direction"

@@ -590,6 +590,14 @@ class StoreBackend:
             report = sv.sync_folder(session, ws, folder, way, row)
             return SyncResult(report.created, report.updated, report.unchanged, report.written)
 
+    def workspace_slug(self, workspace_id: int) -> str:
+        """The workspace's slug, in one query (:class:`NotFound` for an unknown id)."""
+        with self._session() as session:
+            slug = session.scalar(select(sm.Workspace.slug).where(sm.Workspace.id == workspace_id))
+            if slug is None:
+                raise NotFound(f"no workspace {workspace_id}", field="workspace")
+            return str(slug)
+
     # -- data ingestion and members (additions of the data-pages work) ---------------------
 
     def check_ingest(self, user: User, workspace_id: int) -> None:
