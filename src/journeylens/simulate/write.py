@@ -26,6 +26,7 @@ from journeylens.simulate.plan import (
     SUPPORT_CHANNELS,
     Emitter,
 )
+from journeylens.simulate.satisfy import FieldValues
 from journeylens.simulate.scenario import Incident
 from journeylens.simulate.text import (
     COMMENTS,
@@ -247,6 +248,13 @@ class ChunkWriter:
             for e in self.plan.emitters
         ]
         self.src = np.array(["", *[e.source for e in self.plan.emitters]])[self.r["tp"] + 1]
+        # Each step's own ticket topic: the categories the first support touchpoint of the
+        # step names in its match rule (``properties.category``), if any.
+        self._step_ticket_category: dict[int, FieldValues] = {}
+        for e in self.plan.emitters:
+            cats = dict(e.props).get("category") if e.source == "support" else None
+            if cats is not None and cats.candidates:
+                self._step_ticket_category.setdefault(e.step, cats)
         # Devices a record implies for campaign rows of anonymous visitors.
         self.used = chunk.persons["dev_used"].copy()
         # Customers whose social handle some mention ties to their customer id.
@@ -713,8 +721,14 @@ class ChunkWriter:
         ).astype(object)
         # A touchpoint whose rule names the category (``properties.category eq pre_sales``)
         # gets it: else its tickets would be bound to another touchpoint of the same channel.
+        # A ticket written *about* a visit elsewhere (K_TICKET) is filed under the topic of
+        # that visit's step when the step has a support touchpoint naming one (a ticket about
+        # the help centre is a course-help ticket), else under its generic topic above.
         for (k, tpi), sel in self._groups(r["kind"][idx], r["tp"][idx]):
-            cats = dict(self.plan.emitters[tpi].props).get("category") if k == K_TOUCH else None
+            if k == K_TOUCH:
+                cats = dict(self.plan.emitters[tpi].props).get("category")
+            else:
+                cats = self._step_ticket_category.get(self.plan.emitters[tpi].step)
             if cats is not None and cats.candidates:
                 allowed = [str(c) for c in cats.candidates]
                 category[sel] = np.where(np.isin(category[sel], allowed), category[sel], allowed[0])
