@@ -240,4 +240,7 @@ def test_a_workspace_without_uploads_has_no_store_and_no_events(
         params={"match": "- event: order_placed", "tp_id": "site"},
     )
     assert "no events in this workspace to count" in answer.text
+    report = client.get(f"/w/{world.other_ws}/m/fresh/report.html")
+    assert report.status_code == 409
+    assert "the report needs events: upload a file on the Data page" in report.text
     assert not (root / "workspaces").exists()  # reading never creates a store

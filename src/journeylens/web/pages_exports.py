@@ -34,6 +34,7 @@ from journeylens.web.filters import filter_of, map_personas
 from journeylens.web.pages import _events_stamp, redirect, render, rendered_map
 from journeylens.web.svg_cache import version_key
 from journeylens.web.workspace_store import events_root
+from journeylens.web.workspace_store import exists as store_exists
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -139,6 +140,9 @@ def export_report(request: Request, user: CurrentUser, ws: int, map_id: str) -> 
 
     stored = backend_of(request).get_map(user, ws, map_id)
     personas = map_personas(request, user, ws, stored.journey)
+    root = events_root(request, ws)
+    if root is not None and not store_exists(root):  # no upload yet: say so, no paths
+        raise Conflict("the report needs events: upload a file on the Data page", field="events")
     key = (
         "report",
         ws,
@@ -148,7 +152,7 @@ def export_report(request: Request, user: CurrentUser, ws: int, map_id: str) -> 
     )
 
     def make() -> bytes:
-        html = live_report_html(events_root(request, ws), stored.journey, personas)
+        html = live_report_html(root, stored.journey, personas)
         return html.encode("utf-8")
 
     try:
