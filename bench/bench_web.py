@@ -189,6 +189,13 @@ async def _pause(think: float) -> None:
         await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
 
 
+async def _arrive(think: float) -> None:
+    # People with a pause between pages do not all click at the same instant: spread the
+    # first requests over one pause (a closed loop, think 0, starts everyone at once).
+    if think > 0:
+        await asyncio.sleep(random.uniform(0, think))
+
+
 async def _timed(c: httpx.AsyncClient, kind: str, url: str, stats: Stats) -> httpx.Response:
     start = time.perf_counter()
     answer = await c.get(url)
@@ -205,6 +212,7 @@ async def _reader(
     """A signed-in person viewing the map page; every ``--svg-every``-th view also fetches
     the map's SVG through the API (as a dashboard or a script would)."""
     async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60) as c:
+        await _arrive(args.think)
         i = n  # stagger the SVG fetches across readers
         while time.perf_counter() < stop:
             await _timed(c, "map page", f"/w/{ws}/m/shop", stats)
@@ -221,6 +229,7 @@ async def _writer(
     headers = {"Authorization": f"Bearer {token}"}
     url = f"/api/v1/workspaces/{ws}/maps/shop"
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as c:
+        await _arrive(args.think if args.writer_think is None else args.writer_think)
         i = 0
         while time.perf_counter() < stop:
             current = await _timed(c, "api get", url, stats)
