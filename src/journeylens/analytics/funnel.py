@@ -150,6 +150,16 @@ class FunnelResult:
         }
 
 
+def _first_per_unit(lf: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
+    """The row of each unit with the smallest ``column`` (a group-by and a join, no sort)."""
+    least = lf.group_by(UNIT_ID).agg(nw.col(column).min().alias("_least"))
+    return (
+        lf.join(least, on=UNIT_ID, how="inner")
+        .filter(nw.col(column) == nw.col("_least"))
+        .drop("_least")
+    )
+
+
 def _rule_name(rule: MatchRule, number: int) -> str:
     if rule.event is None:
         return f"step {number}"
@@ -202,7 +212,10 @@ def funnel(
         window_us = round(window_s * 1e6)
     p = sort_paths(events, unit=unit, label=label)
     base = p.frame
-    total_units = int(collect_rows(base.select(nw.col(UNIT_ID).n_unique().alias("n")))[0]["n"] or 0)
+    # Every path has exactly one first event: counting them counts the units.
+    total_units = int(
+        collect_rows(base.select((nw.col(POS) == 1).cast(nw.Int64).sum().alias("n")))[0]["n"] or 0
+    )
 
     # Each step is a filter on the sorted frame: a label value or a compiled match rule.
     matched = base
@@ -222,7 +235,7 @@ def funnel(
     # Level 1: attempts = occurrences of s1 (without a window only the first one matters).
     first = candidates(0)
     if window_us is None:
-        first = first.group_by(UNIT_ID).agg(nw.col("_pos").min(), nw.col("_t").min())
+        first = _first_per_unit(first, "_pos")
     level = first.select(
         UNIT_ID,
         nw.col("_pos").alias("a_pos"),
@@ -236,6 +249,8 @@ def funnel(
         cond = nw.col("_pos") > nw.col("p")
         if window_us is not None:
             cond = cond & ((nw.col("_t") - nw.col("t1")) <= window_us)
+        # Greedy: each attempt takes the earliest matching event after its previous one
+        # (times never decrease along a path, so the least time is that event's).
         level = (
             joined.filter(cond)
             .group_by(UNIT_ID, "a_pos", "t1")
@@ -245,9 +260,9 @@ def funnel(
 
     # Per unit and level: the earliest attempt that reached it.
     earliest = [
-        lv.with_columns(nw.col("a_pos").min().over(UNIT_ID).alias("_first"))
-        .filter(nw.col("a_pos") == nw.col("_first"))
-        .with_columns(((nw.col("t") - nw.col("t1")).cast(nw.Float64) / 1e6).alias("dt"))
+        _first_per_unit(lv, "a_pos").with_columns(
+            ((nw.col("t") - nw.col("t1")).cast(nw.Float64) / 1e6).alias("dt")
+        )
         for lv in levels
     ]
     reached: list[int] = []
