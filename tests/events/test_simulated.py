@@ -18,12 +18,11 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from journeylens import templates
 from journeylens.cli.main import app
 from journeylens.engine.workspace import Workspace
-
-simulate_run = pytest.importorskip("journeylens.simulate.run")
-templates = pytest.importorskip("journeylens.templates")
-scenario_mod = pytest.importorskip("journeylens.simulate.scenario")
+from journeylens.simulate import run as simulate_run
+from journeylens.simulate import scenario as scenario_mod
 
 
 def _simulate(out: Path, customers: int, dirty: float) -> None:
