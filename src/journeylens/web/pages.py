@@ -32,6 +32,7 @@ from journeylens.web.deps import (
     session_of,
 )
 from journeylens.web.filters import filter_of
+from journeylens.web.map_edits import find_stage, find_step, load, save
 from journeylens.web.session import new_session
 from journeylens.web.svg_cache import designed_svg, svg_response, version_key
 from journeylens.web.workspace_store import events_root
@@ -386,25 +387,6 @@ def editor(
     )
 
 
-def _save(
-    request: Request, user: User, ws: int, map_id: str, base_version: int, data: dict[str, Any]
-) -> Response:
-    journey = parse_map(data)
-    backend_of(request).save_map(user, ws, journey, base_version)
-    return redirect(f"/w/{ws}/m/{map_id}/edit")
-
-
-def _load(request: Request, user: User, ws: int, map_id: str) -> dict[str, Any]:
-    return to_data(backend_of(request).get_map(user, ws, map_id).journey)
-
-
-def _find(items: list[dict[str, Any]], ident: str, field: str) -> dict[str, Any]:
-    for item in items:
-        if item.get("id") == ident:
-            return item
-    raise InvalidInput(f"no element with id {ident!r}", field=field)
-
-
 @router.post("/w/{ws}/m/{map_id}/edit/step")
 def edit_step(
     request: Request,
@@ -420,14 +402,14 @@ def edit_step(
     thoughts: Annotated[str, Form()] = "",
 ) -> Response:
     """Change a step's name, description, emotion and lanes (one line per item)."""
-    data = _load(request, user, ws, map_id)
-    step = _find([s for st in data["stages"] for s in st.get("steps", [])], step_id, "step_id")
+    data = load(request, user, ws, map_id)
+    step = find_step(data, step_id)
     step.update({"name": name, "description": description})
     step["actions"] = [line.strip() for line in actions.splitlines() if line.strip()]
     step["thoughts"] = [line.strip() for line in thoughts.splitlines() if line.strip()]
     if emotion is not None:
         step["emotion"] = {**(step.get("emotion") or {}), "score": emotion}
-    return _save(request, user, ws, map_id, base_version, data)
+    return save(request, user, ws, map_id, base_version, data)
 
 
 @router.post("/w/{ws}/m/{map_id}/edit/stage")
@@ -442,18 +424,18 @@ def edit_stage(
     name: Annotated[str, Form()] = "",
 ) -> Response:
     """Add (``action=add``), rename or delete a stage."""
-    data = _load(request, user, ws, map_id)
+    data = load(request, user, ws, map_id)
     if action == "add":
         data["stages"].append({"id": stage_id, "name": name or stage_id, "steps": []})
     elif action == "rename":
-        _find(data["stages"], stage_id, "stage_id")["name"] = name
+        find_stage(data, stage_id)["name"] = name
     elif action == "delete":
-        data["stages"].remove(_find(data["stages"], stage_id, "stage_id"))
+        data["stages"].remove(find_stage(data, stage_id))
     else:
         raise InvalidInput(
             f"unknown action {action!r}: expected add, rename or delete", field="action"
         )
-    return _save(request, user, ws, map_id, base_version, data)
+    return save(request, user, ws, map_id, base_version, data)
 
 
 @router.post("/w/{ws}/m/{map_id}/edit/reorder")
@@ -466,7 +448,7 @@ def reorder(
     order: Annotated[str, Form()],
 ) -> Response:
     """Put the stages in ``order`` (their ids, comma separated; every stage exactly once)."""
-    data = _load(request, user, ws, map_id)
+    data = load(request, user, ws, map_id)
     ids = [part.strip() for part in order.split(",") if part.strip()]
     current = [s["id"] for s in data["stages"]]
     if sorted(ids) != sorted(current):
@@ -474,8 +456,8 @@ def reorder(
             f"expected each of {', '.join(current)} exactly once, got {', '.join(ids)}",
             field="order",
         )
-    data["stages"] = [_find(data["stages"], i, "order") for i in ids]
-    return _save(request, user, ws, map_id, base_version, data)
+    data["stages"] = [find_stage(data, i, "order") for i in ids]
+    return save(request, user, ws, map_id, base_version, data)
 
 
 # -- versions, comments, share, export ----------------------------------------------------

@@ -11,7 +11,7 @@ stale ``base_version`` answers 409. The live count calls
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Depends, Form, Request
@@ -24,7 +24,15 @@ from journeylens.model import Channel, JourneyMap
 from journeylens.web.api import parse_map
 from journeylens.web.backend import Forbidden, InvalidInput, Role, User
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
-from journeylens.web.pages import redirect, render
+from journeylens.web.map_edits import (
+    detach_step,
+    find_stage,
+    find_step,
+    find_touchpoint,
+    load,
+    save,
+)
+from journeylens.web.pages import render
 from journeylens.web.workspace_store import events_root
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
@@ -97,51 +105,6 @@ def require_editor(request: Request, user: User, ws: int) -> None:
         raise Forbidden("editing needs the 'editor' role in the workspace", field="role")
 
 
-def load(request: Request, user: User, ws: int, map_id: str) -> dict[str, Any]:
-    """The map's latest version as plain data (viewer or above; 404 for an unknown map)."""
-    return to_data(backend_of(request).get_map(user, ws, map_id).journey)
-
-
-def save(
-    request: Request, user: User, ws: int, map_id: str, base_version: int, data: dict[str, Any]
-) -> Response:
-    """Validate ``data`` with the model and save it as a new version; back to the editor."""
-    journey = parse_map(data)
-    if journey.id != map_id:
-        raise InvalidInput(f"the map id must stay {map_id!r}", field="id")
-    backend_of(request).save_map(user, ws, journey, base_version)
-    return redirect(f"/w/{ws}/m/{map_id}/edit")
-
-
-def find_stage(data: dict[str, Any], stage_id: str, field: str = "stage_id") -> dict[str, Any]:
-    """The stage with this id (422 naming ``field`` when there is none)."""
-    for stage in data["stages"]:
-        if stage.get("id") == stage_id:
-            return cast(dict[str, Any], stage)
-    raise InvalidInput(f"no stage with id {stage_id!r}", field=field)
-
-
-def find_step(data: dict[str, Any], step_id: str, field: str = "step_id") -> dict[str, Any]:
-    """The step with this id, anywhere in the map."""
-    for stage in data["stages"]:
-        for step in stage.setdefault("steps", []):
-            if step.get("id") == step_id:
-                return cast(dict[str, Any], step)
-    raise InvalidInput(f"no step with id {step_id!r}", field=field)
-
-
-def find_touchpoint(
-    data: dict[str, Any], tp_id: str, field: str = "tp_id"
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The step holding the touchpoint and the touchpoint (ids are unique per map)."""
-    for stage in data["stages"]:
-        for step in stage.get("steps", []):
-            for tp in step.setdefault("touchpoints", []):
-                if tp.get("id") == tp_id:
-                    return step, tp
-    raise InvalidInput(f"no touchpoint with id {tp_id!r}", field=field)
-
-
 def _order(given: str, current: list[str], field: str = "order") -> list[str]:
     ids = [part.strip() for part in given.split(",") if part.strip()]
     if sorted(ids) != sorted(current):
@@ -188,9 +151,7 @@ def delete_step(
     require_editor(request, user, ws)
     data = load(request, user, ws, map_id)
     step = find_step(data, step_id)
-    for stage in data["stages"]:
-        if step in stage.get("steps", []):
-            stage["steps"].remove(step)
+    detach_step(data, step)
     return save(request, user, ws, map_id, base_version, data)
 
 
@@ -229,9 +190,7 @@ def move_step(
     data = load(request, user, ws, map_id)
     step = find_step(data, step_id)
     target = find_stage(data, stage_id)
-    for stage in data["stages"]:
-        if step in stage.get("steps", []):
-            stage["steps"].remove(step)
+    detach_step(data, step)
     target.setdefault("steps", []).append(step)
     return save(request, user, ws, map_id, base_version, data)
 
