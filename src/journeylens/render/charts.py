@@ -370,6 +370,20 @@ def convert_time_chart(rows_in: Sequence[ConvertTime], *, title: str = "Time to 
     )
 
 
+def survey_rows(points: Sequence[SurveyPoint]) -> tuple[tuple[str, ...], ...]:
+    """The table behind a survey chart: group or period, metric, value, 95% CI, N."""
+    return tuple(
+        (
+            p.period,
+            p.metric,
+            "too few answers" if p.value is None else f"{p.value:.1f}",
+            "—" if p.low is None or p.high is None else f"{p.low:.1f} … {p.high:.1f}",
+            f"{p.n:,}",
+        )
+        for p in points
+    )
+
+
 def survey_trend_chart(
     points: Sequence[SurveyPoint], *, title: str = "Survey metrics over time"
 ) -> Chart:
@@ -428,16 +442,7 @@ def survey_trend_chart(
             ],
         },
     }
-    rows = tuple(
-        (
-            p.period,
-            p.metric,
-            "too few answers" if p.value is None else f"{p.value:.1f}",
-            "—" if p.low is None or p.high is None else f"{p.low:.1f} … {p.high:.1f}",
-            f"{p.n:,}",
-        )
-        for p in points
-    )
+    rows = survey_rows(points)
     return Chart(
         "survey",
         title,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from journeylens.render.charts import PALETTE, Chart, SurveyPoint, vega_lite_svg
+from journeylens.render.charts import PALETTE, Chart, SurveyPoint, survey_rows, vega_lite_svg
 
 
 @dataclass(frozen=True)
@@ -138,16 +138,7 @@ def survey_groups_chart(points: Sequence[SurveyPoint], *, title: str) -> Chart:
             ],
         },
     }
-    rows = tuple(
-        (
-            p.period,
-            p.metric,
-            "too few answers" if p.value is None else f"{p.value:.1f}",
-            "—" if p.low is None or p.high is None else f"{p.low:.1f} … {p.high:.1f}",
-            f"{p.n:,}",
-        )
-        for p in points
-    )
+    rows = survey_rows(points)
     return Chart(
         "survey-groups",
         title,
