@@ -92,8 +92,9 @@ def with_sentiment(lf: nw.LazyFrame[Any], *, column: str = "text") -> nw.LazyFra
 
     >>> import polars as pl
     >>> lf = nw.from_native(pl.LazyFrame({"text": ["Great, friendly and fast!", None]}))
-    >>> out = nw.to_native(with_sentiment(lf).collect()).get_column("sentiment").to_list()
-    >>> out[0] > 0.5, out[1] is None
+    >>> rows = nw.to_native(with_sentiment(lf).collect()).rows()  # a join keeps no row order
+    >>> scores = {text: score for text, score in rows}
+    >>> scores["Great, friendly and fast!"] > 0.5, scores[None] is None
     (True, True)
     """
     return with_value_scores(lf, vader_compound, column=column, out=SENTIMENT)
