@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from tests.cli.conftest import Runner
 
 
@@ -122,3 +124,25 @@ def test_json_findings_carry_line_and_column(work: Path, run: Runner) -> None:
     report = json.loads(run("lint", "placed.journey.yaml", "--format", "json").stdout)
     emotion = [f for f in report["findings"] if f["rule"] == "step-has-emotion"]
     assert [(f["path"], f["line"], f["column"]) for f in emotion] == [("stages[0].steps[1]", 12, 9)]
+
+
+def test_lint_parses_the_map_once(work: Path, run: Runner, monkeypatch: pytest.MonkeyPatch) -> None:
+    from journeylens.formats import io
+
+    alone = work / "alone"  # no persona files beside it: only the map is read
+    alone.mkdir()
+    (alone / "placed.journey.yaml").write_text(POSITIONED, encoding="utf-8")
+    parses: list[str] = []
+    readers = {"_parse": io._parse, "fast_yaml": io.fast_yaml, "_fast_json": io._fast_json}
+    for name, real in readers.items():
+
+        def counted(text: str, *args: Any, _name: str = name, _real: Any = real) -> Any:
+            parses.append(_name)
+            return _real(text, *args)
+
+        monkeypatch.setattr(io, name, counted)
+    result = run("lint", "alone/placed.journey.yaml")
+    assert result.exit_code == 1  # personas ana and bob have no files beside the map
+    assert "alone/placed.journey.yaml:12:9: stages[0].steps[1]:" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("2 errors, ")
+    assert parses == ["_parse"]

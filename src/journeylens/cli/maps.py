@@ -10,9 +10,10 @@ Output conventions (stdout / stderr, exit codes) are in :mod:`journeylens.cli._o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -36,6 +37,7 @@ FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", "-f", help=FORMAT_OPTION_HELP, case_sensitive=False)
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")]
+T = TypeVar("T")
 
 
 class ExportFormat(StrEnum):
@@ -84,10 +86,17 @@ def _report_issues(issues: list[Issue]) -> None:
 
 def _load_map_or_exit(path: Path) -> JourneyMap:
     """Load a map; on failure list every issue on stderr and exit 1."""
-    from journeylens.formats.io import DocumentError, load_map
+    from journeylens.formats.io import load_map
+
+    return _or_exit(load_map, path)
+
+
+def _or_exit(load: Callable[[Path], T], path: Path) -> T:
+    """``load(path)``; on a :class:`DocumentError` list every issue on stderr and exit 1."""
+    from journeylens.formats.io import DocumentError
 
     try:
-        return load_map(path)
+        return load(path)
     except DocumentError as exc:
         _report_issues(exc.issues)
         raise typer.Exit(EXIT_INVALID) from None
@@ -328,16 +337,15 @@ def lint(
 
         journeylens lint course.journey.yaml --format json
     """
-    from journeylens.formats.io import locate_paths
+    from journeylens.formats.io import load_map_located
     from journeylens.model.lint import Severity, has_errors, lint_map
 
-    journey = _load_map_or_exit(file)
+    journey, where = _or_exit(load_map_located, file)  # one parse: the map and its lines
     personas, persona_issues = _personas_beside(file)
     if persona_issues:
         _report_issues(persona_issues)
         raise typer.Exit(EXIT_INVALID)
     findings = lint_map(journey, personas)
-    where = locate_paths(file)
     places = [where(f.loc) for f in findings]
     counts = {level: sum(1 for f in findings if f.severity is level) for level in Severity}
     if fmt is OutputFormat.JSON:

@@ -522,6 +522,11 @@ def parse_model(text: str, model: type[M], file: str = "<text>") -> M:
         except ValidationError:
             pass  # read again below, with positions, to locate every problem
     data, positions = _parse(text, file)
+    return validate_data(_mapping(data, file), model, positions, file)
+
+
+def _mapping(data: Any, file: str) -> dict[str, Any]:
+    """The document's top level, which must be a mapping (:class:`DocumentError` if not)."""
     if not isinstance(data, dict):
         raise DocumentError(
             [
@@ -534,7 +539,7 @@ def parse_model(text: str, model: type[M], file: str = "<text>") -> M:
                 )
             ]
         )
-    return validate_data(data, model, positions, file)
+    return data
 
 
 def validate_data(
@@ -652,7 +657,10 @@ def locate_paths(path: str | Path) -> Callable[[Loc], tuple[int | None, int | No
         data, positions = _parse(_read(p), str(p))
     except DocumentError:
         return lambda _loc: (None, None)
+    return _locator(data, positions)
 
+
+def _locator(data: Any, positions: Positions) -> Callable[[Loc], tuple[int | None, int | None]]:
     def where(loc: Loc) -> tuple[int | None, int | None]:
         _, line, column = _locate(data, loc, positions)
         return line, column
@@ -664,6 +672,22 @@ def load_map(path: str | Path) -> JourneyMap:
     """Load a ``*.journey.yaml`` (or ``.json``) file; :class:`DocumentError` lists every problem."""
     p = Path(path)
     return parse_model(_read(p), JourneyMap, str(p))
+
+
+def load_map_located(
+    path: str | Path,
+) -> tuple[JourneyMap, Callable[[Loc], tuple[int | None, int | None]]]:
+    """:func:`load_map` and :func:`locate_paths` of the same file from one read and one parse.
+
+    For a caller that places things in a valid map (``journeylens lint``): the reader that
+    records positions runs once, where load-then-locate ran the fast reader and then it.
+    The map and the problems of an invalid file are the same as :func:`load_map`'s.
+    """
+    p = Path(path)
+    data, positions = _parse(_read(p), str(p))
+    return validate_data(_mapping(data, str(p)), JourneyMap, positions, str(p)), _locator(
+        data, positions
+    )
 
 
 def load_persona(path: str | Path) -> Persona:
