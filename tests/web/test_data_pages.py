@@ -54,8 +54,8 @@ def test_tiny_ingest_shows_hand_counted_figures_everywhere(world: World, tmp_pat
     assert '<td class="quarantined">1</td>' in final
     assert '<td class="duplicate">0</td>' in final
     assert '<td class="events">3</td>' in final  # one order_placed per stored order
-    # The upload was kept in the inbox under a generated name.
-    assert _uploads(root) == [f"{job_id}.csv"]
+    # Its events stored, the upload was deleted from the inbox (it kept a generated name).
+    assert _uploads(root) == []
 
     log = client.get(f"/w/{world.ws}/data").text
     row = log.split('<tr class="status-ok">', 1)[1].split("</tr>", 1)[0]
@@ -139,7 +139,7 @@ def test_a_second_upload_while_one_runs_gets_409(
     finally:
         release.set()
     wait_idle(app)
-    assert len(_uploads(root)) == 1  # refused uploads left nothing
+    assert _uploads(root) == []  # refused uploads left nothing; the stored one is deleted
     final = poll_fragment(client, world.ws, _job_id(first.headers["location"]))
     assert '<td class="stored">3</td>' in final
     assert upload(client, world.ws, token).status_code == 303  # free again

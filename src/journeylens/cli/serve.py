@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +19,7 @@ _ENV_DATABASE = "JOURNEYLENS_SERVE_DATABASE_URL"
 _ENV_WORKSPACE = "JOURNEYLENS_SERVE_WORKSPACE"
 _ENV_SECRET = "JOURNEYLENS_SERVE_SECRET"
 _ENV_SECURE = "JOURNEYLENS_SERVE_SECURE_COOKIES"
+_ENV_UPLOAD_MAX = "JOURNEYLENS_SERVE_UPLOAD_MAX_BYTES"
 
 
 def app_from_env() -> FastAPI:
@@ -37,6 +39,9 @@ def app_from_env() -> FastAPI:
         cookie_secure=os.environ.get(_ENV_SECURE) == "1",
         secret_key=os.environ[_ENV_SECRET],
     )
+    upload_max = os.environ.get(_ENV_UPLOAD_MAX, "")
+    if upload_max.isdigit():
+        settings = dataclasses.replace(settings, upload_max_bytes=int(upload_max))
     return create_app(settings)
 
 
@@ -80,6 +85,15 @@ def register(app: typer.Typer) -> None:
                 help="Threads per worker for request handlers (default: anyio's 40).",
             ),
         ] = None,
+        upload_max_bytes: Annotated[
+            int | None,
+            typer.Option(
+                "--upload-max-bytes",
+                min=1,
+                help="Largest file the data page and the ingest API accept, in bytes "
+                "(default 1 GiB = 1073741824); larger uploads get 413.",
+            ),
+        ] = None,
     ) -> None:
         """Serve the web app: maps, editor, versions, comments and the /api/v1 JSON API.
 
@@ -97,6 +111,8 @@ def register(app: typer.Typer) -> None:
         settings = make_settings(
             workspace.resolve() if workspace else None, database_url, cookie_secure=secure_cookies
         )
+        if upload_max_bytes is not None:
+            settings = dataclasses.replace(settings, upload_max_bytes=upload_max_bytes)
         typer.echo(
             f"journeylens web app on http://{host}:{port}/  (database: {settings.database_url})"
         )
@@ -116,6 +132,7 @@ def register(app: typer.Typer) -> None:
                 _ENV_WORKSPACE: str(settings.workspace or ""),
                 _ENV_SECRET: settings.secret_key,
                 _ENV_SECURE: "1" if settings.cookie_secure else "0",
+                _ENV_UPLOAD_MAX: str(settings.upload_max_bytes),
             }
         )
         uvicorn.run(

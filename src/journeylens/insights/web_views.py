@@ -24,7 +24,7 @@ import narwhals as nw
 
 from journeylens.analytics._common import UNIT_ID, collect_rows
 from journeylens.analytics.binding import Population, bind, evaluate_outcomes
-from journeylens.analytics.conformance import Conformance, MapOrder, conformance
+from journeylens.analytics.conformance import Conformance, Edge, MapOrder, conformance
 from journeylens.analytics.livemap import LiveMap, compute_livemap
 from journeylens.analytics.outcomes import OutcomeComparison, compare_outcome
 from journeylens.analytics.personas import with_personas
@@ -239,7 +239,8 @@ def scope_size(bound: nw.LazyFrame[Any]) -> ScopeSize:
 @dataclasses.dataclass(frozen=True)
 class FlowsView:
     """Stage-to-stage flows: ``links`` (stage names, value = paths that made the move at
-    least once) for the Sankey, with ``transitions`` beside each in ``edges``."""
+    least once) for the Sankey, with ``transitions`` and ``designed`` beside each;
+    ``edges`` are the same moves by stage id (for the JSON API)."""
 
     size: ScopeSize
     paths: int
@@ -247,6 +248,7 @@ class FlowsView:
     links: tuple[FlowLink, ...]
     transitions: tuple[int, ...]
     designed: tuple[bool, ...]
+    edges: tuple[Edge, ...] = ()
 
 
 def flows_view(bound: nw.LazyFrame[Any], journey: JourneyMap) -> FlowsView:
@@ -277,6 +279,7 @@ def flows_view(bound: nw.LazyFrame[Any], journey: JourneyMap) -> FlowsView:
         ),
         transitions=tuple(e.transitions for e in edges),
         designed=tuple(e.designed for e in edges),
+        edges=tuple(edges),
     )
 
 

@@ -169,5 +169,10 @@ def create_app(settings: WebSettings, backend: Backend | None = None) -> FastAPI
     app.include_router(pages_data.router)
     app.include_router(pages_members.router)
     app.include_router(api.router)
+    from journeylens.web import api_analytics, api_data, api_shares
+
+    app.include_router(api_analytics.router)  # the pages' analytics as JSON
+    app.include_router(api_data.router)
+    app.include_router(api_shares.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -12,6 +12,14 @@ DuckDB allows one writer per file. A run whose process died (lock free, job stil
 
 The ingestion log in the event store is the durable record; a job only carries a run's
 progress to the browser (the last :data:`KEEP` are kept).
+
+Uploaded files do not pile up in the inbox: a file whose run has stored its events is
+deleted as soon as the run ends (its events and its quarantined records, raw line
+included, are in the store; the user has the original). A file whose run failed stays
+in the inbox for inspection, listed with its job (``IngestJob.inbox_file``), until it is
+discarded (:meth:`IngestJobs.discard`, ``DELETE /api/v1/workspaces/{ws}/ingest/{job}``)
+or its job is forgotten (older than the last :data:`KEEP` jobs). Leftovers of older
+versions, which kept every upload, are swept at the next upload.
 """
 
 from __future__ import annotations
@@ -47,6 +55,8 @@ UPLOAD_SUFFIX = re.compile(
     r"\.(csv|tsv|txt|jsonl|ndjson|json|parquet)(\.(gz|zst))?$", flags=re.IGNORECASE
 )
 JOB_ID = re.compile(r"[0-9a-f]{12}")
+#: A file the inbox holds: the job id and the upload's suffix.
+UPLOAD_NAME = re.compile(r"[0-9a-f]{12}" + UPLOAD_SUFFIX.pattern, flags=re.IGNORECASE)
 CHUNK: Final[int] = 1 << 20
 DIED = "the server stopped during the run; nothing of it was stored"
 
@@ -79,6 +89,9 @@ class IngestJob:
     events_stored: int = 0
     error: str | None = None
     finished_at: dt.datetime | None = None
+    #: The uploaded file's name in the inbox while it is there (a running or failed run's),
+    #: ``None`` once deleted.
+    inbox_file: str | None = None
 
     @property
     def running(self) -> bool:
@@ -236,6 +249,24 @@ class IngestJobs:
         mine = [j for j in jobs if j is not None and j.workspace_id == workspace_id]
         return sorted(mine, key=lambda j: (j.started_at, j.id), reverse=True)[:n]
 
+    def discard(self, workspace_id: int, job_id: str) -> IngestJob:
+        """Delete the file a failed run left in the inbox (:class:`NotFound` for an unknown
+        job or another workspace's, :class:`Conflict` while the run is going). Returns the
+        job, ``inbox_file`` cleared; nothing to delete is not an error."""
+        job = self.get(workspace_id, job_id)
+        if job.running:
+            raise Conflict("the run is still going: its file is in use", field="job")
+        if job.inbox_file is not None:
+            self._remove_file(job)
+            self._write(job)
+        return job
+
+    def _remove_file(self, job: IngestJob) -> None:
+        """Delete the job's inbox file (a generated name: never a path a user typed)."""
+        if job.inbox_file is not None and UPLOAD_NAME.fullmatch(job.inbox_file):
+            (self.inbox / job.inbox_file).unlink(missing_ok=True)
+        job.inbox_file = None
+
     def any_running(self) -> bool:
         """Whether a run started by this process has not ended yet."""
         with self._mutex:
@@ -287,6 +318,7 @@ class IngestJobs:
                 size=size,
                 started_at=_now(),
                 bytes_total=size,
+                inbox_file=path.name,
             )
             self._write(job)
             self._marker.write_text(job_id, encoding="utf-8")
@@ -304,11 +336,22 @@ class IngestJobs:
         return dataclasses.replace(job)
 
     def _prune(self) -> None:
-        """Forget the oldest finished jobs beyond :data:`KEEP`."""
+        """Forget the oldest finished jobs beyond :data:`KEEP` (with a failed run's kept
+        file), and delete inbox files no running or failed job claims (the uploads older
+        versions kept after their runs). Called holding the run lock: no run is saving."""
         files = sorted(self.jobs_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
         for path in files[: max(0, len(files) - KEEP)]:
             job = self._read(path.stem)
             if job is not None and not job.running:
+                self._remove_file(job)
+                path.unlink(missing_ok=True)
+        claimed = set()
+        for path in self.jobs_dir.glob("*.json"):
+            job = self._read(path.stem)
+            if job is not None and job.inbox_file is not None:
+                claimed.add(job.inbox_file)
+        for path in self.inbox.iterdir():
+            if path.is_file() and UPLOAD_NAME.fullmatch(path.name) and path.name not in claimed:
                 path.unlink(missing_ok=True)
 
     def _run(self, job: IngestJob, ws: Workspace, path: Path, handle: IO[bytes]) -> None:
@@ -351,6 +394,10 @@ class IngestJobs:
             job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
             job.finished_at = _now()
+            if job.status == "done":
+                # Stored (and quarantined rows keep their raw line): the copy is not needed.
+                # A failed run's file stays for inspection (see the module docstring).
+                self._remove_file(job)
             try:
                 self._write(job)
                 self._marker.unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from journeylens.web.backend import (
     User,
 )
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
-from journeylens.web.filters import filter_of, map_personas
+from journeylens.web.filters import filter_of
 from journeylens.web.pages import _events_stamp, redirect, render, rendered_map
 from journeylens.web.svg_cache import version_key
 from journeylens.web.workspace_store import events_root
@@ -134,12 +134,15 @@ def export_pdf(request: Request, user: CurrentUser, ws: int, map_id: str) -> Res
 @router.get("/w/{ws}/m/{map_id}/report.html")
 def export_report(request: Request, user: CurrentUser, ws: int, map_id: str) -> Response:
     """The self-contained HTML report over the workspace's events (as ``journeylens
-    report``, everyone, the whole window); 409 naming what is missing without events."""
+    report``) for the map page's filter (``persona``, ``from``, ``to``, as the PNG / PDF
+    exports); 409 naming what is missing without events, or none in the filter."""
+    from journeylens.analytics import AnalyticsError
     from journeylens.insights.live_report import NoEventsError, live_report_html
     from journeylens.render.charts import ChartsUnavailableError
 
     stored = backend_of(request).get_map(user, ws, map_id)
-    personas = map_personas(request, user, ws, stored.journey)
+    flt = filter_of(request, user, ws, stored.journey)
+    personas = list(flt.personas)
     root = events_root(request, ws)
     if root is not None and not store_exists(root):  # no upload yet: say so, no paths
         raise Conflict("the report needs events: upload a file on the Data page", field="events")
@@ -149,16 +152,19 @@ def export_report(request: Request, user: CurrentUser, ws: int, map_id: str) -> 
         *version_key(stored),
         _events_stamp(request, ws),
         tuple(p.model_dump_json() for p in personas),
+        flt.scope.key(),
     )
 
     def make() -> bytes:
-        html = live_report_html(root, stored.journey, personas)
+        html = live_report_html(root, stored.journey, personas, scope=flt.scope)
         return html.encode("utf-8")
 
     try:
         data = _cache(request).get_or_make(key, make)
     except NoEventsError as exc:
         raise Conflict(str(exc), field="events") from None
+    except AnalyticsError as exc:  # the map cannot be measured on these events: say why
+        raise Conflict(str(exc), field="map") from None
     except ChartsUnavailableError as exc:
         return _not_available(request, str(exc), "format")
     return _download(data, "text/html; charset=utf-8", f"{map_id}-report.html")
@@ -167,7 +173,8 @@ def export_report(request: Request, user: CurrentUser, ws: int, map_id: str) -> 
 # -- share links with expiry --------------------------------------------------------------
 
 
-def _link_state(link: ShareLink, now: datetime) -> str:
+def link_state(link: ShareLink, now: datetime) -> str:
+    """``live``, ``expired`` or ``revoked`` at ``now``."""
     if link.revoked:
         return "revoked"
     if link.expires_at is not None and link.expires_at <= now:
@@ -183,7 +190,7 @@ def _shares_page(
         raise Forbidden("share links need the 'editor' role in the workspace", field="role")
     stored = backend.get_map(user, ws, map_id)
     now = datetime.now(UTC)
-    links = [(link, _link_state(link, now)) for link in backend.share_links(user, ws, map_id)]
+    links = [(link, link_state(link, now)) for link in backend.share_links(user, ws, map_id)]
     return render(
         request,
         "shares.html",
