@@ -11,6 +11,7 @@ stale ``base_version`` answers 409. The live count calls
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import yaml
@@ -105,6 +106,55 @@ def require_editor(request: Request, user: User, ws: int) -> None:
         raise Forbidden("editing needs the 'editor' role in the workspace", field="role")
 
 
+@dataclass(frozen=True)
+class EditorMap:
+    """The map an editor route works on: who asks, and the workspace and map of the
+    route's path.
+
+    Resolving it checks nothing beyond FastAPI's own parameter validation, so the checks
+    keep their order: CSRF (router) 403, sign-in 401, every bad field 422 (path first,
+    then ``base_version``, then the route's own fields), and only then, in :meth:`load`,
+    the role 403 and the unknown map 404.
+    """
+
+    request: Request
+    user: User
+    ws: int
+    map_id: str
+
+    def load(self) -> dict[str, Any]:
+        """The map's latest version as plain data; 403 unless the user is an editor."""
+        require_editor(self.request, self.user, self.ws)
+        return load(self.request, self.user, self.ws, self.map_id)
+
+
+@dataclass(frozen=True)
+class MapEdit(EditorMap):
+    """An edit of the route's map, built on version ``base_version`` (a form field)."""
+
+    base_version: int
+
+    def save(self, data: dict[str, Any]) -> Response:
+        """Save ``data`` as the version after ``base_version`` (409 when stale)."""
+        return save(self.request, self.user, self.ws, self.map_id, self.base_version, data)
+
+
+def _editor_map(request: Request, user: CurrentUser, ws: int, map_id: str) -> EditorMap:
+    return EditorMap(request, user, ws, map_id)
+
+
+def _edit(
+    target: Annotated[EditorMap, Depends(_editor_map)], base_version: Annotated[int, Form()]
+) -> MapEdit:
+    return MapEdit(target.request, target.user, target.ws, target.map_id, base_version)
+
+
+#: A route parameter: the map of the route's path, for reading (the live rule count).
+Target = Annotated[EditorMap, Depends(_editor_map)]
+#: A route parameter: the map of the route's path and the ``base_version`` form field.
+Edit = Annotated[MapEdit, Depends(_edit)]
+
+
 def _order(given: str, current: list[str], field: str = "order") -> list[str]:
     ids = [part.strip() for part in given.split(",") if part.strip()]
     if sorted(ids) != sorted(current):
@@ -121,87 +171,63 @@ def _order(given: str, current: list[str], field: str = "order") -> list[str]:
 
 @router.post("/w/{ws}/m/{map_id}/edit/step/add")
 def add_step(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
-    base_version: Annotated[int, Form()],
+    edit: Edit,
     stage_id: Annotated[str, Form()],
     step_id: Annotated[str, Form()],
     name: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a step at the end of a stage (the model checks the id's form and uniqueness)."""
-    require_editor(request, user, ws)
-    data = load(request, user, ws, map_id)
+    data = edit.load()
     stage = find_stage(data, stage_id)
     stage.setdefault("steps", []).append({"id": step_id.strip(), "name": name or step_id})
-    return save(request, user, ws, map_id, base_version, data)
+    return edit.save(data)
 
 
 @router.post("/w/{ws}/m/{map_id}/edit/step/delete")
 def delete_step(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
-    base_version: Annotated[int, Form()],
+    edit: Edit,
     step_id: Annotated[str, Form()],
 ) -> Response:
     """Delete a step with its lanes and touchpoints."""
-    require_editor(request, user, ws)
-    data = load(request, user, ws, map_id)
+    data = edit.load()
     step = find_step(data, step_id)
     detach_step(data, step)
-    return save(request, user, ws, map_id, base_version, data)
+    return edit.save(data)
 
 
 @router.post("/w/{ws}/m/{map_id}/edit/step/reorder")
 def reorder_steps(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
-    base_version: Annotated[int, Form()],
+    edit: Edit,
     stage_id: Annotated[str, Form()],
     order: Annotated[str, Form()],
 ) -> Response:
     """Put a stage's steps in ``order`` (their ids, comma separated; each exactly once)."""
-    require_editor(request, user, ws)
-    data = load(request, user, ws, map_id)
+    data = edit.load()
     stage = find_stage(data, stage_id)
     steps = stage.setdefault("steps", [])
     ids = _order(order, [s["id"] for s in steps])
     stage["steps"] = [next(s for s in steps if s["id"] == i) for i in ids]
-    return save(request, user, ws, map_id, base_version, data)
+    return edit.save(data)
 
 
 @router.post("/w/{ws}/m/{map_id}/edit/step/move")
 def move_step(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
-    base_version: Annotated[int, Form()],
+    edit: Edit,
     step_id: Annotated[str, Form()],
     stage_id: Annotated[str, Form()],
 ) -> Response:
     """Move a step, with its lanes and touchpoints, to the end of another stage."""
-    require_editor(request, user, ws)
-    data = load(request, user, ws, map_id)
+    data = edit.load()
     step = find_step(data, step_id)
     target = find_stage(data, stage_id)
     detach_step(data, step)
     target.setdefault("steps", []).append(step)
-    return save(request, user, ws, map_id, base_version, data)
+    return edit.save(data)
 
 
 @router.post("/w/{ws}/m/{map_id}/edit/step/lanes")
 def edit_lanes(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
-    base_version: Annotated[int, Form()],
+    edit: Edit,
     step_id: Annotated[str, Form()],
     name: Annotated[str | None, Form()] = None,
     description: Annotated[str | None, Form()] = None,
@@ -232,7 +258,7 @@ def edit_lanes(
     hidden field of the editor's form) lists the fields on the form: the form layer reads
     a blank field as a missing one, so a listed field that arrives missing was emptied.
     """
-    require_editor(request, user, ws)
+    data = edit.load()
     sent = set(fields_sent.split(","))
 
     def blank_if_sent(field: str, value: str | None) -> str | None:
@@ -254,7 +280,6 @@ def edit_lanes(
     opportunities = blank_if_sent("opportunities", opportunities)
     evidence = blank_if_sent("evidence", evidence)
     custom = blank_if_sent("custom", custom)
-    data = load(request, user, ws, map_id)
     step = find_step(data, step_id)
     if name is not None:
         step["name"] = name
@@ -301,7 +326,7 @@ def edit_lanes(
     ):
         if text is not None:
             step[lane] = parse_yaml_field(text, lane, empty)
-    return save(request, user, ws, map_id, base_version, data)
+    return edit.save(data)
 
 
 # -- touchpoints --------------------------------------------------------------------------
@@ -330,11 +355,7 @@ def _touchpoint_fields(
 
 @router.post("/w/{ws}/m/{map_id}/edit/touchpoint/add")
 def add_touchpoint(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
-    base_version: Annotated[int, Form()],
+    edit: Edit,
     step_id: Annotated[str, Form()],
     tp_id: Annotated[str, Form()],
     name: Annotated[str, Form()] = "",
@@ -343,39 +364,29 @@ def add_touchpoint(
     match: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a touchpoint to a step, with its match rules (YAML list; may be empty)."""
-    require_editor(request, user, ws)
-    data = load(request, user, ws, map_id)
+    data = edit.load()
     step = find_step(data, step_id)
     tp: dict[str, Any] = {"id": tp_id.strip(), "name": name or tp_id}
     _touchpoint_fields(tp, None, channel, description, match, None, False)
     step.setdefault("touchpoints", []).append(tp)
-    return save(request, user, ws, map_id, base_version, data)
+    return edit.save(data)
 
 
 @router.post("/w/{ws}/m/{map_id}/edit/touchpoint/delete")
 def delete_touchpoint(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
-    base_version: Annotated[int, Form()],
+    edit: Edit,
     tp_id: Annotated[str, Form()],
 ) -> Response:
     """Delete a touchpoint."""
-    require_editor(request, user, ws)
-    data = load(request, user, ws, map_id)
+    data = edit.load()
     step, tp = find_touchpoint(data, tp_id)
     step["touchpoints"].remove(tp)
-    return save(request, user, ws, map_id, base_version, data)
+    return edit.save(data)
 
 
 @router.post("/w/{ws}/m/{map_id}/edit/touchpoint")
 def edit_touchpoint(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
-    base_version: Annotated[int, Form()],
+    edit: Edit,
     tp_id: Annotated[str, Form()],
     name: Annotated[str | None, Form()] = None,
     channel: Annotated[str | None, Form()] = None,
@@ -391,22 +402,18 @@ def edit_touchpoint(
     and a blank description or rule list (which the form layer reads as missing) means
     "empty".
     """
-    require_editor(request, user, ws)
+    data = edit.load()
     if visible_sent:
         description = "" if description is None else description
         match = "" if match is None else match
-    data = load(request, user, ws, map_id)
     _step, tp = find_touchpoint(data, tp_id)
     _touchpoint_fields(tp, name, channel, description, match, visible, bool(visible_sent))
-    return save(request, user, ws, map_id, base_version, data)
+    return edit.save(data)
 
 
 @router.get("/w/{ws}/m/{map_id}/edit/touchpoint/count")
 def count(
-    request: Request,
-    user: CurrentUser,
-    ws: int,
-    map_id: str,
+    target: Target,
     match: str = "",
     tp_id: str = "",
 ) -> Response:
@@ -416,8 +423,7 @@ def count(
     touchpoint's), so the message is the one a save would give; a bad rule answers the
     message with status 200 so HTMX shows it while the user types.
     """
-    require_editor(request, user, ws)
-    data = load(request, user, ws, map_id)
+    data = target.load()
     context: dict[str, Any] = {"count": None, "problem": None, "no_events": False}
     try:
         rules_data = parse_yaml_field(match, "match", [])
@@ -433,12 +439,12 @@ def count(
         journey = parse_map(data)
     except InvalidInput as exc:
         context["problem"] = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        return render(request, "_rule_count.html", context)
+        return render(target.request, "_rule_count.html", context)
     rules = next(t.match for _s, _st, t in journey.iter_touchpoints() if t.id == tp["id"])
     context["rules"] = len(rules)
-    context["count"] = rule_count(request, ws, journey, rules)
+    context["count"] = rule_count(target.request, target.ws, journey, rules)
     context["no_events"] = context["count"] is None
-    return render(request, "_rule_count.html", context)
+    return render(target.request, "_rule_count.html", context)
 
 
 def rule_count(request: Request, ws: int, journey: JourneyMap, rules: list[Any]) -> Any:
