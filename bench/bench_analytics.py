@@ -199,17 +199,6 @@ def extras(p: Any, add: Callable[[str, Callable[[], Any]], Any]) -> dict[str, An
     }
 
 
-def part_a(events: nw.LazyFrame[Any]) -> dict[str, Any]:
-    """Every result of the full analysis and the extras as plain data (for comparing engines)."""
-
-    def run(label: str, fn: Callable[[], Any]) -> Any:
-        return fn()
-
-    out = full_analysis(events, run)
-    p = out.pop("_paths")
-    return {**out, **extras(p, run)}
-
-
 def same(a: Any, b: Any, path: str = "") -> list[str]:
     """Differences between two results (floats equal to 1e-9 relative)."""
     if isinstance(a, dict) and isinstance(b, dict):
@@ -226,27 +215,73 @@ def same(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its live descendants (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    stack = [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                stack.extend(int(c) for c in f.read().split())
+        except OSError:  # the process ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
 def spark_check(con: duckdb.DuckDBPyConnection) -> None:
     """Run the full analysis and the extras on DuckDB and on Spark local over the same events;
-    print both times and every difference."""
+    print each part's time on both engines and every difference.
+
+    Spark's work happens in its JVM, so its CPU seconds are the JVM's (read from /proc), added
+    to this process's (which converts the results)."""
     from pyspark.sql import SparkSession
 
     spark = (
         SparkSession.builder.master("local[2]")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
+        # The events are handed over from Arrow and held in the driver's heap (local mode):
+        # the 1 GB default heap cannot hold 10M events; big Arrow batches give ~20 input
+        # partitions at 10M instead of one per 10k rows.
+        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "6g"))
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "500000")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
-    duck_start = time.perf_counter()
-    duck = part_a(nw.from_native(con.table("events")))
-    duck_s = time.perf_counter() - duck_start
+    jvm_pid = spark.sparkContext._gateway.proc.pid  # type: ignore[union-attr]
+
+    def cpu() -> float:
+        return cpu_seconds() + _tree_cpu_seconds(jvm_pid)
+
+    def run(engine: str, events: nw.LazyFrame[Any]) -> tuple[dict[str, Any], float, float]:
+        print(f"{engine} (load average {os.getloadavg()[0]:.1f})", flush=True)
+        start, cpu0 = time.perf_counter(), cpu()
+
+        def add(label: str, fn: Callable[[], Any]) -> Any:
+            t, c = time.perf_counter(), cpu()
+            out = fn()
+            wall = time.perf_counter() - t
+            print(f"  {label:<32} {wall:8.2f} s  cpu {cpu() - c:8.2f} s", flush=True)
+            return out
+
+        out = full_analysis(events, add)
+        paths = out.pop("_paths")
+        out.update(extras(paths, add))
+        return out, time.perf_counter() - start, cpu() - cpu0
+
+    duck, duck_s, duck_cpu = run("DuckDB", nw.from_native(con.table("events")))
     table = con.table("events").to_arrow_table()
-    spark_start = time.perf_counter()
-    sp = part_a(nw.from_native(spark.createDataFrame(table)))
-    spark_s = time.perf_counter() - spark_start
+    sp, spark_s, spark_cpu = run("Spark local", nw.from_native(spark.createDataFrame(table)))
     diffs = same(duck, sp)
-    print(f"DuckDB {duck_s:.1f} s, Spark local {spark_s:.1f} s")
+    print(f"DuckDB {duck_s:.1f} s (cpu {duck_cpu:.1f} s), Spark local {spark_s:.1f} s", end="")
+    print(f" (cpu {spark_cpu:.1f} s); load average now {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"parts compared: {', '.join(sorted(duck))}")
     print("identical results" if not diffs else f"{len(diffs)} differences:")
     for d in diffs[:20]:
         print("  ", d)
