@@ -14,7 +14,7 @@ The ingestion log in the event store is the durable record; a job only carries a
 progress to the browser (the last :data:`KEEP` are kept).
 
 Uploaded files do not pile up in the inbox: a file whose run has stored its events is
-deleted as soon as the run ends (its events and its quarantined records, raw line
+deleted as soon as the run ends (its events and its quarantined records, raw record
 included, are in the store; the user has the original). A file whose run failed stays
 in the inbox for inspection, listed with its job (``IngestJob.inbox_file``), until it is
 discarded (:meth:`IngestJobs.discard`, ``DELETE /api/v1/workspaces/{ws}/ingest/{job}``)
@@ -395,7 +395,7 @@ class IngestJobs:
         finally:
             job.finished_at = _now()
             if job.status == "done":
-                # Stored (and quarantined rows keep their raw line): the copy is not needed.
+                # Stored (and quarantined rows keep their raw record): the copy is not needed.
                 # A failed run's file stays for inspection (see the module docstring).
                 self._remove_file(job)
             try:
