@@ -146,6 +146,13 @@ def test_funnel_through_the_stages(api: Api) -> None:
     ]
     assert stages["cart"]["share_of_units"] == pytest.approx(30 / 40)
     assert stages["buy"]["share_of_units"] == pytest.approx(22 / 40)
+    assert stages["buy"]["conversion_from_start"] == pytest.approx(22 / 40)
+    assert stages["buy"]["step_conversion"] == pytest.approx(22 / 30)  # as the funnel page
+    assert stages["look"]["step_conversion"] is None
+    # The live map's conversion: the share of the stage's customers who went on.
+    assert stages["look"]["conversion"] == pytest.approx(32 / 40)  # 30 carts + 2 buy directly
+    assert stages["cart"]["conversion"] == pytest.approx(20 / 30)
+    assert stages["buy"]["conversion"] is None  # nothing lies beyond the last stage
     free = ok(api.client, f"{api.url}/analytics/funnel?persona=free")
     # c20–c39: c20–c29 add to the cart, c30 and c31 buy.
     assert [s["reached"] for s in free["stages"]] == [20, 10, 2]

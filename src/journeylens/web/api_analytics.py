@@ -124,13 +124,19 @@ class LiveMapOut(ViewOut):
 
 
 class FunnelStageOut(ApiModel):
-    """One stage of the funnel: customers who reached it, their share of all customers in
-    scope, the stage's conversion to the next stage and its drop-off."""
+    """One stage of the funnel: customers who reached it and their share of all customers
+    in scope; the funnel chart's ratios (``conversion_from_start`` = reached / the first
+    stage's reached, ``step_conversion`` = reached / the previous stage's reached, as
+    ``journeylens analyze funnel`` names them); and the live map's ``conversion`` (share
+    of the stage's customers with a later event in a later stage; ``null`` for the last
+    stage), ``drop_off`` = 1 − conversion and the median time in the stage."""
 
     stage_id: str
     name: str
     reached: int
     share_of_units: float | None
+    conversion_from_start: float | None
+    step_conversion: float | None
     conversion: float | None
     drop_off: float | None
     median_time_s: float | None
@@ -281,17 +287,24 @@ def funnel(request: Request, user: CurrentUser, ws: int, map_id: str) -> FunnelO
     """The funnel through the stages over the live map's figures (the funnel page)."""
     stored, flt = _scoped(request, user, ws, map_id)
     live = _live(request, ws, stored, flt)
+    reached = [s.figures.reached for s in live.stages]
+
+    def ratio(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
     stages = [
         FunnelStageOut(
             stage_id=s.id,
             name=s.name,
             reached=s.figures.reached,
             share_of_units=s.figures.share_of_units,
+            conversion_from_start=ratio(reached[i], reached[0]),
+            step_conversion=ratio(reached[i], reached[i - 1]) if i else None,
             conversion=s.figures.conversion,
             drop_off=s.figures.drop_off,
             median_time_s=s.figures.median_time_s,
         )
-        for s in live.stages
+        for i, s in enumerate(live.stages)
     ]
     return FunnelOut(**_head(stored, flt), units=live.units, events=live.events, stages=stages)
 
