@@ -21,6 +21,10 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+# The browser tests' fixtures, for every module here (see tests/web/browser_helpers.py).
+from tests.web.browser_helpers import chromium as chromium
+from tests.web.browser_helpers import events_server as events_server
+
 from journeylens.store import models as sm
 from journeylens.store import service
 from journeylens.store.db import session_scope

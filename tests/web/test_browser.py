@@ -9,82 +9,19 @@ PostgreSQL behaviour is covered by the API tests).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
-from tests.web.test_live_map import MAP, _workspace_with_events
-
-from journeylens.web.app import create_app
-from journeylens.web.settings import make_settings
-
-IMAGES = Path(__file__).parents[2] / "docs" / "images"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from playwright.sync_api import Browser
+from tests.web.browser_helpers import IMAGES, page_csrf, sign_up
+from tests.web.test_live_map import MAP
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app under uvicorn in a thread, on a random loopback port; yields its base URL."""
-    root = _workspace_with_events(tmp_path_factory.mktemp("browser") / "ws")
-    app = create_app(make_settings(root, f"sqlite:///{root / 'web.db'}"))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """System Chromium, headless (never `playwright install`)."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _csrf(page: Page) -> str:
-    return str(page.locator('meta[name="csrf-token"]').get_attribute("content"))
-
-
-def test_main_paths_in_a_browser(server: str, chromium: Browser) -> None:
-    context = chromium.new_context(viewport={"width": 1500, "height": 1000})
-    page = context.new_page()
-
+def test_main_paths_in_a_browser(events_server: str, chromium: Browser) -> None:
+    server = events_server
     # Sign up: the first account owns the default workspace.
-    page.goto(server + "/signup")
-    page.fill('input[name="name"]', "Olive Owner")
-    page.fill('input[name="email"]', "olive@acme.test")
-    page.fill('input[name="password"]', "correct-horse-1")
-    page.click('button:has-text("Sign up")')
-    page.wait_for_url("**/workspaces")
+    page = sign_up(chromium, server, "Olive Owner", "olive@acme.test", width=1500)
+    context = page.context
     page.click("text=Default workspace")
 
     # Sign out and in again.
@@ -152,7 +89,7 @@ def test_main_paths_in_a_browser(server: str, chromium: Browser) -> None:
     answer = page.request.post(
         server + f"/api/v1/workspaces/{ws_url.rsplit('/', 1)[1]}/maps",
         data=MAP,
-        headers={"X-CSRF-Token": _csrf(page)},
+        headers={"X-CSRF-Token": page_csrf(page)},
     )
     assert answer.status == 201
     page.goto(ws_url + "/m/orders")

@@ -4,23 +4,18 @@ window, and see the numbers follow (the shop of test_analytics_pages, figures by
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
+from tests.web.browser_helpers import serve, sign_up, sqlite_app, sqlite_url
 from tests.web.test_analytics_pages import MAP, PERSONAS, workspace_with_shop
-from tests.web.test_browser import CHROMIUM_ARGS, _free_port
 
 from journeylens.model import JourneyMap, Persona
 from journeylens.store import models as sm
 from journeylens.store import service
 from journeylens.store.db import session_scope
-from journeylens.web.app import create_app
-from journeylens.web.settings import make_settings
 from journeylens.web.store_backend import StoreBackend
 
 pytestmark = pytest.mark.slow
@@ -38,28 +33,9 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app over the shop's workspace under uvicorn in a thread."""
     root = workspace_with_shop(tmp_path_factory.mktemp("browser-analytics") / "ws")
-    backend = StoreBackend.connect(f"sqlite:///{root / 'web.db'}")
-    app = create_app(make_settings(root, f"sqlite:///{root / 'web.db'}"), backend)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}", backend)
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """System Chromium, headless (never `playwright install`)."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    backend = StoreBackend.connect(sqlite_url(root))
+    with serve(sqlite_app(root, backend)) as url:
+        yield Server(url, backend)
 
 
 def _seed(backend: StoreBackend, user_id: int) -> None:
@@ -74,14 +50,8 @@ def _seed(backend: StoreBackend, user_id: int) -> None:
 
 
 def test_analytics_flows_with_a_persona(server: Server, chromium: Browser) -> None:
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(server.url + "/signup")
-    page.fill('input[name="name"]', "Ana Analyst")
-    page.fill('input[name="email"]', "ana@acme.test")
-    page.fill('input[name="password"]', "correct-horse-1")
-    page.click('button:has-text("Sign up")')
-    page.wait_for_url("**/workspaces")
+    page = sign_up(chromium, server.url, "Ana Analyst", "ana@acme.test")
+    context = page.context
     page.click("text=Default workspace")
     ws_url = page.url
     _seed(server.backend, 1)  # the first account, owner of the default workspace

@@ -5,67 +5,28 @@ adds a second account as a member. Runs on SQLite, like tests/web/test_browser.p
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
+from tests.web.browser_helpers import IMAGES, serve, sign_up, sqlite_app
 from tests.web.data_helpers import ORDERS
-from tests.web.test_browser import CHROMIUM_ARGS, _free_port
 
 from journeylens.engine.workspace import Workspace
-from journeylens.web.app import create_app
-from journeylens.web.settings import make_settings
 
-IMAGES = Path(__file__).parents[2] / "docs" / "images"
 pytestmark = pytest.mark.slow
-PASSWORD = "correct-horse-1"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app over a fresh workspace (empty event store) under uvicorn in a thread."""
     root = Workspace.init(tmp_path_factory.mktemp("browser_data") / "ws").root
-    app = create_app(make_settings(root, f"sqlite:///{root / 'web.db'}"))
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """System Chromium, headless (never `playwright install`)."""
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _sign_up(browser: Browser, server: str, name: str, email: str) -> Page:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(server + "/signup")
-    page.fill('input[name="name"]', name)
-    page.fill('input[name="email"]', email)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button:has-text("Sign up")')
-    page.wait_for_url("**/workspaces")
-    return page
+    with serve(sqlite_app(root)) as url:
+        yield url
 
 
 def test_upload_watch_progress_open_quarantine_add_member(server: str, chromium: Browser) -> None:
-    page = _sign_up(chromium, server, "Olive Owner", "olive@acme.test")
+    page = sign_up(chromium, server, "Olive Owner", "olive@acme.test")
     page.click("text=Default workspace")
     page.click("text=Data")
     page.wait_for_url("**/data")
@@ -103,7 +64,7 @@ def test_upload_watch_progress_open_quarantine_add_member(server: str, chromium:
     expect(page.locator("#ingest-log tbody tr.status-ok td.stored")).to_have_text("3")
 
     # A second account joins the workspace through the members page.
-    newcomer = _sign_up(chromium, server, "Nora New", "nora@acme.test")
+    newcomer = sign_up(chromium, server, "Nora New", "nora@acme.test")
     expect(newcomer.locator("main")).to_contain_text("You belong to no workspace yet.")
     page.click("text=Maps")
     page.click("text=Members")

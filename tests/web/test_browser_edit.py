@@ -7,28 +7,25 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser
-from tests.web.test_browser import _csrf, chromium, server
+from tests.web.browser_helpers import page_csrf, sign_up
 from tests.web.test_live_map import MAP
-
-__all__ = ["chromium", "server"]  # the fixtures, imported for this module
 
 pytestmark = pytest.mark.slow
 
 
-def test_add_step_touchpoint_with_live_count_and_persona(server: str, chromium: Browser) -> None:
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.goto(server + "/signup")
-    page.fill('input[name="name"]', "Eda Editor")
-    page.fill('input[name="email"]', "eda@acme.test")
-    page.fill('input[name="password"]', "correct-horse-1")
-    page.click('button:has-text("Sign up")')
-    page.wait_for_url("**/workspaces")
+def test_add_step_touchpoint_with_live_count_and_persona(
+    events_server: str, chromium: Browser
+) -> None:
+    server = events_server
+    page = sign_up(chromium, server, "Eda Editor", "eda@acme.test")
+    context = page.context
     page.click("text=Default workspace")
     ws_url = page.url
     ws = ws_url.rsplit("/", 1)[1]
     made = page.request.post(
-        server + f"/api/v1/workspaces/{ws}/maps", data=MAP, headers={"X-CSRF-Token": _csrf(page)}
+        server + f"/api/v1/workspaces/{ws}/maps",
+        data=MAP,
+        headers={"X-CSRF-Token": page_csrf(page)},
     )
     assert made.status == 201
 

@@ -6,61 +6,39 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.web.conftest import World, browser, csrf_of
+from tests.web.conftest import World
+from tests.web.roles_helpers import RANK as RANK
+from tests.web.roles_helpers import WHO as WHO
+from tests.web.roles_helpers import (
+    Endpoint,
+    check_every_role,
+    check_other_workspace,
+    outsider_of_scoped,
+    owner_of,
+)
+from tests.web.roles_helpers import client_of as _client  # noqa: F401
+from tests.web.roles_helpers import form as _form
+from tests.web.roles_helpers import get as _get
+from tests.web.roles_helpers import map_version as _version
 
 from journeylens.web.backend import Role
 
-RANK = {
-    "viewer": Role.VIEWER,
-    "commenter": Role.COMMENTER,
-    "editor": Role.EDITOR,
-    "owner": Role.OWNER,
-}
-WHO = ("anonymous", "viewer", "commenter", "editor", "owner", "outsider")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """One endpoint: how to call it in workspace ``ws`` and the least role it needs."""
-
-    name: str
-    minimum: Role
-    call: Callable[[World, int, TestClient, str], Any]
-    scoped: bool = True  # False: not about one workspace (e.g. the user's own list)
-
+# The helpers keep the names the matrices had before tests/web/roles_helpers.py (RANK, WHO,
+# _client, _get, _form, _version): test_roles_api.py imports some of them from here.
 
 _made = itertools.count(1)
 
 
-def _version(w: World) -> int:
-    owner = w.backend.user(1)
-    assert owner is not None
-    return w.backend.get_map(owner, w.ws, "shop").version
-
-
 def _comment_id(w: World) -> int:
-    owner = w.backend.user(1)
-    assert owner is not None
-    return w.backend.add_comment(owner, w.ws, "shop", "step:see-ad", "to resolve").id
+    return w.backend.add_comment(owner_of(w), w.ws, "shop", "step:see-ad", "to resolve").id
 
 
 def _share_id(w: World) -> int:
-    owner = w.backend.user(1)
-    assert owner is not None
-    return w.backend.create_share(owner, w.ws, "shop").id
-
-
-def _get(path: str) -> Callable[[World, int, TestClient, str], Any]:
-    return lambda w, ws, c, t: c.get(path.format(ws=ws))
-
-
-def _form(path: str, data: Callable[[World], dict[str, Any]]) -> Callable[..., Any]:
-    return lambda w, ws, c, t: c.post(path.format(ws=ws), data={"csrf_token": t, **data(w)})
+    return w.backend.create_share(owner_of(w), w.ws, "shop").id
 
 
 def _api(method: str, path: str, body: Callable[[World], Any] | None = None) -> Callable[..., Any]:
@@ -74,11 +52,9 @@ def _api(method: str, path: str, body: Callable[[World], Any] | None = None) -> 
 
 
 def _map_doc(w: World) -> dict[str, Any]:
-    owner = w.backend.user(1)
-    assert owner is not None
     from journeylens.formats.io import to_data
 
-    return to_data(w.backend.get_map(owner, w.ws, "shop").journey)
+    return to_data(w.backend.get_map(owner_of(w), w.ws, "shop").journey)
 
 
 ENDPOINTS = [
@@ -215,44 +191,14 @@ ENDPOINTS = [
 ]
 
 
-def _client(world: World, who: str) -> tuple[TestClient, str]:
-    if who == "anonymous":
-        client = browser(world.app)
-        return client, csrf_of(client.get("/signin").text)  # a valid token: only auth is missing
-    return world.clients[who]
-
-
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 def test_every_role_gets_allowed_or_401_403(world: World, endpoint: Endpoint) -> None:
-    for who in WHO:
-        client, token = _client(world, who)
-        answer = endpoint.call(world, world.ws, client, token)
-        if who == "anonymous":
-            expected: set[int] | range = {401}
-        elif who == "outsider":
-            expected = range(200, 400) if not endpoint.scoped else {403}
-        elif RANK[who] >= endpoint.minimum:
-            expected = range(200, 400)
-        else:
-            expected = {403}
-        assert answer.status_code in expected, (
-            who,
-            endpoint.name,
-            answer.status_code,
-            answer.text[:300],
-        )
-        if who == "outsider" and endpoint.scoped:
-            assert "Shop" not in answer.text
-            assert "see-ad" not in answer.text
+    check_every_role(world, endpoint, ("Shop", "see-ad"), hidden_from=outsider_of_scoped)
 
 
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.scoped], ids=lambda e: e.name)
 def test_no_member_of_acme_reaches_the_other_workspace(world: World, endpoint: Endpoint) -> None:
-    for who in ("viewer", "commenter", "editor", "owner"):
-        client, token = world.clients[who]
-        answer = endpoint.call(world, world.other_ws, client, token)
-        assert answer.status_code in (403, 404), (who, endpoint.name, answer.status_code)
-        assert "Top Secret" not in answer.text
+    check_other_workspace(world, endpoint, "Top Secret")
 
 
 def test_workspace_lists_show_only_own_workspaces(world: World) -> None:

@@ -7,52 +7,42 @@ from __future__ import annotations
 
 import pytest
 from tests.web.conftest import World
-from tests.web.test_roles import RANK, WHO, Endpoint, _client, _get
+from tests.web.roles_helpers import (
+    Endpoint,
+    check_every_role,
+    check_other_workspace,
+    get,
+    signed_out_or_outsider,
+)
 
 from journeylens.web.backend import Role
 
 WINDOW = "from=2024-01-01&to=2024-12-31"
 
 ENDPOINTS = [
-    Endpoint("page analytics funnel", Role.VIEWER, _get("/w/{ws}/m/shop/analytics?" + WINDOW)),
-    Endpoint("page analytics flows", Role.VIEWER, _get("/w/{ws}/m/shop/analytics/flows")),
-    Endpoint("page analytics planned", Role.VIEWER, _get("/w/{ws}/m/shop/analytics/planned")),
-    Endpoint("page analytics outcomes", Role.VIEWER, _get("/w/{ws}/m/shop/analytics/outcomes")),
+    Endpoint("page analytics funnel", Role.VIEWER, get("/w/{ws}/m/shop/analytics?" + WINDOW)),
+    Endpoint("page analytics flows", Role.VIEWER, get("/w/{ws}/m/shop/analytics/flows")),
+    Endpoint("page analytics planned", Role.VIEWER, get("/w/{ws}/m/shop/analytics/planned")),
+    Endpoint("page analytics outcomes", Role.VIEWER, get("/w/{ws}/m/shop/analytics/outcomes")),
     Endpoint(
-        "page analytics survey", Role.VIEWER, _get("/w/{ws}/m/shop/analytics/survey?by=persona")
+        "page analytics survey", Role.VIEWER, get("/w/{ws}/m/shop/analytics/survey?by=persona")
     ),
-    Endpoint("page map filtered", Role.VIEWER, _get("/w/{ws}/m/shop?" + WINDOW)),
+    Endpoint("page map filtered", Role.VIEWER, get("/w/{ws}/m/shop?" + WINDOW)),
     Endpoint(
         "page panel filtered",
         Role.VIEWER,
-        _get("/w/{ws}/m/shop/panel?target=stage:awareness&" + WINDOW),
+        get("/w/{ws}/m/shop/panel?target=stage:awareness&" + WINDOW),
     ),
 ]
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 def test_every_role_gets_allowed_or_401_403(world: World, endpoint: Endpoint) -> None:
-    for who in WHO:
-        client, token = _client(world, who)
-        answer = endpoint.call(world, world.ws, client, token)
-        if who == "anonymous":
-            expected: set[int] | range = {401}
-        elif who == "outsider":
-            expected = {403}
-        elif RANK[who] >= endpoint.minimum:
-            expected = range(200, 300)
-        else:
-            expected = {403}
-        assert answer.status_code in expected, (who, endpoint.name, answer.status_code)
-        if who in ("anonymous", "outsider"):
-            assert "Shop" not in answer.text
-            assert "see-ad" not in answer.text
+    check_every_role(
+        world, endpoint, ("Shop", "see-ad"), signed_out_or_outsider, allowed=range(200, 300)
+    )
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 def test_no_member_of_acme_reaches_the_other_workspace(world: World, endpoint: Endpoint) -> None:
-    for who in ("viewer", "commenter", "editor", "owner"):
-        client, token = world.clients[who]
-        answer = endpoint.call(world, world.other_ws, client, token)
-        assert answer.status_code in (403, 404), (who, endpoint.name, answer.status_code)
-        assert "Top Secret" not in answer.text
+    check_other_workspace(world, endpoint, "Top Secret")

@@ -6,7 +6,7 @@ member of acme reaches the other workspace's data pages or members."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,13 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import PASSWORD, World
 from tests.web.data_helpers import ORDERS, data_world, wait_idle
-from tests.web.test_roles import RANK, WHO, Endpoint, _client
+from tests.web.roles_helpers import (
+    Call,
+    Endpoint,
+    check_every_role,
+    check_other_workspace,
+    not_allowed,
+)
 
 from journeylens.store import models as sm
 from journeylens.store import service
@@ -22,7 +28,6 @@ from journeylens.store.db import session_scope
 from journeylens.web.backend import Role
 
 _n = itertools.count(1)
-Call = Callable[[World, int, TestClient, str], Any]
 
 
 @pytest.fixture(scope="module")
@@ -122,35 +127,12 @@ SECRETS = ("acme-orders.csv", "acme-secret-source", "Olive Owner", "owner@acme.t
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 def test_every_role_gets_allowed_or_401_403(dw: World, endpoint: Endpoint) -> None:
-    for who in WHO:
-        client, token = _client(dw, who)
-        answer = endpoint.call(dw, dw.ws, client, token)
-        if who == "anonymous":
-            expected: set[int] | range = {401}
-        elif who == "outsider":
-            expected = {403}
-        elif RANK[who] >= endpoint.minimum:
-            expected = range(200, 400)
-        else:
-            expected = {403}
-        assert answer.status_code in expected, (
-            who,
-            endpoint.name,
-            answer.status_code,
-            answer.text[:300],
-        )
-        if who in ("anonymous", "outsider") or RANK[who] < endpoint.minimum:
-            for secret in SECRETS:
-                assert secret not in answer.text, (who, endpoint.name, secret)
+    check_every_role(dw, endpoint, SECRETS, hidden_from=not_allowed)
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 def test_no_member_of_acme_reaches_the_other_workspace(dw: World, endpoint: Endpoint) -> None:
-    for who in ("viewer", "commenter", "editor", "owner"):
-        client, token = dw.clients[who]
-        answer = endpoint.call(dw, dw.other_ws, client, token)
-        assert answer.status_code in (403, 404), (who, endpoint.name, answer.status_code)
-        assert "Otto Outsider" not in answer.text
+    check_other_workspace(dw, endpoint, "Otto Outsider")
 
 
 def test_a_job_of_one_workspace_is_404_in_another(dw: World, tmp_path: Path) -> None:

@@ -12,20 +12,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from tests.web.conftest import World
-from tests.web.test_roles import WHO, Endpoint, _client, _form, _get, _version
+from tests.web.roles_helpers import MEMBERS, Endpoint, check_every_role, outsider
+from tests.web.roles_helpers import form as _form
+from tests.web.roles_helpers import get as _get
+from tests.web.roles_helpers import map_version as _version
+from tests.web.roles_helpers import owner_of as _owner
 
 from journeylens.web.backend import Role
 
-RANK = {"viewer": Role.VIEWER, "commenter": Role.COMMENTER, "editor": Role.EDITOR}
-RANK["owner"] = Role.OWNER
-
 _n = itertools.count(1)
-
-
-def _owner(w: World) -> Any:
-    owner = w.backend.user(1)
-    assert owner is not None
-    return owner
 
 
 def _step(w: World) -> str:
@@ -202,26 +197,7 @@ ENDPOINTS = [
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
 def test_every_role_gets_allowed_or_401_403(world: World, endpoint: Endpoint) -> None:
-    for who in WHO:
-        client, token = _client(world, who)
-        answer = endpoint.call(world, world.ws, client, token)
-        if who == "anonymous":
-            expected: set[int] | range = {401}
-        elif who == "outsider":
-            expected = {403}
-        elif RANK[who] >= endpoint.minimum:
-            expected = range(200, 400)
-        else:
-            expected = {403}
-        assert answer.status_code in expected, (
-            who,
-            endpoint.name,
-            answer.status_code,
-            answer.text[:300],
-        )
-        if who == "outsider":
-            assert "Shop" not in answer.text
-            assert "see-ad" not in answer.text
+    check_every_role(world, endpoint, ("Shop", "see-ad"), hidden_from=outsider)
 
 
 OTHER_WS_CALLS = [
@@ -244,7 +220,7 @@ OTHER_WS_CALLS = [
 
 @pytest.mark.parametrize("case", OTHER_WS_CALLS, ids=lambda c: c[0])
 def test_no_member_of_acme_reaches_the_other_workspace(world: World, case: Any) -> None:
-    for who in ("viewer", "commenter", "editor", "owner"):
+    for who in MEMBERS:
         client, token = world.clients[who]
         method, path, data = case[1](world.other_ws, token)
         if method == "get":
