@@ -154,6 +154,38 @@ def _pct(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
+def labelled_bars_spec(
+    values: list[dict[str, Any]],
+    *,
+    title: str,
+    y: str,
+    x: dict[str, Any],
+    text: str,
+    width: int,
+    step: int,
+) -> dict[str, Any]:
+    """A Vega-Lite spec of horizontal bars, one per value in the order of its ``order``
+    field: the category ``y`` on the vertical axis, the bar's length by the encoding ``x``,
+    and the value's ``text`` field written after the bar's end."""
+    return {
+        "title": title,
+        "width": width,
+        "height": {"step": step},
+        "data": {"values": values},
+        "encoding": {
+            "y": {"field": y, "type": "nominal", "sort": {"field": "order"}, "title": None},
+            "x": x,
+        },
+        "layer": [
+            {"mark": {"type": "bar", "color": PALETTE[0]}},
+            {
+                "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
+                "encoding": {"text": {"field": text}},
+            },
+        ],
+    }
+
+
 def funnel_chart(steps: Sequence[FunnelStep], *, title: str = "Funnel") -> Chart:
     """Horizontal bars of units reached per step, labelled with the count and the
     conversion from step 1 (reached j / reached 1)."""
@@ -166,23 +198,15 @@ def funnel_chart(steps: Sequence[FunnelStep], *, title: str = "Funnel") -> Chart
         label = f"{s.reached:,} ({_pct(conv)})"
         values.append({"step": s.label, "order": i, "reached": s.reached, "label": label})
         rows.append((s.label, f"{s.reached:,}", _pct(conv), _pct(step_conv) if i else "—"))
-    spec = {
-        "title": title,
-        "width": 520,
-        "height": {"step": 26},
-        "data": {"values": values},
-        "encoding": {
-            "y": {"field": "step", "type": "nominal", "sort": {"field": "order"}, "title": None},
-            "x": {"field": "reached", "type": "quantitative", "title": "units reached"},
-        },
-        "layer": [
-            {"mark": {"type": "bar", "color": PALETTE[0]}},
-            {
-                "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
-                "encoding": {"text": {"field": "label"}},
-            },
-        ],
-    }
+    spec = labelled_bars_spec(
+        values,
+        title=title,
+        y="step",
+        x={"field": "reached", "type": "quantitative", "title": "units reached"},
+        text="label",
+        width=520,
+        step=26,
+    )
     return Chart(
         "funnel",
         title,
@@ -370,6 +394,23 @@ def convert_time_chart(rows_in: Sequence[ConvertTime], *, title: str = "Time to 
     )
 
 
+def survey_values(points: Sequence[SurveyPoint], key: str = "period") -> list[dict[str, Any]]:
+    """The data of a survey chart: one record per point with a value (the period or group
+    under ``key``); points with too few answers are left out, never drawn as zero."""
+    return [
+        {
+            key: p.period,
+            "metric": p.metric,
+            "value": p.value,
+            "low": p.low,
+            "high": p.high,
+            "n": p.n,
+        }
+        for p in points
+        if p.value is not None
+    ]
+
+
 def survey_rows(points: Sequence[SurveyPoint]) -> tuple[tuple[str, ...], ...]:
     """The table behind a survey chart: group or period, metric, value, 95% CI, N."""
     return tuple(
@@ -389,21 +430,9 @@ def survey_trend_chart(
 ) -> Chart:
     """One panel per metric: the value per period with its 95% CI band; periods with too
     few answers (value ``None``) are left out, not drawn as zero."""
-    values = [
-        {
-            "period": p.period,
-            "metric": p.metric,
-            "value": p.value,
-            "low": p.low,
-            "high": p.high,
-            "n": p.n,
-        }
-        for p in points
-        if p.value is not None
-    ]
     spec = {
         "title": title,
-        "data": {"values": values},
+        "data": {"values": survey_values(points)},
         "facet": {
             "row": {
                 "field": "metric",

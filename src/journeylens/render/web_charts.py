@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from journeylens.render.charts import PALETTE, Chart, SurveyPoint, survey_rows, vega_lite_svg
+from journeylens.render.charts import (
+    PALETTE,
+    Chart,
+    SurveyPoint,
+    labelled_bars_spec,
+    survey_rows,
+    survey_values,
+    vega_lite_svg,
+)
 
 
 @dataclass(frozen=True)
@@ -49,29 +57,21 @@ def shares_chart(bars: Sequence[ShareBar], *, title: str, description: str) -> C
         for i, b in enumerate(bars)
         if b.share is not None
     ]
-    spec = {
-        "title": title,
-        "width": 420,
-        "height": {"step": 24},
-        "data": {"values": values},
-        "encoding": {
-            "y": {"field": "label", "type": "nominal", "sort": {"field": "order"}, "title": None},
-            "x": {
-                "field": "share",
-                "type": "quantitative",
-                "title": "share",
-                "axis": {"format": "%"},
-                "scale": {"domain": [0, 1]},
-            },
+    spec = labelled_bars_spec(
+        values,
+        title=title,
+        y="label",
+        x={
+            "field": "share",
+            "type": "quantitative",
+            "title": "share",
+            "axis": {"format": "%"},
+            "scale": {"domain": [0, 1]},
         },
-        "layer": [
-            {"mark": {"type": "bar", "color": PALETTE[0]}},
-            {
-                "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
-                "encoding": {"text": {"field": "text"}},
-            },
-        ],
-    }
+        text="text",
+        width=420,
+        step=24,
+    )
     rows = tuple((b.label, _pct(b.share), f"{b.part:,}", f"{b.whole:,}") for b in bars)
     return Chart(
         "shares",
@@ -87,18 +87,7 @@ def survey_groups_chart(points: Sequence[SurveyPoint], *, title: str) -> Chart:
     """One panel per metric (NPS, CSAT, CES): each group's value as a point with its 95%
     CI as a rule, groups in the given order. Groups with too few answers (value ``None``)
     are listed in the table only, never drawn as zero."""
-    values = [
-        {
-            "group": p.period,
-            "metric": p.metric,
-            "value": p.value,
-            "low": p.low,
-            "high": p.high,
-            "n": p.n,
-        }
-        for p in points
-        if p.value is not None
-    ]
+    values = survey_values(points, key="group")
     order = list(dict.fromkeys(p.period for p in points))
     spec = {
         "title": title,
