@@ -171,7 +171,10 @@ def full_analysis(events: nw.LazyFrame[Any], add: Callable[[str, Callable[[], An
     + planned vs actual + outcome comparison + survey metrics.
     """
     bound = add("bind", lambda: bind(events, MAP))
-    p = add("sort once (path frame)", lambda: sort_paths(bound, previous=(STAGE_ID, STEP_ID)))
+    p = add(
+        "sort once (path frame)",
+        lambda: sort_paths(bound, previous=(STAGE_ID, STEP_ID), journey_map=MAP),
+    )
     out: dict[str, Any] = {}
     out["sessions"] = add("sessions", lambda: sessions(p)).to_dict()
     out["transitions"] = add("transitions", lambda: transitions(p, markers=True)).to_dict()

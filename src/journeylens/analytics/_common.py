@@ -33,6 +33,7 @@ from journeylens.engine.frames import (
     to_lazy,
     with_epoch_us,
 )
+from journeylens.model import JourneyMap
 
 #: The unit a path belongs to: a stitched customer (default) or one session.
 Unit = Literal["customer", "session"]
@@ -112,6 +113,7 @@ def sort_paths(
     keep_unlabelled: bool = False,
     materialise: bool = True,
     previous: Sequence[str] = (),
+    journey_map: JourneyMap | None = None,
 ) -> Paths:
     """Sort the events of each unit by ``(occurred_at, seq)`` once and number them.
 
@@ -124,6 +126,11 @@ def sort_paths(
     path) is added as ``prev_<column>`` by the same sort — planned vs actual passes
     ``("stage_id", "step_id")`` to read the collapsed stage and step sequences off the path
     frame (see :func:`~journeylens.analytics.conformance.conformance`).
+
+    ``journey_map``: the map ``events`` were bound to (:func:`~journeylens.analytics.binding.bind`).
+    Then the sort carries only the small ``touchpoint_index`` instead of the bound text
+    columns, which are looked up again from it on reading (also ``prev_stage_id`` /
+    ``prev_step_id``): the same frame for less sorting work.
 
     >>> import polars as pl
     >>> from datetime import datetime
@@ -152,6 +159,14 @@ def sort_paths(
     lf = with_epoch_us(lf.with_columns(nw.col(label).cast(nw.String).alias(LABEL)))
     if not keep_unlabelled:
         lf = lf.filter(~nw.col(LABEL).is_null())
+    outputs = [POS, NEXT_LABEL, *[PREV_PREFIX + c for c in previous], GAP_S, PREV_GAP_S]
+    order = [c for c in lf.collect_schema().names() if c not in outputs] + outputs
+    # Columns looked up again after the sort instead of carried through it.
+    lookups: dict[str, nw.Expr] = {}
+    last_before = {PREV_PREFIX + c: c for c in previous}
+    if journey_map is not None:
+        lookups, last_before = _bound_lookups(names, label, previous, journey_map)
+        lf = lf.drop(*[c for c in lookups if c in names])
     # One window pass: position, next label and both neighbours' times share one sort.
     lf = ordered_window(
         lf,
@@ -160,26 +175,55 @@ def sort_paths(
         row_number=POS,
         lead={NEXT_LABEL: LABEL, "_next_us": TIME_US},
         lag={"_prev_us": TIME_US},
-        last_before={PREV_PREFIX + c: c for c in previous},
+        last_before=last_before,
     )
     lf = lf.with_columns(
         ((nw.col("_next_us") - nw.col(TIME_US)).cast(nw.Float64) / 1e6).alias(GAP_S),
         ((nw.col(TIME_US) - nw.col("_prev_us")).cast(nw.Float64) / 1e6).alias(PREV_GAP_S),
     ).drop("_next_us", "_prev_us")
+    derived = dict(lookups)
     if materialise:
         # Store only what cannot be re-derived for free: a label that is a text column
         # already, and the unit when it is the text customer id, come back as aliases.
-        derived: dict[str, nw.Expr] = {}
         if schema[label] == nw.String and label != LABEL:
             derived[LABEL] = nw.col(label)
         if unit == "customer" and schema[CUSTOMER] == nw.String and CUSTOMER != UNIT_ID:
             derived[CUSTOMER] = nw.col(UNIT_ID)
-        order = lf.collect_schema().names()
-        stored = cache(lf.drop(*derived))
-        if derived:
-            stored = stored.with_columns(*[e.alias(n) for n, e in derived.items()])
-        lf = stored.select(order)
-    return Paths(frame=lf, unit=unit, label=label)
+        lf = cache(lf.drop(*[c for c in derived if c not in lookups]))
+    if derived:
+        lf = lf.with_columns(*[e.alias(n) for n, e in derived.items()])
+    return Paths(frame=lf.select(order), unit=unit, label=label)
+
+
+#: Column of the path frame: the touchpoint index of the last bound event before this one.
+_PREV_TP = "_prev_touchpoint_index"
+
+
+def _bound_lookups(
+    names: Sequence[str], label: str, previous: Sequence[str], journey_map: JourneyMap
+) -> tuple[dict[str, nw.Expr], dict[str, str]]:
+    """Which bound columns :func:`sort_paths` looks up after the sort instead of carrying,
+    and the ``last_before`` columns of its window.
+
+    The bound columns are functions of ``touchpoint_index`` (one small integer), and so are
+    the previous bound stage and step of the touchpoint index of the last bound event: the
+    sort carries that index (and the label, whatever it is) and nothing else of the binding.
+    """
+    # Imported here: binding builds on this module (unit, events), not the other way round.
+    from journeylens.analytics.binding import TOUCHPOINT_INDEX, bound_columns
+
+    last_before = {PREV_PREFIX + c: c for c in previous}
+    if TOUCHPOINT_INDEX not in names:
+        return {}, last_before
+    now = bound_columns(journey_map)
+    slim = {c: e for c, e in now.items() if c in names and c != label}
+    carried = [c for c in previous if c in slim]
+    if carried:
+        before = bound_columns(journey_map, index=_PREV_TP)
+        slim.update({PREV_PREFIX + c: before[c] for c in carried})
+        last_before = {PREV_PREFIX + c: c for c in previous if c not in carried}
+        last_before[_PREV_TP] = TOUCHPOINT_INDEX
+    return slim, last_before
 
 
 def ratio(num: float, den: float) -> float | None:
