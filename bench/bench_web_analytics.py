@@ -4,8 +4,11 @@ Builds a workspace with N synthetic customers on a three-stage shop map (look �
 with NPS answers, a newsletter that matches no touchpoint and two personas on the plan
 attribute), then requests every analytics page and the map view through the app in this
 process (Starlette's test client, no network): once cold, then ``--repeat`` times warm;
-for everyone and for a persona with a window. Prints the milliseconds of each and the load
-average — on a shared 2-core machine the figures say as much about the other jobs.
+for everyone and for a persona with a window; then the same through the JSON API
+(``/api/v1/…/live`` shares the map view's cache entry; the ``analytics/*`` calls have
+entries of their own). Prints the milliseconds of each (cold: wall and this process's CPU)
+and the load average — on a shared 2-core machine the figures say as much about the other
+jobs.
 
     .venv/bin/python bench/bench_web_analytics.py --customers 20000 --repeat 5
 """
@@ -39,6 +42,8 @@ from journeylens.web.store_backend import StoreBackend
 
 PAGES = ("", "/analytics", "/analytics/flows", "/analytics/planned", "/analytics/outcomes",
          "/analytics/survey", "/analytics/survey?by=persona")  # fmt: skip
+API = ("/live", "/analytics/funnel", "/analytics/flows", "/analytics/planned",
+       "/analytics/outcomes", "/analytics/survey", "/analytics/survey?by=persona")  # fmt: skip
 
 
 def build_workspace(root: Path, customers: int, seed: int) -> Path:
@@ -119,16 +124,23 @@ def main() -> None:
                 service.create_persona(s, ws, Persona.model_validate(doc), owner)
             service.create_map(s, ws, owner, JourneyMap.model_validate(MAP))
             ws_id = ws.id
-        base = f"/w/{ws_id}/m/shop2"
-        print(f"{'page':<40} {'cold ms':>9} {'warm p50 ms':>12} {'warm max ms':>12}")
-        for scope in ("", "persona=pro&from=2024-02-01&to=2024-02-29"):
-            for page in PAGES:
-                sep = "&" if "?" in page else "?"
-                full = base + page + (sep + scope if scope else "")
-                cold = timed(client, full)
-                warm = [timed(client, full) for _ in range(args.repeat)]
-                label = (page or "/ (map view)") + (" [persona+window]" if scope else "")
-                print(f"{label:<40} {cold:9.0f} {statistics.median(warm):12.1f} {max(warm):12.1f}")
+        head = f"{'cold ms':>9} {'cold CPU ms':>12} {'warm p50 ms':>12} {'warm max ms':>12}"
+        for kind, base, paths in (
+            ("page", f"/w/{ws_id}/m/shop2", PAGES),
+            ("API call", f"/api/v1/workspaces/{ws_id}/maps/shop2", API),
+        ):
+            print(f"{kind:<40} {head}")
+            for scope in ("", "persona=pro&from=2024-02-01&to=2024-02-29"):
+                for page in paths:
+                    sep = "&" if "?" in page else "?"
+                    full = base + page + (sep + scope if scope else "")
+                    cpu = time.process_time()
+                    cold = timed(client, full)
+                    cpu = (time.process_time() - cpu) * 1000
+                    warm = [timed(client, full) for _ in range(args.repeat)]
+                    label = (page or "/ (map view)") + (" [persona+window]" if scope else "")
+                    print(f"{label:<40} {cold:9.0f} {cpu:12.0f} {statistics.median(warm):12.1f} "
+                          f"{max(warm):12.1f}")  # fmt: skip
         print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
               f"on {os.cpu_count()} cores")  # fmt: skip
 
