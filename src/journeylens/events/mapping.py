@@ -140,10 +140,33 @@ def read_mapping(path: Path) -> Mapping:
         raise MappingError(f"{path}: invalid mapping: {problems}") from exc
 
 
+_NUMBER_TYPES = frozenset(
+    [
+        "TINYINT",
+        "SMALLINT",
+        "INTEGER",
+        "BIGINT",
+        "HUGEINT",
+        "UTINYINT",
+        "USMALLINT",
+        "UINTEGER",
+        "UBIGINT",
+        "UHUGEINT",
+        "FLOAT",
+        "REAL",
+        "DOUBLE",
+        "DECIMAL",
+    ]
+)
+
+
 def _numeric(sql_type: str | None) -> bool:
-    return bool(sql_type) and any(
-        t in (sql_type or "").upper() for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL")
-    )
+    """Whether a Parquet column of ``sql_type`` holds plain numbers (not INTERVAL, lists…).
+
+    >>> [_numeric(t) for t in ("BIGINT", "DECIMAL(18,3)", "INTERVAL", "INTEGER[]", None)]
+    [True, True, False, False, False]
+    """
+    return (sql_type or "").upper().split("(")[0].strip() in _NUMBER_TYPES
 
 
 def plan_mapping(
@@ -173,6 +196,8 @@ def plan_mapping(
         return ident(col)
 
     def text(col: str | None) -> str:
+        if col and _numeric(column_types.get(col)):
+            return f"CAST({ident(col)} AS VARCHAR)"  # a number's text: never blank or padded
         return clean(raw(col)) if col else "NULL"
 
     def col_or_const(spec: ColumnOrConstant | None, default: str = "NULL") -> str:
@@ -268,16 +293,21 @@ def plan_mapping(
             "NULL",
             "one of the identity columns " + ", ".join(str(getattr(ids, k)) for k in used_ids),
         ),
-        Check(
-            f"_p_channel NOT IN {in_list(CHANNELS)}",
-            Reason.BAD_VALUE,
-            mapping.channel.column if mapping.channel and mapping.channel.column else "channel",
-            "_p_channel",
-            "one of " + ", ".join(sorted(CHANNELS)),
-        ),
     ]
+    if mapping.channel is not None and mapping.channel.column:
+        # a constant channel is checked once, by the mapping's validation
+        checks.append(
+            Check(
+                f"_p_channel NOT IN {in_list(CHANNELS)}",
+                Reason.BAD_VALUE,
+                mapping.channel.column,
+                "_p_channel",
+                "one of " + ", ".join(sorted(CHANNELS)),
+            )
+        )
     for col, alias in ((mapping.value, "_p_value"), (mapping.score, "_p_score")):
-        if col:
+        # a numeric column always casts to a number: nothing to check
+        if col and not _numeric(column_types.get(col)):
             checks.append(
                 Check(
                     f"{text(col)} IS NOT NULL AND {alias} IS NULL",

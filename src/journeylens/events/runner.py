@@ -26,7 +26,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,18 +170,34 @@ def _load_sql(kind: ReaderKind) -> str | None:
     return None
 
 
-def _reader_sql(kind: ReaderKind) -> str:
+#: Name of the DuckDB variable holding, while a file's unwritten records are read again,
+#: one bit per record of the file: 1 when at least one of its events was written.
+_WRITTEN = "jl_written"
+
+
+def _reader_sql(kind: ReaderKind, unwritten: bool = False) -> str:
     """SQL of a file's records with a 1-based record index ``_k`` (before rejected rows):
-    ``_jl_raw`` for CSV and JSON lines (see :func:`_load_sql`), ``$file`` for Parquet."""
-    if kind == "csv":
-        return "SELECT rowid - $rowid0 + 1 AS _k, * FROM _jl_raw"
+    ``_jl_raw`` for CSV and JSON lines (see :func:`_load_sql`), ``$file`` for Parquet.
+
+    With ``unwritten``, only the records whose bit in the variable :data:`_WRITTEN` is 0
+    (filtered on the index alone, before any field is parsed).
+    """
+    if kind == "parquet":
+        index = "file_row_number"
+        rows = (
+            "SELECT file_row_number + 1 AS _k, * FROM read_parquet($file, file_row_number = true)"
+        )
+    else:
+        index = "rowid - $rowid0"
+        rows = "SELECT rowid - $rowid0 + 1 AS _k, * FROM _jl_raw"
+    if unwritten:
+        rows += f" WHERE get_bit(getvariable('{_WRITTEN}'), CAST({index} AS INTEGER)) = 0"
     if kind == "jsonl":
         return (
             "SELECT _k, _raw, CASE WHEN json_valid(_raw) AND json_type(_raw) = 'OBJECT' "
-            "THEN _raw::JSON END AS _j FROM (SELECT rowid - $rowid0 + 1 AS _k, _raw FROM _jl_raw) "
-            "WHERE _raw IS NOT NULL"
+            f"THEN _raw::JSON END AS _j FROM ({rows}) WHERE _raw IS NOT NULL"
         )
-    return "SELECT file_row_number + 1 AS _k, * FROM read_parquet($file, file_row_number = true)"
+    return rows
 
 
 def _file_columns(
@@ -274,9 +290,12 @@ def _plan_for(
     return plan, kind, columns
 
 
-def file_query(plan: Plan, kind: ReaderKind, columns: dict[str, str]) -> str:
+def file_query(
+    plan: Plan, kind: ReaderKind, columns: dict[str, str], unwritten: bool = False
+) -> str:
     """The ``SELECT`` producing staging rows of one file (parameters: $file, $source,
-    $file_no, $offset, $max_ts, $delim, $quote and the plan's own)."""
+    $file_no, $offset, $max_ts, $delim, $quote and the plan's own); with ``unwritten``,
+    only of the records :func:`_reader_sql` keeps."""
     raw = "_raw" if kind == "jsonl" else csv_raw(frozenset(columns))
     parse = ", ".join(f"{expr} AS {ident(alias)}" for alias, expr in plan.parse)
     checks = list(plan.checks)
@@ -296,9 +315,7 @@ def file_query(plan: Plan, kind: ReaderKind, columns: dict[str, str]) -> str:
         return f"CAST({emit_cols[name].replace('_rawtext', raw)} AS {_TYPES[name]})"
 
     target = plan.target_columns()
-    inner = (
-        f"SELECT *, {bad} AS _bad FROM (SELECT r.*, {parse} FROM ({_reader_sql(kind)}) AS r) AS p"
-    )
+    inner = f"SELECT *, {bad} AS _bad FROM (SELECT r.*, {parse} FROM ({_reader_sql(kind, unwritten)}) AS r) AS p"
     if len(plan.emits) == 1:
         cols = ", ".join(f"{typed(plan.emits[0].columns, n)} AS {ident(n)}" for n in target)
         return (
@@ -480,15 +497,31 @@ def _events_insert(plan: Plan, kind: ReaderKind, columns: dict[str, str], anti: 
     )
 
 
-def _bad_insert(plan: Plan, kind: ReaderKind, columns: dict[str, str]) -> str:
+def _bad_insert(plan: Plan, kind: ReaderKind, columns: dict[str, str], unwritten: bool) -> str:
     """The statement copying a file's bad records (index, check result, raw) to ``_jl_bad``.
 
     A second read of the file, but it computes only what the checks need (DuckDB prunes the
-    canonical columns) and writes only the failures.
+    canonical columns) and writes only the failures; with ``unwritten``, it parses and
+    checks only the records none of whose events was written (bad ones, ids already stored
+    and multi-event records that emitted nothing), picked by their index first.
     """
     return (
         "INSERT INTO _jl_bad SELECT _file_no, _k, _bad, _raw "
-        f"FROM ({file_query(plan, kind, columns)}) AS s WHERE s._bad IS NOT NULL"
+        f"FROM ({file_query(plan, kind, columns, unwritten)}) AS s WHERE s._bad IS NOT NULL"
+    )
+
+
+def _mark_written(con: duckdb.DuckDBPyConnection, base: int, offset: int, records: int) -> None:
+    """Set the variable :data:`_WRITTEN` to one bit per record index 1..``records`` of the
+    file just written (ordinals from ``offset``): 1 when one of its events is in ``events``.
+
+    One aggregate over the file's ``seq`` values (the zone maps skip earlier rows), no
+    hash table: the second read then filters on a constant bit string.
+    """
+    con.execute(
+        f"SET VARIABLE {_WRITTEN} = (SELECT bitstring_agg(CAST((seq - $base - $offset) // "
+        f"{_STRIDE} AS BIGINT), 1, $n) FROM events WHERE seq >= $base + $offset)",
+        {"base": base, "offset": offset, "n": records},
     )
 
 
@@ -605,17 +638,26 @@ def _run(
                     n = con.execute(
                         "SELECT count(*), count(*) FROM read_parquet($file)", {"file": str(path)}
                     ).fetchall()[0]
-                with _no_pushdown(con):
-                    with _watch(con, _share(report, 0.0 if load is None else 0.5, 0.9)):
-                        written = con.execute(sql, _bind(sql, params)).fetchall()[0][0]
-                    # CRM bad rows are in their stage; when every record of an events file was
-                    # written, none is bad and the second read is skipped
-                    if plan.target == "events" and not (
-                        len(plan.emits) == 1 and not has_events and written == n[1]
-                    ):
-                        bad = _bad_insert(plan, kind, columns)
-                        with _watch(con, _share(report, 0.9, 1.0)):
-                            con.execute(bad, _bind(bad, params))
+                with (
+                    _no_pushdown(con),
+                    _watch(con, _share(report, 0.0 if load is None else 0.5, 0.9)),
+                ):
+                    written = con.execute(sql, _bind(sql, params)).fetchall()[0][0]
+                # CRM bad rows are in their stage; when every record of an events file was
+                # written, none is bad and the second read is skipped
+                if plan.target == "events" and not (
+                    len(plan.emits) == 1 and not has_events and written == n[1]
+                ):
+                    # only records none of whose events was written can be bad
+                    unwritten = written > 0 and int(n[0]) > 0
+                    if unwritten:
+                        _mark_written(con, base, offset, int(n[0]))
+                    bad = _bad_insert(plan, kind, columns, unwritten)
+                    # with the index filter, pushdown on: it goes into the scan, which then
+                    # reads the other columns of the picked records only
+                    settings = nullcontext() if unwritten else _no_pushdown(con)
+                    with settings, _watch(con, _share(report, 0.9, 1.0)):
+                        con.execute(bad, _bind(bad, params))
             except duckdb.Error as exc:
                 raise IngestError(f"{path}: cannot be ingested as {plan.format}: {exc}") from exc
             has_events = has_events or plan.target == "events"

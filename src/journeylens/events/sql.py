@@ -13,6 +13,7 @@ strings written in this package (schema vocabularies, reason names, expected-val
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 
@@ -49,9 +50,32 @@ def json_present(pairs: Iterable[tuple[str, str]]) -> str:
     return f"'{{' || concat_ws(',', {parts}) || '}}'" if parts else "'{}'"
 
 
+#: A quoted identifier as :func:`ident` writes it.
+_IDENT = re.compile(r'"(?:[^"]|"")*"')
+
+
 def clean(expr: str) -> str:
-    """The trimmed text of ``expr`` with empty strings as NULL."""
-    return f"NULLIF(trim(CAST({expr} AS VARCHAR)), '')"
+    """The trimmed text of ``expr`` with empty strings as NULL.
+
+    DuckDB's ``trim`` looks up every character of the text in the Unicode tables (for
+    trailing space separators) and copies it: about 0.07 s per million values. For a plain
+    column (``expr`` a quoted identifier) it runs only where it can change the text: ASCII
+    text (byte length = character length) that is not empty and neither starts nor ends
+    with ``' '`` (the only ASCII space separator) is returned as it is, at a fraction of
+    the cost; anything else is trimmed as before. Other expressions would be evaluated
+    several times, so they are always trimmed.
+
+    >>> print(clean("x"))
+    NULLIF(trim(CAST(x AS VARCHAR)), '')
+    """
+    text = f"CAST({expr} AS VARCHAR)"
+    if _IDENT.fullmatch(expr):
+        return (
+            f"CASE WHEN strlen({text}) = length({text}) AND NOT prefix({text}, ' ') "
+            f"AND NOT suffix({text}, ' ') AND {text} <> '' THEN {text} "
+            f"ELSE NULLIF(trim({text}), '') END"
+        )
+    return f"NULLIF(trim({text}), '')"
 
 
 def iso_ts(expr: str) -> str:
