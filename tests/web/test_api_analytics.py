@@ -352,6 +352,15 @@ def test_the_openapi_document_says_what_comes_back(api: Api) -> None:
     assert {p["name"] for p in funnel["parameters"]} == {"ws", "map_id", "persona", "from", "to"}
     schema = funnel["responses"]["200"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/FunnelOut"}
+    for status in ("401", "403", "409", "422"):  # the error body is documented too
+        error = funnel["responses"][status]["content"]["application/json"]["schema"]
+        assert error == {"$ref": "#/components/schemas/ErrorOut"}
+    assert set(doc["components"]["schemas"]["ErrorOut"]["properties"]) == {
+        "error",
+        "field",
+        "reason",
+        "issues",
+    }
     live = doc["components"]["schemas"]["LiveMapOut"]["properties"]["live"]
     assert live == {"$ref": "#/components/schemas/LiveMap"}
     figures = doc["components"]["schemas"]["Figures"]["properties"]

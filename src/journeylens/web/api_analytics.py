@@ -21,7 +21,7 @@ from typing import Annotated, Any
 
 import narwhals as nw
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from journeylens.analytics import AnalyticsError
 from journeylens.analytics.conformance import Conformance
@@ -42,13 +42,16 @@ from journeylens.insights.web_views import (
     survey_view,
 )
 from journeylens.model import JourneyMap
+from journeylens.web.api_models import ERRORS, ApiModel
 from journeylens.web.backend import Conflict, InvalidInput, StoredMap, User
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
 from journeylens.web.filters import Filter, filter_of
 from journeylens.web.pages import rendered_map
 from journeylens.web.pages_analytics import NO_EVENTS, Computed, computed
 
-router = APIRouter(prefix="/api/v1", tags=["analytics"], dependencies=[Depends(csrf_protect)])
+router = APIRouter(
+    prefix="/api/v1", tags=["analytics"], dependencies=[Depends(csrf_protect)], responses=ERRORS
+)
 
 
 def _filter_query(
@@ -68,12 +71,6 @@ def _filter_query(
 
 #: The filter parameters of every call here (documented; parsed by ``filter_of``).
 FILTER = [Depends(_filter_query)]
-
-
-class ApiModel(BaseModel):
-    """Base of the answers: a float that is not a number (an undefined ratio) is ``null``."""
-
-    model_config = ConfigDict(ser_json_inf_nan="null")
 
 
 class ScopeOut(ApiModel):

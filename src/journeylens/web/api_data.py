@@ -20,26 +20,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
 
 from journeylens.events.stitch import IdentityStats
+from journeylens.web.api_models import ERRORS, ApiModel
 from journeylens.web.backend import Conflict
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
 from journeylens.web.ingest_jobs import IngestJob
 from journeylens.web.pages_data import NO_WORKSPACE, IngestJobOut, _jobs, event_store, jobs_of
 
-router = APIRouter(prefix="/api/v1", tags=["data"], dependencies=[Depends(csrf_protect)])
+router = APIRouter(
+    prefix="/api/v1", tags=["data"], dependencies=[Depends(csrf_protect)], responses=ERRORS
+)
 
 #: Largest page of the log, the quarantine and the job list.
 MAX_LIMIT = 1000
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Rows per page (1–1000).")]
 Offset = Annotated[int, Query(ge=0, le=10**12, description="Rows to skip.")]
-
-
-class ApiModel(BaseModel):
-    """Base of the answers (a float that is not a number is ``null``)."""
-
-    model_config = ConfigDict(ser_json_inf_nan="null")
 
 
 def file_name(path: str) -> str:

@@ -13,11 +13,14 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from journeylens.web.api_models import ERRORS
 from journeylens.web.backend import InvalidInput, NotFound, ShareLink
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
 from journeylens.web.pages_exports import link_state
 
-router = APIRouter(prefix="/api/v1", tags=["shares"], dependencies=[Depends(csrf_protect)])
+router = APIRouter(
+    prefix="/api/v1", tags=["shares"], dependencies=[Depends(csrf_protect)], responses=ERRORS
+)
 
 
 class ShareIn(BaseModel):
