@@ -13,10 +13,11 @@ histogram keeps its shape.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import narwhals as nw
 
@@ -25,9 +26,12 @@ from journeylens.engine.frames import TIME
 from journeylens.insights.segments import Finding as InsightFinding
 from journeylens.insights.segments import segment_findings, top_findings
 from journeylens.model import JourneyMap, Persona
-from journeylens.render.charts import DurationGroup
+from journeylens.render.charts import DurationGroup, OddsRatioRow
 from journeylens.render.figures import MapFigures
 from journeylens.render.report import ChartsData, Finding
+
+if TYPE_CHECKING:
+    from journeylens.analytics.outcomes import OutcomeComparison
 
 
 @dataclass(frozen=True)
@@ -214,38 +218,41 @@ def charts_data(
 
 def _outcome_rows(journey: JourneyMap, bound: Any) -> tuple[list[Any], str]:
     """Odds ratios of the map's first outcome for the tested features (largest effects)."""
-    import math
-
     from journeylens.analytics.binding import evaluate_outcomes
     from journeylens.analytics.outcomes import compare_outcome
     from journeylens.engine.frames import cache
-    from journeylens.render.charts import OddsRatioRow
 
     if not journey.outcomes:
         return [], ""
     outcome = journey.outcomes[0]
     comparison = compare_outcome(bound, cache(evaluate_outcomes(bound, journey)), outcome.id)
+    return list(forest_rows(comparison)), outcome.name
+
+
+def forest_rows(comparison: OutcomeComparison, limit: int = 15) -> tuple[OddsRatioRow, ...]:
+    """The forest plot's rows of an outcome comparison (the report's and the web page's):
+    the tested touchpoint and channel features with an odds ratio between 1/100 and 100,
+    largest effects (``|log OR|``) first, at most ``limit``.
+
+    An odds ratio beyond 100 (or under 1/100) marks a feature that is part of the outcome
+    itself (the payment confirmation for "converted"): it would only squash the plot; the
+    comparison's table keeps it.
+    """
     tested = [
         f
         for f in comparison.features
         if f.odds_ratio is not None and f.or_low is not None and f.or_high is not None
         and f.flag is None and f.kind in ("touchpoint", "channel")
-        # OR beyond 100 (or under 1/100) marks a feature that is part of the outcome itself
-        # (e.g. the payment confirmation for "converted"): it would only squash the plot.
         and 0.01 <= f.odds_ratio <= 100
     ]  # fmt: skip
     tested.sort(key=lambda f: -abs(math.log(f.odds_ratio or 1.0)))
-    rows = [
+    return tuple(
         OddsRatioRow(
-            f"{f.kind}: {f.feature}",
-            f.odds_ratio or 1.0,
-            f.or_low or 0.0,
-            f.or_high or 0.0,
+            f"{f.kind}: {f.feature}", f.odds_ratio or 1.0, f.or_low or 0.0, f.or_high or 0.0,
             f.q_value,
         )
-        for f in tested[:15]
-    ]
-    return rows, outcome.name
+        for f in tested[:limit]
+    )  # fmt: skip
 
 
 def _channel_rows(events: Any, con: Any, personas: Sequence[Persona]) -> list[Any]:

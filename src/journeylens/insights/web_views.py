@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +29,7 @@ from journeylens.analytics.outcomes import OutcomeComparison, compare_outcome
 from journeylens.analytics.personas import with_personas
 from journeylens.analytics.survey import SurveyRow, survey_metrics
 from journeylens.engine.frames import cache
+from journeylens.insights.report_data import forest_rows
 from journeylens.model import JourneyMap, Outcome, Persona
 from journeylens.render.charts import FlowLink, OddsRatioRow, SurveyPoint
 
@@ -324,23 +324,7 @@ def outcome_view(
             f"no outcome {outcome_id!r} on this map; expected one of: {known}", field="outcome"
         )
     comparison = compare_outcome(bound, cache(evaluate_outcomes(bound, journey)), outcome.id)
-    tested = [
-        f
-        for f in comparison.features
-        if f.odds_ratio is not None and f.or_low is not None and f.or_high is not None
-        and f.flag is None and f.kind in ("touchpoint", "channel")
-        # Beyond 100 (or under 1/100) the feature is part of the outcome itself (the
-        # payment for "converted"): it would only squash the plot. The table keeps it.
-        and 0.01 <= f.odds_ratio <= 100
-    ]  # fmt: skip
-    tested.sort(key=lambda f: -abs(math.log(f.odds_ratio or 1.0)))
-    forest = tuple(
-        OddsRatioRow(
-            f"{f.kind}: {f.feature}", f.odds_ratio or 1.0, f.or_low or 0.0, f.or_high or 0.0,
-            f.q_value,
-        )
-        for f in tested[:limit]
-    )  # fmt: skip
+    forest = forest_rows(comparison, limit)  # the report's rule: one place
     return OutcomeView(scope_size(bound), outcome, comparison, forest)
 
 
