@@ -13,29 +13,18 @@ reason to skip.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image, ImageStat
+from tests.chromium import launched
 from tests.render._fixtures import sample_figures
 
 from journeylens.render.report import render_report_html
 from journeylens.render.svg import render_map_svg
 from journeylens.templates import get_template, get_template_personas
-
-CHROMIUM = os.environ.get("JOURNEYLENS_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.slow
 
@@ -63,17 +52,8 @@ _BOXES_JS = """
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install the system chromium (scripts/_setup.sh does it as "
-            "root; or apt-get install -y chromium) — the browser test must run, not skip"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with launched() as b:  # the system Chromium; missing, it fails the test
         yield b
-        b.close()
 
 
 def _open(browser: Any, path: Path) -> tuple[Any, list[str]]:

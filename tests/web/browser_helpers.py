@@ -5,7 +5,8 @@ loopback port.
 Fixtures (conftest.py makes them available to every test module in tests/web; module scope,
 so each module gets its own browser and server, as before):
 
-* ``chromium`` — the browser;
+* ``chromium`` — the browser (tests/chromium.py: the system Chromium, shared with the
+  render tests);
 * ``events_server`` — the base URL of the app over a workspace holding the three
   hand-written events of tests/web/test_live_map.py (SQLite store).
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.chromium import launched
 
 from journeylens.web.app import create_app
 from journeylens.web.settings import make_settings
@@ -37,15 +39,6 @@ if TYPE_CHECKING:
 
 #: Where the tests save the README's screenshots.
 IMAGES = Path(__file__).parents[2] / "docs" / "images"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:
@@ -87,13 +80,9 @@ def serve(app: FastAPI) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """System Chromium, headless (never `playwright install`)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    """System Chromium, headless (never `playwright install`; missing, it fails the test)."""
+    with launched() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
