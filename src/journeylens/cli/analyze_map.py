@@ -213,6 +213,26 @@ def _persona_events(source: EventSource, events: Path | None, persona: str | Non
     return _run(Population.for_persona(found[persona]).apply, lf, customers)
 
 
+def _outcome_inputs(
+    source: EventSource,
+    events: Path | None,
+    map_path: Path | None,
+    outcome: str,
+    persona: str | None,
+    unit: UnitChoice,
+) -> tuple[JourneyMap, Any, Any]:
+    """What ``compare`` and ``moments`` start from: the map (which must define
+    ``outcome``), the events (of ``persona``'s customers) bound to it, and each unit's
+    outcomes."""
+    from journeylens.analytics.binding import bind, evaluate_outcomes
+
+    jm = _map_for_outcome(map_path, outcome, source.workspace)
+    _check_outcome(jm, outcome)
+    lf = _persona_events(source, events, persona)
+    bound = _run(bind, lf, jm, unit=unit.value)
+    return jm, bound, _run(evaluate_outcomes, lf, jm, unit=unit.value)
+
+
 def _when(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
@@ -250,14 +270,9 @@ def register(analyze_app: typer.Typer) -> None:
 
         Example: journeylens analyze compare events.csv --map shop.journey.yaml --outcome churned
         """
-        from journeylens.analytics.binding import bind, evaluate_outcomes
         from journeylens.analytics.outcomes import compare_outcome
 
-        jm = _map_for_outcome(map_path, outcome, source.workspace)
-        _check_outcome(jm, outcome)
-        lf = _persona_events(source, events, persona)
-        bound = _run(bind, lf, jm, unit=unit.value)
-        outs = _run(evaluate_outcomes, lf, jm, unit=unit.value)
+        _jm, bound, outs = _outcome_inputs(source, events, map_path, outcome, persona, unit)
         kinds = [k.strip() for k in features.split(",") if k.strip()]
         result = _run(
             compare_outcome, bound, outs, outcome, features=kinds, min_support=min_support
@@ -296,15 +311,11 @@ def register(analyze_app: typer.Typer) -> None:
 
         Example: journeylens analyze moments --outcome churned --level touchpoint
         """
-        from journeylens.analytics.binding import bind, evaluate_outcomes
         from journeylens.analytics.moments import moments_of_truth
         from journeylens.engine.frames import cache
 
-        jm = _map_for_outcome(map_path, outcome, source.workspace)
-        _check_outcome(jm, outcome)
-        lf = _persona_events(source, events, persona)
-        bound = cache(_run(bind, lf, jm, unit=unit.value))
-        outs = _run(evaluate_outcomes, lf, jm, unit=unit.value)
+        jm, bound, outs = _outcome_inputs(source, events, map_path, outcome, persona, unit)
+        bound = cache(bound)  # read once per signal
         result = _run(
             moments_of_truth,
             bound,
