@@ -154,3 +154,37 @@ def test_slim_sort_equals_carrying_every_bound_column(
     carried = sort_paths(bound, previous=(STAGE_ID, STEP_ID))
     slim = sort_paths(bound, previous=(STAGE_ID, STEP_ID), journey_map=MAP)
     assert _rows(slim) == _rows(carried)
+
+
+def test_streaming_window_on_many_chunks_equals_polars() -> None:
+    """DuckDB's path frame (one ORDER BY, then streaming windows reset per unit) over 60k
+    events — many vectors and row groups, two threads — equals Polars' partitioned window,
+    and so do the sessions read off its stored order."""
+    import duckdb
+    import polars as pl
+
+    from journeylens.analytics import sessions
+
+    n = 60_000
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET threads = 2")
+    # ~300 customers, minute-resolution times (many ties, broken by seq), some unbound
+    con.execute(
+        """CREATE TABLE ev AS SELECT
+            'c' || (hash(i, 1) % 300)::VARCHAR AS customer_id,
+            TIMESTAMP '2024-01-01' + to_minutes(CAST(hash(i, 2) % 5000 AS BIGINT)) AS occurred_at,
+            i AS seq,
+            ['view', 'prod_a', 'pay', 'cash', 'ok', 'other'][CAST(1 + hash(i, 3) % 6 AS BIGINT)] AS event_name
+        FROM range($n) t(i)""",
+        {"n": n},
+    )
+    duck = nw.from_native(con.table("ev"))
+    polars = nw.from_native(pl.from_arrow(con.table("ev").to_arrow_table()).lazy())  # type: ignore[union-attr]
+    d = sort_paths(bind(duck, MAP), previous=(STAGE_ID, STEP_ID), journey_map=MAP)
+    p = sort_paths(bind(polars, MAP), previous=(STAGE_ID, STEP_ID), journey_map=MAP)
+    assert d.ordered
+    assert p.ordered
+    assert _rows(d) == _rows(p)
+    assert len(_rows(d)) == n
+    assert sessions(d, timeout="45m").to_dict() == sessions(p, timeout="45m").to_dict()

@@ -29,6 +29,7 @@ from journeylens.engine.frames import (
     TIME,
     TIME_US,
     cache,
+    keeps_row_order,
     ordered_window,
     to_lazy,
     with_epoch_us,
@@ -103,6 +104,10 @@ class Paths:
     frame: nw.LazyFrame[Any]
     unit: Unit
     label: str
+    #: The frame's rows are stored in ``(unit_id, pos)`` order and read back in it (a
+    #: materialised frame on DuckDB or Polars): order-dependent work on its filtered rows
+    #: needs no sort (``ordered_window(..., presorted=True)``). False on Spark.
+    ordered: bool = False
 
 
 def sort_paths(
@@ -192,7 +197,8 @@ def sort_paths(
         lf = cache(lf.drop(*[c for c in derived if c not in lookups]))
     if derived:
         lf = lf.with_columns(*[e.alias(n) for n, e in derived.items()])
-    return Paths(frame=lf.select(order), unit=unit, label=label)
+    ordered = materialise and keeps_row_order(lf)
+    return Paths(frame=lf.select(order), unit=unit, label=label, ordered=ordered)
 
 
 #: Column of the path frame: the touchpoint index of the last bound event before this one.

@@ -158,8 +158,8 @@ def _per_session_of_paths(p: Any, seconds: float) -> tuple[nw.LazyFrame[Any], nw
     A session starts at a path's first event or after a gap strictly greater than the
     timeout, and ends at the path's last event or before such a gap. Only these boundary
     rows are ordered again (a narrow window over position, not a second sort of the
-    events): an end row that is not itself a start belongs to the boundary row just before
-    it, which is its session's start.
+    events; none at all when the path frame is stored in order): an end row that is not
+    itself a start belongs to the boundary row just before it, which is its session's start.
     """
     f = p.frame
     start = (nw.col(POS) == 1) | (nw.col(PREV_GAP_S) > seconds)
@@ -168,7 +168,12 @@ def _per_session_of_paths(p: Any, seconds: float) -> tuple[nw.LazyFrame[Any], nw
         UNIT_ID, POS, TIME_US, start.alias("_s"), end.alias("_e")
     )
     boundary = ordered_window(
-        boundary, UNIT_ID, [POS], row_number="_k", lag={"_sp": POS, "_st": TIME_US}
+        boundary,
+        UNIT_ID,
+        [POS],
+        row_number="_k",
+        lag={"_sp": POS, "_st": TIME_US},
+        presorted=p.ordered,
     )
     per_session = boundary.filter(nw.col("_e")).select(
         nw.col(UNIT_ID).alias(CUSTOMER),
