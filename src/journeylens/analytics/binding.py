@@ -566,34 +566,38 @@ def evaluate_outcomes(
         [m for o in outcomes for m in (o.did, o.did_not) if m is not None],
         owner="outcomes",
     )
-    if as_of is None and any(o.inactive_days is not None for o in outcomes):
-        row = collect_rows(lf.select(nw.col(TIME).max().alias("t")))[0]
-        as_of = row["t"]
+    inactive = [o for o in outcomes if o.did is None and o.did_not is None]
     flags: list[nw.Expr] = []
     aggs: list[nw.Expr] = []
+    for o in outcomes:
+        rule = o.did if o.did is not None else o.did_not
+        if rule is not None:
+            flags.append(compile_match(rule, fields).cast(nw.Int64).alias(f"_f_{o.id}"))
+            aggs.append(nw.col(f"_f_{o.id}").max().alias(f"_a_{o.id}"))
+    if inactive:
+        aggs.append(nw.col(TIME).max().alias("_last"))
+    if flags:
+        lf = lf.with_columns(*flags)
+    if not aggs:
+        return cache(lf.group_by(UNIT_ID).agg())  # a plain distinct (``unique`` is a window)
+    # One pass over the events: one row per unit, read once per feature by the comparisons.
+    per_unit = cache(lf.group_by(UNIT_ID).agg(*aggs))
+    if as_of is None and inactive:
+        # The latest event of all is the latest of the units' last events: no second pass.
+        as_of = collect_rows(per_unit.select(nw.col("_last").max().alias("t")))[0]["t"]
     finals: list[nw.Expr] = []
     for o in outcomes:
         if o.did is not None or o.did_not is not None:
-            rule = o.did if o.did is not None else o.did_not
-            assert rule is not None
-            flags.append(compile_match(rule, fields).cast(nw.Int64).alias(f"_f_{o.id}"))
-            aggs.append(nw.col(f"_f_{o.id}").max().alias(f"_a_{o.id}"))
             hit = nw.col(f"_a_{o.id}") == 1
             finals.append((hit if o.did is not None else ~hit).alias(o.id))
         else:
             assert o.inactive_days is not None
-            aggs.append(nw.col(TIME).max().alias(f"_a_{o.id}"))
             if as_of is None:
                 finals.append(nw.lit(False).alias(o.id))
             else:
                 cutoff = as_of - timedelta(days=o.inactive_days)
-                finals.append((nw.col(f"_a_{o.id}") <= nw.lit(cutoff)).alias(o.id))
-    if flags:
-        lf = lf.with_columns(*flags)
-    if not aggs:
-        return cache(lf.select(UNIT_ID).unique())
-    # One row per unit, read once per feature by the comparisons: computed once.
-    return cache(lf.group_by(UNIT_ID).agg(*aggs).select(UNIT_ID, *finals))
+                finals.append((nw.col("_last") <= nw.lit(cutoff)).alias(o.id))
+    return per_unit.select(UNIT_ID, *finals)
 
 
 # -- populations --------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import pyarrow as pa
 from journeylens.analytics import stats
 from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows
 from journeylens.analytics._results import RowResult
-from journeylens.engine.frames import EVENT
+from journeylens.engine.frames import EVENT, cache
 
 #: Feature kinds and the bound-event column each reads.
 FEATURE_COLUMNS: dict[str, str] = {
@@ -115,10 +115,52 @@ def _outcome_units(outcomes: nw.LazyFrame[Any], outcome: str) -> nw.LazyFrame[An
             f"no outcome '{outcome}' in the outcome frame; the outcomes are: "
             f"{', '.join(choices) or '(none)'} (evaluate_outcomes gives one column per outcome id)"
         )
-    return outcomes.select(
-        nw.col(UNIT_ID).cast(nw.String),
-        nw.col(outcome).fill_null(False).cast(nw.Int64).alias("_pos"),
-    ).unique([UNIT_ID])
+    # One row per unit by a plain group-by (``unique`` is a window on the SQL engines); a
+    # unit listed twice counts as positive if any of its rows is.
+    return (
+        outcomes.select(
+            nw.col(UNIT_ID).cast(nw.String),
+            nw.col(outcome).fill_null(False).cast(nw.Int64).alias("_pos"),
+        )
+        .group_by(UNIT_ID)
+        .agg(nw.col("_pos").max())
+    )
+
+
+def _feature_counts(
+    bound: nw.LazyFrame[Any], units: nw.LazyFrame[Any], kinds: Sequence[str]
+) -> list[tuple[str, str, int, int]]:
+    """``(kind, feature, units with it, positive units with it)`` of every feature, in one
+    query: the events' distinct (unit, feature columns) combinations in one pass, then one
+    row per (unit, kind, feature) of those few rows, joined to the outcome once."""
+    if not kinds:
+        return []
+    columns = list(dict.fromkeys(FEATURE_COLUMNS[k] for k in kinds))
+    combos = bound.select(
+        nw.col(UNIT_ID).cast(nw.String), *[nw.col(c).cast(nw.String) for c in columns]
+    )
+    if len(kinds) > 1:
+        # Few rows per unit (its distinct combinations), read once per kind: stored once.
+        combos = cache(combos.group_by(UNIT_ID, *columns).agg())
+    long = nw.concat(
+        [
+            combos.filter(~nw.col(FEATURE_COLUMNS[k]).is_null())
+            .select(UNIT_ID, nw.lit(k).alias("_kind"), nw.col(FEATURE_COLUMNS[k]).alias("_f"))
+            .group_by(UNIT_ID, "_kind", "_f")
+            .agg()
+            for k in kinds
+        ],
+        how="vertical",
+    )
+    rows = collect_rows(
+        long.join(units, on=UNIT_ID, how="inner")
+        .group_by("_kind", "_f")
+        .agg(nw.len().cast(nw.Int64).alias("with"), nw.col("_pos").sum().alias("pos"))
+    )
+    position = {k: i for i, k in enumerate(kinds)}
+    out = [(str(r["_kind"]), str(r["_f"]), int(r["with"]), int(r["pos"] or 0)) for r in rows]
+    out.sort(key=lambda r: (position[r[0]], r[1]))
+    return out
 
 
 def compare_outcome(
@@ -164,7 +206,6 @@ def compare_outcome(
     )[0]
     n, positive = int(tot["n"] or 0), int(tot["p"] or 0)
 
-    raw: list[tuple[str, str, int, int]] = []  # kind, feature, units with f, positive with f
     for kind in features:
         column = FEATURE_COLUMNS[kind]
         if column not in names:
@@ -173,18 +214,9 @@ def compare_outcome(
                 + (" (bind the map first)" if kind in ("touchpoint", "step", "stage") else "")
                 + f"; the columns are: {', '.join(names)}"
             )
-        per_feature = (
-            bound.filter(~nw.col(column).is_null())
-            .select(nw.col(UNIT_ID).cast(nw.String), nw.col(column).cast(nw.String).alias("_f"))
-            .unique([UNIT_ID, "_f"])
-            .join(units, on=UNIT_ID, how="inner")
-            .group_by("_f")
-            .agg(nw.len().cast(nw.Int64).alias("with"), nw.col("_pos").sum().alias("pos"))
-        )
-        raw += [
-            (kind, str(r["_f"]), int(r["with"]), int(r["pos"] or 0))
-            for r in collect_rows(per_feature)
-        ]
+    kinds = list(dict.fromkeys(features))
+    # kind, feature, units with f, positive with f
+    raw: list[tuple[str, str, int, int]] = _feature_counts(bound, units, kinds)
 
     tested: list[tuple[int, float, str]] = []  # index in raw, p, test
     for i, (_, _, with_f, a) in enumerate(raw):
