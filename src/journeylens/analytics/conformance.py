@@ -204,12 +204,12 @@ class Conformance:
         )
 
 
-def _sequence(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
-    """Bound events in path order with the stage and step of the previous bound event.
+def _sequence(bound: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Bound events with the stage and step of the previous bound event of their path.
 
-    One sort serves both levels: a row whose previous stage differs starts a new element of
-    the collapsed stage sequence, and that previous stage *is* the collapsed predecessor
-    (repeats in between are all equal to it). Materialised, as it is read several times.
+    A row whose previous stage differs starts a new element of the collapsed stage
+    sequence, and that previous stage *is* the collapsed predecessor (repeats in between
+    are all equal to it); the same holds for steps.
     """
     lf = bound.filter(~nw.col(STAGE_ID).is_null()).select(
         UNIT_ID,
@@ -218,63 +218,88 @@ def _sequence(bound: nw.LazyFrame[Any], order: MapOrder) -> nw.LazyFrame[Any]:
         nw.col(STAGE_ID).cast(nw.String).alias("stage"),
         nw.col(STEP_ID).cast(nw.String).alias("step"),
     )
-    lf = lf.with_columns(
+    return lf.with_columns(
         nw.col("stage").shift(1).over(UNIT_ID, order_by=[TIME, SEQ]).alias("prev_stage"),
         nw.col("step").shift(1).over(UNIT_ID, order_by=[TIME, SEQ]).alias("prev_step"),
-    )
-    return cache(
-        lf.with_columns(
-            lookup(nw.col("stage"), order.stage_pos, nw.Int64).alias("stage_pos"),
-            lookup(nw.col("prev_stage"), order.stage_pos, nw.Int64).alias("prev_stage_pos"),
-        )
-    )
+    ).select(UNIT_ID, "stage", "step", "prev_stage", "prev_step")
 
 
-def _sequence_of_paths(p: Paths, order: MapOrder) -> nw.LazyFrame[Any]:
+def _sequence_of_paths(p: Paths) -> nw.LazyFrame[Any]:
     """:func:`_sequence` read off a path frame that carries the previous bound stage and step
     (``sort_paths(bound, previous=("stage_id", "step_id"))``): no second sort.
 
     The last non-null stage before an event *is* the previous bound event's stage, since
     binding sets stage and step together.
     """
-    stage, prev_stage = (nw.col(c).cast(nw.String) for c in (STAGE_ID, PREV_PREFIX + STAGE_ID))
     return p.frame.filter(~nw.col(STAGE_ID).is_null()).select(
         UNIT_ID,
-        stage.alias("stage"),
-        nw.col(STEP_ID).cast(nw.String).alias("step"),
-        prev_stage.alias("prev_stage"),
-        nw.col(PREV_PREFIX + STEP_ID).cast(nw.String).alias("prev_step"),
-        lookup(stage, order.stage_pos, nw.Int64).alias("stage_pos"),
-        lookup(prev_stage, order.stage_pos, nw.Int64).alias("prev_stage_pos"),
+        *[
+            nw.col(column).cast(nw.String).alias(name)
+            for name, column in (
+                ("stage", STAGE_ID),
+                ("step", STEP_ID),
+                ("prev_stage", PREV_PREFIX + STAGE_ID),
+                ("prev_step", PREV_PREFIX + STEP_ID),
+            )
+        ],
     )
 
 
-def _moves(sequence: nw.LazyFrame[Any], level: str) -> nw.LazyFrame[Any]:
-    """The transitions of the collapsed ``level`` sequences: ``unit_id``, ``prev``, ``cur``."""
-    cur, prev = nw.col(level), nw.col(f"prev_{level}")
-    return sequence.filter(~prev.is_null() & ~cur.is_null() & (prev != cur)).select(
-        UNIT_ID, prev.alias("prev"), cur.alias("cur")
+def _changes(sequence: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Per unit, how often each (previous stage, stage, previous step, step) change occurs.
+
+    Only the rows where something changes are kept — the first bound event of a path (no
+    previous stage) and every element of the collapsed stage or step sequence — and they
+    are counted per unit: every figure of planned vs actual follows from these few rows
+    (the stages a path reached are its first stage and every stage it moved to), so the
+    events are read once and no per-event lookup or distinct count runs. Materialised, as
+    it is read twice.
+    """
+    stage, prev_stage = nw.col("stage"), nw.col("prev_stage")
+    step, prev_step = nw.col("step"), nw.col("prev_step")
+    moved = (
+        prev_stage.is_null()
+        | (prev_stage != stage)
+        | (~prev_step.is_null() & ~step.is_null() & (prev_step != step))
     )
+    keys = [UNIT_ID, "prev_stage", "stage", "prev_step", "step"]
+    return cache(sequence.filter(moved).group_by(*keys).agg(nw.len().cast(nw.Int64).alias("n")))
 
 
 def _edges(
-    collapsed: nw.LazyFrame[Any], level: str, designed: list[tuple[str, str]]
-) -> tuple[Edge, ...]:
+    changes: nw.LazyFrame[Any], designed: Mapping[str, list[tuple[str, str]]]
+) -> dict[str, tuple[Edge, ...]]:
+    """The stage and step edges: per level, every observed transition of the collapsed
+    sequences with its volume, and the designed ones never seen (volume 0)."""
+    moves = []
+    for level in designed:
+        cur, prev = nw.col(level), nw.col(f"prev_{level}")
+        moves.append(
+            changes.filter(~prev.is_null() & ~cur.is_null() & (prev != cur))
+            .group_by(UNIT_ID, prev.alias("prev"), cur.alias("cur"))
+            .agg(nw.col("n").sum().alias("n"))
+            .select(nw.lit(level).alias("level"), "prev", "cur", "n")
+        )
     rows = collect_rows(
-        collapsed.group_by("prev", "cur").agg(
-            nw.len().cast(nw.Int64).alias("transitions"),
-            nw.col(UNIT_ID).n_unique().cast(nw.Int64).alias("paths"),
+        nw.concat(moves, how="vertical")
+        .group_by("level", "prev", "cur")
+        .agg(
+            nw.col("n").sum().cast(nw.Int64).alias("transitions"),
+            nw.len().cast(nw.Int64).alias("paths"),
         )
     )
-    designed_set = set(designed)
-    seen = {(r["prev"], r["cur"]): r for r in rows}
-    edges = [
-        Edge(level, s, t, int(r["transitions"]), int(r["paths"]), (s, t) in designed_set)
-        for (s, t), r in seen.items()
-    ]
-    edges += [Edge(level, s, t, 0, 0, True) for s, t in designed if (s, t) not in seen]
-    edges.sort(key=lambda e: (-e.transitions, e.source, e.target))
-    return tuple(edges)
+    out: dict[str, tuple[Edge, ...]] = {}
+    for level, edges_of_design in designed.items():
+        designed_set = set(edges_of_design)
+        seen = {(r["prev"], r["cur"]): r for r in rows if r["level"] == level}
+        edges = [
+            Edge(level, s, t, int(r["transitions"]), int(r["paths"]), (s, t) in designed_set)
+            for (s, t), r in seen.items()
+        ]
+        edges += [Edge(level, s, t, 0, 0, True) for s, t in edges_of_design if (s, t) not in seen]
+        edges.sort(key=lambda e: (-e.transitions, e.source, e.target))
+        out[level] = tuple(edges)
+    return out
 
 
 def conformance(
@@ -338,13 +363,15 @@ def conformance(
     unbound = int(totals["unbound"] or 0)
     all_units = int(totals["units"] or 0)
 
-    sequence = _sequence(bound, order) if paths is None else _sequence_of_paths(paths, order)
-    # One pass per unit (backtracked?, furthest stage, which stages reached), then one row
+    sequence = _sequence(bound) if paths is None else _sequence_of_paths(paths)
+    changes = _changes(sequence)
+    # One row per unit (backtracked?, furthest stage, which stages reached), then one row
     # per furthest stage: the skips need no join and no per-unit rows leave the engine.
     n_stages = len(order.stages)
-    stage_pos = nw.col("stage_pos")
-    per_unit = sequence.group_by(UNIT_ID).agg(
-        (stage_pos < nw.col("prev_stage_pos")).fill_null(False).cast(nw.Int64).max().alias("back"),
+    stage_pos = lookup(nw.col("stage"), order.stage_pos, nw.Int64)
+    prev_pos = lookup(nw.col("prev_stage"), order.stage_pos, nw.Int64)
+    per_unit = changes.group_by(UNIT_ID).agg(
+        (stage_pos < prev_pos).fill_null(False).cast(nw.Int64).max().alias("back"),
         stage_pos.max().alias("max_pos"),
         *[
             (stage_pos == k).fill_null(False).cast(nw.Int64).max().alias(f"_r{k}")
@@ -375,9 +402,11 @@ def conformance(
             StageSkip(stage, skipped, ratio(skipped, n_paths), later, ratio(skipped, later))
         )
 
-    stage_edges = _edges(_moves(sequence, "stage"), "stage", order.designed_stage_edges())
-    step_edges = _edges(_moves(sequence, "step"), "step", order.designed_step_edges())
-    edges = stage_edges + step_edges
+    by_level = _edges(
+        changes, {"stage": order.designed_stage_edges(), "step": order.designed_step_edges()}
+    )
+    stage_edges = by_level["stage"]
+    edges = stage_edges + by_level["step"]
     # A backtrack is a stage edge going to an earlier stage of the map.
     pos_of = order.stage_pos
     backtracks = sorted(
