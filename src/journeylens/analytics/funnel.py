@@ -227,9 +227,9 @@ def funnel(
         else:
             step_filters.append(nw.col(LABEL) == step)
 
-    def candidates(j: int) -> nw.LazyFrame[Any]:
+    def candidates(j: int, *columns: str) -> nw.LazyFrame[Any]:
         return matched.filter(step_filters[j]).select(
-            UNIT_ID, nw.col(POS).alias("_pos"), nw.col(TIME_US).alias("_t")
+            UNIT_ID, nw.col(POS).alias("_pos"), *(columns or [nw.col(TIME_US).alias("_t")])
         )
 
     # Level 1: attempts = occurrences of s1 (without a window only the first one matters).
@@ -253,8 +253,8 @@ def funnel(
         # (times never decrease along a path, so the least time is that event's).
         level = (
             joined.filter(cond)
-            .group_by(UNIT_ID, "a_pos", "t1")
-            .agg(nw.col("_pos").min().alias("p"), nw.col("_t").min().alias("t"))
+            .group_by(UNIT_ID, "a_pos")  # an attempt's start time is one value: not a key
+            .agg(nw.col("t1").min(), nw.col("_pos").min().alias("p"), nw.col("_t").min().alias("t"))
         )
         levels.append(cache(level))
 
@@ -278,9 +278,11 @@ def funnel(
         dropped, ended_share = 0, None
         nexts: tuple[NextEvent, ...] = ()
         if j + 1 < len(steps):
-            gone = earliest[j].join(levels[j + 1].select(UNIT_ID).unique(), on=UNIT_ID, how="anti")
-            after = gone.select(UNIT_ID, nw.col("p").alias(POS)).join(
-                base.select(UNIT_ID, POS, NEXT_LABEL), on=[UNIT_ID, POS], how="left"
+            # (an anti join needs no distinct units; the next label is on the step's own
+            # occurrences, a small part of the frame)
+            gone = earliest[j].join(levels[j + 1].select(UNIT_ID), on=UNIT_ID, how="anti")
+            after = gone.select(UNIT_ID, nw.col("p").alias("_pos")).join(
+                candidates(j, NEXT_LABEL), on=[UNIT_ID, "_pos"], how="left"
             )
             rows = collect_rows(after.group_by(NEXT_LABEL).agg(nw.len().alias("n")))
             dropped = sum(int(r["n"]) for r in rows)
