@@ -666,7 +666,7 @@ def _run(
                 "SELECT count(*) FROM _jl_rej WHERE file_no = $f", {"f": file_no}
             ).fetchall()
             if kind == "csv":
-                _newlines(con, file_no, columns, rowid0, int(rej[0][0]))
+                _newlines(con, file_no, path, columns, rowid0, int(n[0]), int(rej[0][0]))
             ord_lo = offset
             offset += (int(n[0]) + int(rej[0][0]) + 1) * _STRIDE
             con.execute(
@@ -748,18 +748,46 @@ def _collect_rejects(con: duckdb.DuckDBPyConnection, file_no: int, kind: ReaderK
     con.execute("DROP TABLE IF EXISTS temp._jl_scans")
 
 
+def _physical_lines(path: Path) -> int | None:
+    """Lines of an uncompressed text file (a last line without a line feed counts too);
+    None for a compressed file. A count of line-feed bytes, not a parse: ~0.03 s of CPU
+    per 100 MB once the file is cached."""
+    if path.name.lower().endswith(_COMPRESSION):
+        return None
+    import numpy as np
+
+    buf = bytearray(1 << 24)
+    view = np.frombuffer(buf, dtype=np.uint8)
+    lines, last = 0, 10
+    with path.open("rb", buffering=0) as f:
+        while got := f.readinto(buf):
+            lines += int(np.count_nonzero(view[:got] == 10))
+            last = buf[got - 1]
+    return lines + (last != 10)
+
+
 def _newlines(
-    con: duckdb.DuckDBPyConnection, file_no: int, columns: dict[str, str], rowid0: int, rej: int
+    con: duckdb.DuckDBPyConnection,
+    file_no: int,
+    path: Path,
+    columns: dict[str, str],
+    rowid0: int,
+    records: int,
+    rej: int,
 ) -> None:
     """Note the CSV records of ``file_no`` whose quoted fields hold line breaks (``_jl_nlk``:
     record index, breaks), so that quarantine lines are physical lines. Only for a file with
-    quarantined or rejected records, while its text is in ``_jl_raw``."""
+    quarantined or rejected records, while its text is in ``_jl_raw``, and not when the
+    file has exactly one line per record (header, ``records`` read and ``rej`` rejected):
+    extra lines (breaks inside quotes, blank lines) only add to that count."""
     bad = con.execute(
         "SELECT (SELECT count(*) FROM _jl_bad WHERE _file_no = $f) + "
         "(SELECT count(*) FROM _jl_stage_crm WHERE _file_no = $f AND _bad IS NOT NULL)",
         {"f": file_no},
     ).fetchall()[0][0]
     if not bad and not rej:
+        return
+    if _physical_lines(path) == 1 + records + rej:
         return
     cols = [ident(c) for c in columns]
     # contains() first: a cheap scan; breaks are counted only on the few rows that have any
