@@ -188,3 +188,31 @@ def test_streaming_window_on_many_chunks_equals_polars() -> None:
     assert _rows(d) == _rows(p)
     assert len(_rows(d)) == n
     assert sessions(d, timeout="45m").to_dict() == sessions(p, timeout="45m").to_dict()
+
+
+def test_without_insertion_order_duckdb_uses_a_partitioned_window() -> None:
+    """A DuckDB connection that does not keep row order gets the partitioned window (one
+    sort per window) and a path frame that is not marked ordered: the same rows."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    rows = HAND
+    table = con.sql(
+        "SELECT * FROM (VALUES "
+        + ", ".join(
+            f"('{u}', TIMESTAMP '2024-03-01' + INTERVAL {m} MINUTE, {s}, '{e}')"
+            for u, m, s, e in rows
+            if "\n" not in e
+        )
+        + ") t(customer_id, occurred_at, seq, event_name)"
+    )
+    ordered = sort_paths(bind(nw.from_native(table), MAP), previous=(STAGE_ID, STEP_ID))
+    con.execute("SET preserve_insertion_order = false")
+    unordered = sort_paths(bind(nw.from_native(table), MAP), previous=(STAGE_ID, STEP_ID))
+    assert ordered.ordered
+    assert not unordered.ordered
+    assert _rows(unordered) == _rows(ordered)
+    assert [r[:3] for r in _rows(unordered)] == [
+        ("a", 1, "view"), ("a", 2, "other"), ("a", 3, "cash"), ("b", 1, "pay"), ("b", 2, "ok"),
+    ]  # fmt: skip

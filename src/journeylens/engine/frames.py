@@ -462,14 +462,13 @@ def ordered_window(
     engine = engine_of(lf)
     native = nw.to_native(lf)
     if engine == "duckdb":
-        return _lazy(
-            native.query(
-                "_jl_src",
-                _streaming_window_sql(
-                    partition, order, row_number, lead, lag, last_before, presorted=presorted
-                ),
+        if _duckdb_keeps_order(native):
+            sql = _streaming_window_sql(
+                partition, order, row_number, lead, lag, last_before, presorted=presorted
             )
-        )
+        else:  # streaming windows read rows in arrival order: here there is none
+            sql = _partitioned_window_sql(partition, order, row_number, lead, lag, last_before)
+        return _lazy(native.query("_jl_src", sql))
     if engine == "polars":
         import polars as pl
 
@@ -496,6 +495,38 @@ def ordered_window(
         F.last(F.col(c), ignorenulls=True).over(before).alias(o) for o, c in last_before.items()
     ]
     return _lazy(native.select("*", *cols))
+
+
+def _duckdb_keeps_order(native: Any) -> bool:
+    """Whether the relation's DuckDB connection keeps insertion order (the default)."""
+    setting = "SELECT current_setting('preserve_insertion_order')"
+    return bool(native.query("_jl_src", setting).fetchall()[0][0])
+
+
+def _partitioned_window_sql(
+    partition: str,
+    order: Sequence[str],
+    row_number: str,
+    lead: dict[str, str],
+    lag: dict[str, str],
+    last_before: dict[str, str],
+) -> str:
+    """DuckDB SQL over ``_jl_src`` for :func:`ordered_window` as one partitioned window
+    (every expression with the same partition and order: one sort). Used when the
+    connection does not keep row order (``preserve_insertion_order = false``)."""
+    q = _quote
+    over = f"PARTITION BY {q(partition)} ORDER BY " + ", ".join(
+        f"{q(c)} ASC NULLS FIRST" for c in order
+    )
+    parts = [f"row_number() OVER ({over}) AS {q(row_number)}"]
+    parts += [f"lead({q(c)}) OVER ({over}) AS {q(o)}" for o, c in lead.items()]
+    parts += [f"lag({q(c)}) OVER ({over}) AS {q(o)}" for o, c in lag.items()]
+    parts += [
+        f"last_value({q(c)} IGNORE NULLS) OVER ({over} "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS {q(o)}"
+        for o, c in last_before.items()
+    ]
+    return "SELECT *, " + ", ".join(parts) + " FROM _jl_src"
 
 
 def _streaming_window_sql(
@@ -570,8 +601,12 @@ def _streaming_window_sql(
 def keeps_row_order(lf: nw.LazyFrame[Any]) -> bool:
     """Whether a frame stored by :func:`cache` is read back in the order it was stored,
     through filters and projections: DuckDB (a table scan, WHERE and SELECT keep insertion
-    order) and Polars (a collected frame) do; Spark does not."""
-    return engine_of(lf) in ("duckdb", "polars")
+    order, unless the connection sets ``preserve_insertion_order = false``) and Polars (a
+    collected frame) do; Spark does not."""
+    engine = engine_of(lf)
+    if engine == "duckdb":
+        return _duckdb_keeps_order(nw.to_native(lf))
+    return engine == "polars"
 
 
 def cache(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
