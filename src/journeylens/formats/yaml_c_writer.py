@@ -73,6 +73,7 @@ def _resolvers() -> dict[str, list[tuple[str, Any]]]:
     return _ruamel_12_resolvers()
 
 
+@functools.lru_cache(maxsize=16384)
 def _implicit_tag(value: str) -> str:
     """The tag YAML 1.2 gives ``value`` written plain (ruamel's resolvers, in their order)."""
     for tag, rx in _resolvers().get(value[:1], []):
@@ -126,25 +127,38 @@ def _written_plain(value: str) -> bool:
     return not out.getvalue().startswith(("k: '", 'k: "'))
 
 
-def _text(value: str, in_sequence: bool) -> Any:
+_DECLINE = "decline"
+
+
+@functools.lru_cache(maxsize=16384)
+def _text_style(value: str) -> str | None:
+    """The style ``value`` is given (``None``: libyaml's choice, plain or single-quoted),
+    or ``_DECLINE``. Kept per text: most texts of a map are the same in every version."""
     if not _TEXT.match(value):
-        raise _DeclinedError("character")
+        return _DECLINE
     if "\n" in value:
         # dumps_yaml writes these as ``|`` blocks (``_literal_multiline``); only the
-        # simple case is covered: text starting and ending on non-blank characters of a
-        # mapping value, no line starting or ending with a space.
-        if (
-            in_sequence
-            or value[0] in " \n"
-            or value[-1] in " \t\n"
-            or " \n" in value
-            or "\n " in value
-        ):
-            raise _DeclinedError("block")
-        return ScalarNode(STR, value, style="|")
+        # simple case is covered: text starting and ending on non-blank characters, no
+        # line starting or ending with a space.
+        if value[0] in " \n" or value[-1] in " \t\n" or " \n" in value or "\n " in value:
+            return _DECLINE
+        return "|"
     if "'" in value and not _written_plain(value):
-        return ScalarNode(STR, value, style='"')  # ruamel's choice over '...'
-    return ScalarNode(STR, value)
+        return '"'  # ruamel's choice over '...'
+    return None
+
+
+def _text(value: str, in_sequence: bool) -> Any:
+    style = _text_style(value)
+    if style == _DECLINE or (style == "|" and in_sequence):  # a block as a list item
+        raise _DeclinedError("text")
+    return ScalarNode(STR, value, style=style)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_key(key: str) -> bool:
+    """Whether both writers put ``key`` plain: an identifier that reads back as text."""
+    return bool(_KEY.match(key)) and _implicit_tag(key) == STR
 
 
 def _node(value: Any, in_sequence: bool = False) -> Any:
@@ -163,7 +177,7 @@ def _node(value: Any, in_sequence: bool = False) -> Any:
     if isinstance(value, dict):
         pairs = []
         for key, item in value.items():
-            if not isinstance(key, str) or not _KEY.match(key) or _implicit_tag(key) != STR:
+            if not isinstance(key, str) or not _plain_key(key):
                 raise _DeclinedError("key")
             pairs.append((ScalarNode(STR, key), _node(item)))
         return MappingNode(MAP, pairs, flow_style=False)

@@ -594,13 +594,17 @@ def list_maps(session: Session, ws: Workspace, status: Status | None = None) -> 
     ]
 
 
-def _snapshot(row: Map, version: MapVersion) -> MapSnapshot:
+def _snapshot(row: Map, version: MapVersion, journey: JourneyMap | None = None) -> MapSnapshot:
+    """The stored version as a snapshot; ``journey`` is the map just saved as that version
+    (equal to its stored JSON read back, which is then not parsed again here)."""
     return MapSnapshot(
         map_id=row.map_id,
         workspace_id=row.workspace_id,
         version=version.number,
         current_version=row.current_version,
-        journey=_stored_map(version.json_text, f"{row.map_id}@{version.number}"),
+        journey=journey
+        if journey is not None
+        else _stored_map(version.json_text, f"{row.map_id}@{version.number}"),
         yaml=version.yaml,
         author_id=version.author_id,
         created_at=version.created_at,
@@ -709,6 +713,10 @@ def save_map(
     current now. Every successful save is a new version; nothing is overwritten.
     """
     row = _map_row(session, ws, journey.id)
+    if row.current_version != base_version:
+        # Already stale when read: answer before serialising (most losers of a race get
+        # here; the conditional UPDATE below still decides the ones that read in time).
+        raise _stale(session, ws, journey.id, base_version, row.current_version)
     # Serialise before the UPDATE: the row stays locked from the UPDATE until commit.
     yaml_text, json_text = dumps_yaml(journey), dumps_json(journey)
     now = utcnow()
@@ -727,12 +735,7 @@ def save_map(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(row)
-        current = row.current_version
-        diff: MapDiff | None = None
-        if 1 <= base_version < current:
-            old = get_map(session, ws, journey.id, base_version).journey
-            diff = diff_maps(old, get_map(session, ws, journey.id, current).journey)
-        raise StaleVersion(base_version, current, diff)
+        raise _stale(session, ws, journey.id, base_version, row.current_version)
     version = MapVersion(
         map_pk=row.id,
         number=new_number,
@@ -745,7 +748,19 @@ def save_map(
     session.add(version)
     session.flush()
     session.refresh(row)
-    return _snapshot(row, version)
+    return _snapshot(row, version, journey)
+
+
+def _stale(
+    session: Session, ws: Workspace, map_id: str, base_version: int, current: int
+) -> StaleVersion:
+    """The error of a save from ``base_version`` when ``current`` is the map's version,
+    with the semantic diff from the base to what is current."""
+    diff: MapDiff | None = None
+    if 1 <= base_version < current:
+        old = get_map(session, ws, map_id, base_version).journey
+        diff = diff_maps(old, get_map(session, ws, map_id, current).journey)
+    return StaleVersion(base_version, current, diff)
 
 
 def save_map_yaml(
