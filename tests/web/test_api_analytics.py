@@ -5,6 +5,7 @@ functions called directly on the same events with the same filter."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Iterator
@@ -344,6 +345,15 @@ def test_answers_are_cached_per_filter(api: Api, monkeypatch: pytest.MonkeyPatch
     assert calls == ["shop2"]  # the second call is a cache hit
     ok(api.client, f"{api.url}/analytics/planned?from=2024-01-03")
     assert calls == ["shop2", "shop2"]  # another window is another entry
+    # A view the page has computed is read from the page's entry, and is the same.
+    page_url = api.url.replace("/api/v1/workspaces/", "/w/").replace("/maps/", "/m/")
+    page = api.client.get(f"{page_url}/analytics/planned?from=2024-01-04")
+    assert page.status_code == 200
+    shared = ok(api.client, f"{api.url}/analytics/planned?from=2024-01-04")
+    assert calls == ["shop2", "shop2"]
+    with direct(api.root) as (events, _bound, _customers):
+        window = Population(start=dt.datetime(2024, 1, 4)).apply(events)
+        assert shared["conformance"] == plain(conformance(bind(window, JOURNEY), JOURNEY).to_dict())
 
 
 def test_the_openapi_document_says_what_comes_back(api: Api) -> None:

@@ -6,7 +6,8 @@ Every call takes the filter of the pages — ``persona=<id>``, ``from=YYYY-MM-DD
 is the map view's (one cache, :func:`journeylens.web.pages.rendered_map`); the analytics
 come from :mod:`journeylens.insights.web_views`, cached per (map version, events stamp,
 filter, view) in the analytics pages' cache (:func:`journeylens.web.pages_analytics.computed`)
-under keys of their own (the pages' entries carry charts, these do not).
+under keys of their own (the pages' entries carry charts, these do not; a view a page has already computed is
+read from the page's entry).
 
 Errors: a bad filter or parameter is 422 naming it (``persona``, ``from``, ``to``,
 ``outcome``, ``by``); a workspace or a scope without events is 409 with ``field: "events"``;
@@ -46,8 +47,8 @@ from journeylens.web.api_models import ERRORS, ApiModel
 from journeylens.web.backend import Conflict, InvalidInput, StoredMap, User
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
 from journeylens.web.filters import Filter, filter_of
-from journeylens.web.pages import rendered_map
-from journeylens.web.pages_analytics import NO_EVENTS, Computed, computed
+from journeylens.web.pages import _events_stamp, rendered_map
+from journeylens.web.pages_analytics import NO_EVENTS, Computed, computed, view_cache
 
 router = APIRouter(
     prefix="/api/v1", tags=["analytics"], dependencies=[Depends(csrf_protect)], responses=ERRORS
@@ -242,7 +243,17 @@ def _view(
     make: Any,
 ) -> Any:  # fmt: skip
     """The view ``make(source, bound, journey)`` for the filter, through the analytics
-    cache; 409 when there is nothing to compute on."""
+    cache; 409 when there is nothing to compute on.
+
+    A view the page ``view`` already computed for the same key is taken from the page's
+    entry (same key parts as :func:`~journeylens.web.pages_analytics.computed`); else the
+    API computes and caches its own entry, without the page's charts.
+    """
+    stamp = _events_stamp(request, ws)
+    key = (ws, stored.journey.id, stored.version, stamp, flt.scope.key(), view, param)
+    page = view_cache(request).get(key)
+    if page is not None and page.view is not None:
+        return page.view
 
     def compute(source: WorkspaceEvents, bound: nw.LazyFrame[Any], jm: JourneyMap) -> Computed:
         return Computed(view=make(source, bound, jm))
