@@ -17,6 +17,12 @@ truth realises them on (docs/usage/simulate.md): customers who reached the map's
 at least ``inactive_days`` (60) before the end of the data, with the map's churn outcome
 (no activity in the last 60 days).
 
+The simulator writes what the map can see of those finishers: a visit to the last step
+(``enrol-next``: the follow-up email of the ``next_course`` campaign, or a loyalty redeem)
+is a campaign row of the campaign its rule names, reaching the last step is finishing (the
+churn decision follows it), and a social account is known per author, not per post; so
+the data's finishers and their churn are nearly the ground truth's (see the pain test).
+
 Their events are cut at finishing (the unit's first event at the last step): features and
 survey answers are the ones observed *before* the churn outcome starts to be observed.
 METRICS.md defines the comparison on the events it is given and does not fix this cut-off;
@@ -115,24 +121,22 @@ def test_moment_of_truth_is_the_first_survey_moment(run: dict[str, Any]) -> None
     assert top.rate_bad is not None
     assert top.rate_good is not None
     assert top.rate_bad > top.rate_good  # a bad first lesson goes with more churn
-    # The only significant survey moment: no other step is credited with the effect.
-    assert [m.location for m in mot.significant()] == ["first-lesson"]
+    # give-feedback (the NPS) is significant too, and rightly: a survey answer reflects the
+    # journey so far, and every customer who hit the get-help pain answers it badly — that
+    # pain doubles churn. It is that pain's echo, not a moment of its own: without the units
+    # that reached get-help it is not significant (bad answers 19% churn, good 22%, q 0.68,
+    # in this run) and first-lesson is still the first moment.
+    assert {m.location for m in mot.significant()} <= {"first-lesson", "give-feedback"}
+    helped = run["pop"].filter(nw.col("step_id") == "get-help").select("unit_id").unique()
+    without = moments_of_truth(
+        run["pop"].join(helped, on="unit_id", how="anti"),
+        run["outcomes"].join(helped, on="unit_id", how="anti"),
+        run["churn"], level="step", signals=["survey"], journey_map=run["journey"],
+    )  # fmt: skip
+    assert "give-feedback" not in {m.location for m in without.significant()}
+    assert without.moments[0].location == "first-lesson"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "get-help's touchpoints now bind only course_help tickets (the get-help visits; "
-        "tickets about other steps keep their own topic), and events are cut at finishing, "
-        "but get-help is still not first: 84 of 249 finishers reached it, 42% of them "
-        "churned vs 36% of the others (OR 1.25, not significant, 9th), while recommend "
-        "ranks first with OR 0.3 (q < 0.001): its social_mention events stitch to the "
-        "customer only once some mention links the handle, which customers who stay (and "
-        "post more) do more often — without social_mention nothing is significant, get-help "
-        "included (q 0.91): the others churn at 36% where the ground truth says 24%; see the "
-        "report of issue 5"
-    ),
-)
 def test_pain_step_is_the_first_step_feature(run: dict[str, Any]) -> None:
     realised = run["effects"]["help-needed-churn"]["realised"]
     assert realised["inactive_60d_rate_exposed"] / realised["inactive_60d_rate_other"] >= 1.5
@@ -141,3 +145,11 @@ def test_pain_step_is_the_first_step_feature(run: dict[str, Any]) -> None:
     assert (top.feature, top.significant) == ("get-help", True)
     assert top.odds_ratio is not None
     assert top.odds_ratio > 1
+    # The data's finishers are nearly the ground truth's (763 here, of whom 751 really
+    # finished 60 days before the end, of 817 who did): the comparison sees the population
+    # the effect was planted on, and get-help's churn gap is the planted one (46% vs 23%;
+    # ground truth 46% vs 21%).
+    assert 700 <= cmp.units <= 850
+    assert top.rate_with is not None
+    assert top.rate_without is not None
+    assert top.rate_with / top.rate_without >= 1.5

@@ -24,6 +24,7 @@ from journeylens.simulate.plan import (
     GENERATION_YEARS,
     GENERATIONS,
     SUPPORT_CHANNELS,
+    Emitter,
     Plan,
     where_step,
 )
@@ -172,6 +173,19 @@ class _Target:
     hi: int
 
 
+def _names_campaign(e: Emitter, channel: str, campaign: str) -> bool:
+    """Whether the emitter writes campaign rows of ``campaign`` on ``channel`` (its rule
+    names the campaign by id or name)."""
+    if e.source != "ads" or e.channel != channel:
+        return False
+    values = dict(e.props)
+    return any(
+        campaign in [str(c) for c in values[k].candidates]
+        for k in ("campaign_id", "campaign_name")
+        if k in values
+    )
+
+
 class Walker:
     """Simulates chunks of customers for one plan and seed."""
 
@@ -229,6 +243,15 @@ class Walker:
                 self.campaigns.append(eff.campaign)
                 self.campaign_channel.append(eff.channel)
         self.effects = effects
+        # Per channel-lift effect, the touchpoints that are a touch of its campaign (a rule
+        # naming it, ``campaign_id eq newsletter``): visiting one exposes the customer too.
+        self.tp_campaign = {
+            eff.id: np.array(
+                [_names_campaign(e, eff.channel, eff.campaign) for e in plan.emitters] or [False]
+            )
+            for eff in self.effects
+            if isinstance(eff, ChannelLift)
+        }
         # Background campaigns (after the effects' campaigns, so their indexes stay put).
         self.c_digest = len(self.campaigns)
         self.campaigns += ["weekly-digest", "brand-display"]
@@ -686,6 +709,10 @@ class _ChunkSim:
                 base_pass = 1 - self.plan.drop[pa, tg.step]
                 lifted = np.minimum(0.98, base_pass * eff.lift)
                 drop_mult = np.where(ex, (1 - lifted) / np.maximum(1 - base_pass, 1e-9), drop_mult)
+        for eff in self.wk.effects:
+            if isinstance(eff, ChannelLift):
+                named = (tp >= 0) & self.wk.tp_campaign[eff.id][np.maximum(tp, 0)]
+                self.exposed[eff.id][act[named]] = True
         # Survey-touchpoint answers reflect the whole journey so far.
         on_survey = (tp >= 0) & self.wk.tp_survey[np.maximum(tp, 0)]
         exp = np.where(on_survey & self.had_pain[act], PAINFUL, exp).astype(np.int8)
@@ -789,6 +816,11 @@ class _ChunkSim:
             drop_mult, mobile, tp = self.visit(act, s, ta, True)
             pa = self.persona[act]
             p_drop = np.clip(self.plan.drop[pa, s] * drop_mult, 0.0, 0.97)
+            # Whoever reaches the last step has done the whole journey: leaving after it is
+            # the churn decided in finish() (planted factors), not a drop-off. Else the
+            # data's finishers (a record at the last step) would hold customers the ground
+            # truth calls unfinished, all of them "churned".
+            p_drop = np.where(s == self.wk.S - 1, 0.0, p_drop)
             loop, back, skip = self.plan.loop[pa, s], self.plan.back[pa, s], self.plan.skip[pa, s]
             scale = np.minimum(1.0, (1 - p_drop) / np.maximum(loop + back + skip, 1e-9))
             c1 = p_drop

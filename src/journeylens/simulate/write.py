@@ -536,6 +536,9 @@ class ChunkWriter:
         chan = np.zeros(n, dtype=np.int64)
         inter = np.zeros(n, dtype=np.int64)
         camp = np.maximum(r["tag"][idx], 0)
+        camp_ids = [f"CMP-{i:03d}" for i in range(len(self.w.campaigns))]
+        cid = np.array(camp_ids, dtype=object)[camp]
+        cname = np.array(self.w.campaigns, dtype=object)[camp]
         cost = np.nan_to_num(r["af"][idx], nan=0.0)
         for (k, tpi), sel in self._groups(r["kind"][idx], r["tp"][idx]):
             if k == K_TOUCH:
@@ -543,6 +546,18 @@ class ChunkWriter:
                 chan[sel] = CAMPAIGN_CHANNELS.index(e.channel)
                 inter[sel] = INTERACTIONS.index(e.event.removeprefix("campaign_"))
                 cost[sel] = self._value(e, len(sel), (0.05, 0.9))
+                # The touchpoint's rule names its campaign (``campaign_id eq next_course``):
+                # the row is about that campaign, so the map binds it to the touchpoint.
+                named = self._props(e, len(sel), False)
+                ids, names = named.get("campaign_id"), named.get("campaign_name")
+                if ids is not None:
+                    cid[sel] = np.array(ids.to_pylist(), dtype=object)
+                    cname[sel] = cid[sel]
+                if names is not None:
+                    cname[sel] = np.array(names.to_pylist(), dtype=object)
+                    if ids is None:
+                        known = dict(zip(self.w.campaigns, camp_ids, strict=True))
+                        cid[sel] = [known.get(v, v) for v in cname[sel]]
             else:
                 chan[sel] = r["ai"][idx][sel] // 10
                 inter[sel] = r["ai"][idx][sel] % 10
@@ -562,9 +577,8 @@ class ChunkWriter:
         mail = pc.if_else(pa.array(ident | mail_like), take(p.email, person), pa.scalar(""))
         return join(
             self._ids("I", idx), ",", iso(r["t"][idx], "s"), ",", take(CAMPAIGN_CHANNELS, chan), ",",
-            take([f"CMP-{i:03d}" for i in range(len(self.w.campaigns))], camp), ",",
-            take(self.w.campaigns, camp), ",", take(INTERACTIONS, inter), ",", cust, ",", mail, ",",
-            anon, ",", money(cost),
+            _quoted(cid), ",", _quoted(cname), ",", take(INTERACTIONS, inter), ",", cust, ",",
+            mail, ",", anon, ",", money(cost),
         )  # fmt: skip
 
     def loyalty(self, idx: np.ndarray) -> pa.Array:
@@ -679,7 +693,11 @@ class ChunkWriter:
             for j in range(3)
         ]
         text = take(vocab, tp * 9 + exp * 3 + (self.rng.random(n) * 3).astype(np.int64))
-        linked = r["ident"][idx] & (self.rng.random(n) < 0.4)
+        # Whether the listening tool knows an author's account is the author's property (40%
+        # of identified authors, e.g. linked in their profile), not each post's: drawn per
+        # post, a customer who posts more (one who stays) would be stitched more often.
+        known_author = (self.c.persons["key"][person, 3] & 0xFFFFF) < 0.4 * 0x100000
+        linked = r["ident"][idx] & known_author
         self.social_linked[person[linked]] = True
         cust = nullable(take(p.customer_id, person), linked)
         platform = take(
