@@ -9,7 +9,9 @@ still never overflows its box.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -44,6 +46,10 @@ _DEFAULT_NARROW = 700
 _DEFAULT_WIDE = 1000
 
 
+# Characters clean_text changes (a line feed only passes through the slow path unchanged).
+_NEEDS_CLEANING = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def clean_text(text: str) -> str:
     """Return ``text`` with characters XML 1.0 cannot hold replaced by U+FFFD.
 
@@ -54,6 +60,8 @@ def clean_text(text: str) -> str:
     >>> clean_text("a\\tb\\x00c\\r\\nd")
     'a b\\ufffdc\\nd'
     """
+    if not _NEEDS_CLEANING.search(text):
+        return text  # the usual case, without a Python loop over every character
     out: list[str] = []
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     for ch in text:
@@ -108,11 +116,13 @@ class Wrapped:
     height: float
 
 
+@functools.lru_cache(maxsize=16384)
 def wrap(text: str, width: float, size: float, *, bold: bool = False) -> Wrapped:
     """Break ``text`` into lines no wider than ``width`` px (greedy, at spaces).
 
     Hard line breaks are kept; a word longer than the line is cut between characters.
-    The returned ``width`` is that of the widest line.
+    The returned ``width`` is that of the widest line. Answers are kept (the result is
+    immutable): a new version of a map mostly wraps the texts of the last one again.
 
     >>> wrap("one two three four", 60, 10).lines
     ('one two', 'three four')
