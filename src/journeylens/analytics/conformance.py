@@ -43,6 +43,17 @@ from journeylens.model import JourneyMap
 
 UNIT_ID = "unit_id"
 TOUCHPOINT_ID, STEP_ID, STAGE_ID = "touchpoint_id", "step_id", "stage_id"
+#: bind's touchpoint order (null when unbound); the other bound columns are functions of it.
+TOUCHPOINT_INDEX = "touchpoint_index"
+
+
+def _is_bound(lf: nw.LazyFrame[Any], column: str) -> nw.Expr:
+    """Whether an event is bound: ``column`` (a bound column) is not null — read off bind's
+    ``touchpoint_index`` when the frame has it, the same answer from one integer (the
+    path frame computes the text columns from it on reading)."""
+    if TOUCHPOINT_INDEX in lf.collect_schema().names():
+        column = TOUCHPOINT_INDEX
+    return ~nw.col(column).is_null()
 
 
 # -- the designed order --------------------------------------------------------------------
@@ -211,7 +222,7 @@ def _sequence(bound: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     sequence, and that previous stage *is* the collapsed predecessor (repeats in between
     are all equal to it); the same holds for steps.
     """
-    lf = bound.filter(~nw.col(STAGE_ID).is_null()).select(
+    lf = bound.filter(_is_bound(bound, STAGE_ID)).select(
         UNIT_ID,
         TIME,
         SEQ,
@@ -231,7 +242,7 @@ def _sequence_of_paths(p: Paths) -> nw.LazyFrame[Any]:
     The last non-null stage before an event *is* the previous bound event's stage, since
     binding sets stage and step together.
     """
-    return p.frame.filter(~nw.col(STAGE_ID).is_null()).select(
+    return p.frame.filter(_is_bound(p.frame, STAGE_ID)).select(
         UNIT_ID,
         *[
             nw.col(column).cast(nw.String).alias(name)
@@ -355,7 +366,7 @@ def conformance(
     totals = collect_rows(
         bound.select(
             nw.len().cast(nw.Int64).alias("events"),
-            nw.col(TOUCHPOINT_ID).is_null().cast(nw.Int64).sum().alias("unbound"),
+            (~_is_bound(bound, TOUCHPOINT_ID)).cast(nw.Int64).sum().alias("unbound"),
             units_expr.alias("units"),
         )
     )[0]
