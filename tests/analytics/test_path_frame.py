@@ -8,13 +8,15 @@ events, single-event paths) on DuckDB and Polars.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import narwhals as nw
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.analytics.conftest import Make
+from tests.analytics.conftest import Make, builder
 
 from journeylens.analytics import bind, sort_paths
 from journeylens.analytics.binding import STAGE_ID, STEP_ID
@@ -111,6 +113,20 @@ def test_slim_sort_hand_computed(make: Make) -> None:
         ("b", 1, "pay", "card", "pay", "buy", 2, 2, 1, None, None, "ok", 0.0),
         ("b", 2, "ok", "mail", "confirm", "buy", 2, 3, 3, "buy", "pay", None, None),
     ]
+
+
+def test_flows_read_off_the_ordered_path_frame(make: Make) -> None:
+    """Flows renumber the stored path frame by stage / step without sorting it again (its
+    rows are in order on DuckDB and Polars): a: look, buy, look; b: buy, buy."""
+    from journeylens.analytics import flows
+
+    p = sort_paths(bind(_events(make, HAND), MAP), previous=(STAGE_ID, STEP_ID), journey_map=MAP)
+    assert p.ordered
+    stages = [(x.source, x.target, x.value, x.units) for x in flows(p).links]
+    assert stages == [("buy", "look", 1, 1), ("look", "buy", 1, 1)]
+    steps = [(x.source, x.target, x.value) for x in flows(p, level="step").links]
+    assert steps == [("browse", "pay", 1), ("pay", "browse", 1), ("pay", "confirm", 1)]
+    assert [(n.id, n.visits, n.units) for n in flows(p).nodes] == [("look", 2, 1), ("buy", 2, 2)]
 
 
 def test_slim_sort_keeps_the_columns_and_their_order(make: Make) -> None:
@@ -216,3 +232,24 @@ def test_without_insertion_order_duckdb_uses_a_partitioned_window() -> None:
     assert [r[:3] for r in _rows(unordered)] == [
         ("a", 1, "view"), ("a", 2, "other"), ("a", 3, "cash"), ("b", 1, "pay"), ("b", 2, "ok"),
     ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_slim_sort_and_flows_on_spark(request: pytest.FixtureRequest) -> None:
+    """Spark: the slim sort equals carrying every bound column (Spark keeps no row order,
+    so its path frame is never marked ordered and flows sort again)."""
+    import pyarrow as pa
+
+    from journeylens.analytics import flows
+
+    build = builder("spark", request)
+
+    def make_spark(columns: Mapping[str, Sequence[Any]]) -> nw.LazyFrame[Any]:
+        return build(pa.table({k: list(v) for k, v in columns.items()}))
+
+    bound = bind(_events(make_spark, HAND), MAP)
+    slim = sort_paths(bound, previous=(STAGE_ID, STEP_ID), journey_map=MAP)
+    assert not slim.ordered
+    assert _rows(slim) == _rows(sort_paths(bound, previous=(STAGE_ID, STEP_ID)))
+    links = [(x.source, x.target, x.value) for x in flows(slim).links]
+    assert links == [("buy", "look", 1), ("look", "buy", 1)]

@@ -119,6 +119,7 @@ def sort_paths(
     materialise: bool = True,
     previous: Sequence[str] = (),
     journey_map: JourneyMap | None = None,
+    presorted: bool = False,
 ) -> Paths:
     """Sort the events of each unit by ``(occurred_at, seq)`` once and number them.
 
@@ -136,6 +137,10 @@ def sort_paths(
     Then the sort carries only the small ``touchpoint_index`` instead of the bound text
     columns, which are looked up again from it on reading (also ``prev_stage_id`` /
     ``prev_step_id``): the same frame for less sorting work.
+
+    ``presorted``: the rows of ``events`` already come in ``(unit, occurred_at, seq)``
+    order — the frame of an ordered :class:`Paths` of the same unit, only filtered or
+    projected (``Paths.ordered``) — so the numbering needs no sort (DuckDB, Polars).
 
     >>> import polars as pl
     >>> from datetime import datetime
@@ -181,6 +186,7 @@ def sort_paths(
         lead={NEXT_LABEL: LABEL, "_next_us": TIME_US},
         lag={"_prev_us": TIME_US},
         last_before=last_before,
+        presorted=presorted,
     )
     lf = lf.with_columns(
         ((nw.col("_next_us") - nw.col(TIME_US)).cast(nw.Float64) / 1e6).alias(GAP_S),

@@ -103,9 +103,10 @@ def flows(
     column, index_column = (STAGE_ID, STAGE_INDEX) if level == "stage" else (STEP_ID, STEP_INDEX)
     if level not in ("stage", "step"):
         raise AnalyticsError(f"level must be 'stage' or 'step', got {level!r}")
-    if isinstance(bound, Paths):  # reuse the stored (already bound) frame, not its sort
-        bound, unit = bound.frame, bound.unit
-    p = collapse_repeats(sort_paths(bound, unit=unit, label=column))
+    presorted = False
+    if isinstance(bound, Paths):  # reuse the stored (already bound) frame and its order
+        bound, unit, presorted = bound.frame, bound.unit, bound.ordered
+    p = collapse_repeats(sort_paths(bound, unit=unit, label=column, presorted=presorted))
     names = p.frame.collect_schema().names()
     index = (
         nw.col(index_column).min() if index_column in names else nw.lit(None, dtype=nw.Int64).min()

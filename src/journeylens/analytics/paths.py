@@ -93,12 +93,13 @@ class PathsResult:
 
 
 def collapse_repeats(p: Paths) -> Paths:
-    """The same paths with consecutive repeats of a label kept once (one more sort)."""
+    """The same paths with consecutive repeats of a label kept once (numbered again: one
+    more sort, none when ``p`` is stored in order)."""
     kept = p.frame.filter(
         nw.col(NEXT_LABEL).is_null() | (nw.col(NEXT_LABEL) != nw.col(LABEL))
     ).drop(POS, NEXT_LABEL, "gap_s", "prev_gap_s", LABEL, strict=False)
     # Keeping the LAST event of each run keeps the label order; renumber the survivors.
-    return sort_paths(kept, unit=p.unit, label=p.label)
+    return sort_paths(kept, unit=p.unit, label=p.label, presorted=p.ordered)
 
 
 def top_paths(
