@@ -26,7 +26,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,28 +170,21 @@ def _load_sql(kind: ReaderKind) -> str | None:
     return None
 
 
-#: Name of the DuckDB variable holding, while a file's unwritten records are read again,
-#: one bit per record of the file: 1 when at least one of its events was written.
-_WRITTEN = "jl_written"
+def _records_sql(kind: ReaderKind) -> str:
+    """SQL of a file's rows with a 1-based record index ``_k`` (before rejected rows):
+    ``_jl_raw`` for CSV and JSON lines (see :func:`_load_sql`), ``$file`` for Parquet."""
+    if kind == "parquet":
+        return (
+            "SELECT file_row_number + 1 AS _k, * FROM read_parquet($file, file_row_number = true)"
+        )
+    return "SELECT rowid - $rowid0 + 1 AS _k, * FROM _jl_raw"
 
 
 def _reader_sql(kind: ReaderKind, unwritten: bool = False) -> str:
-    """SQL of a file's records with a 1-based record index ``_k`` (before rejected rows):
-    ``_jl_raw`` for CSV and JSON lines (see :func:`_load_sql`), ``$file`` for Parquet.
-
-    With ``unwritten``, only the records whose bit in the variable :data:`_WRITTEN` is 0
-    (filtered on the index alone, before any field is parsed).
-    """
-    if kind == "parquet":
-        index = "file_row_number"
-        rows = (
-            "SELECT file_row_number + 1 AS _k, * FROM read_parquet($file, file_row_number = true)"
-        )
-    else:
-        index = "rowid - $rowid0"
-        rows = "SELECT rowid - $rowid0 + 1 AS _k, * FROM _jl_raw"
-    if unwritten:
-        rows += f" WHERE get_bit(getvariable('{_WRITTEN}'), CAST({index} AS INTEGER)) = 0"
+    """SQL of a file's records with their index ``_k`` (:func:`_records_sql`; JSON lines
+    also parsed as ``_j``); with ``unwritten``, only the records copied to ``_jl_pick`` by
+    :func:`_pick_unwritten`."""
+    rows = "SELECT * FROM _jl_pick" if unwritten else _records_sql(kind)
     if kind == "jsonl":
         return (
             "SELECT _k, _raw, CASE WHEN json_valid(_raw) AND json_type(_raw) = 'OBJECT' "
@@ -441,6 +434,7 @@ def ingest(
             "_jl_good",
             "_jl_bad",
             "_jl_raw",
+            "_jl_pick",
             "_jl_nlk",
             "_jl_nl",
         ):
@@ -503,7 +497,7 @@ def _bad_insert(plan: Plan, kind: ReaderKind, columns: dict[str, str], unwritten
     A second read of the file, but it computes only what the checks need (DuckDB prunes the
     canonical columns) and writes only the failures; with ``unwritten``, it parses and
     checks only the records none of whose events was written (bad ones, ids already stored
-    and multi-event records that emitted nothing), picked by their index first.
+    and multi-event records that emitted nothing), copied to ``_jl_pick`` first.
     """
     return (
         "INSERT INTO _jl_bad SELECT _file_no, _k, _bad, _raw "
@@ -511,18 +505,45 @@ def _bad_insert(plan: Plan, kind: ReaderKind, columns: dict[str, str], unwritten
     )
 
 
-def _mark_written(con: duckdb.DuckDBPyConnection, base: int, offset: int, records: int) -> None:
-    """Set the variable :data:`_WRITTEN` to one bit per record index 1..``records`` of the
-    file just written (ordinals from ``offset``): 1 when one of its events is in ``events``.
+def _pick_unwritten(
+    con: duckdb.DuckDBPyConnection,
+    kind: ReaderKind,
+    params: dict[str, object],
+    base: int,
+    offset: int,
+    records: int,
+) -> int:
+    """Copy the records of the file just written none of whose events is in ``events``
+    (bad ones, ids already stored, multi-event records that emitted nothing) to the
+    temporary ``_jl_pick``; returns how many.
 
-    One aggregate over the file's ``seq`` values (the zone maps skip earlier rows), no
-    hash table: the second read then filters on a constant bit string.
+    One aggregate over the file's ``seq`` values (the zone maps skip earlier rows) gives a
+    bit string of the written record indexes 1..``records``; its zeros (found with NumPy
+    on the text of the bits: a byte per record) are joined to the file's rows. The copy
+    makes the few picked rows dense again, so the checks run on full vectors instead of on
+    thousands of nearly empty ones. (A filter ``get_bit(<the bits>, index)`` on the scan
+    costs as much in the end: DuckDB copies the constant bit string into every vector.)
     """
-    con.execute(
-        f"SET VARIABLE {_WRITTEN} = (SELECT bitstring_agg(CAST((seq - $base - $offset) // "
-        f"{_STRIDE} AS BIGINT), 1, $n) FROM events WHERE seq >= $base + $offset)",
+    import numpy as np
+
+    bits = con.execute(
+        f"SELECT CAST(bitstring_agg(CAST((seq - $base - $offset) // {_STRIDE} AS BIGINT), "
+        "1, $n) AS VARCHAR) FROM events WHERE seq >= $base + $offset",
         {"base": base, "offset": offset, "n": records},
-    )
+    ).fetchall()[0][0]
+    flags = np.frombuffer(str(bits).encode("ascii"), dtype=np.uint8)
+    missing = {"k": np.flatnonzero(flags == ord("0")) + 1}
+    con.register("_jl_unwritten", missing)
+    try:
+        rows = _records_sql(kind)
+        sql = (
+            f"CREATE OR REPLACE TEMP TABLE _jl_pick AS SELECT r.* FROM ({rows}) AS r "
+            "SEMI JOIN _jl_unwritten AS u ON r._k = u.k"
+        )
+        con.execute(sql, _bind(sql, params))
+    finally:
+        con.unregister("_jl_unwritten")
+    return len(missing["k"])
 
 
 @contextmanager
@@ -650,14 +671,15 @@ def _run(
                 ):
                     # only records none of whose events was written can be bad
                     unwritten = written > 0 and int(n[0]) > 0
-                    if unwritten:
-                        _mark_written(con, base, offset, int(n[0]))
-                    bad = _bad_insert(plan, kind, columns, unwritten)
-                    # with the index filter, pushdown on: it goes into the scan, which then
-                    # reads the other columns of the picked records only
-                    settings = nullcontext() if unwritten else _no_pushdown(con)
-                    with settings, _watch(con, _share(report, 0.9, 1.0)):
-                        con.execute(bad, _bind(bad, params))
+                    picked = (
+                        _pick_unwritten(con, kind, params, base, offset, int(n[0]))
+                        if unwritten
+                        else None
+                    )
+                    if picked != 0:
+                        bad = _bad_insert(plan, kind, columns, unwritten)
+                        with _no_pushdown(con), _watch(con, _share(report, 0.9, 1.0)):
+                            con.execute(bad, _bind(bad, params))
             except duckdb.Error as exc:
                 raise IngestError(f"{path}: cannot be ingested as {plan.format}: {exc}") from exc
             has_events = has_events or plan.target == "events"
