@@ -1,13 +1,14 @@
 """Run an ingestion: read source files with DuckDB, validate, quarantine, dedupe, store.
 
 Everything happens in SQL inside one transaction per run, so a crash or Ctrl-C leaves the
-store exactly as it was. Each file is read and parsed once: one ``INSERT INTO events …
-SELECT`` per file parses the fields, evaluates the quarantine checks (first failing check
-wins) and writes every record's canonical rows — good rows as they are, bad rows marked
-with the check result and raw record — leaving out event ids already stored (an anti-join,
-when the store holds events). CSV and JSON lines are first copied as text into a temporary
+store exactly as it was. Each file is parsed once: one ``INSERT INTO events … SELECT``
+per file parses the fields, evaluates the quarantine checks (first failing check wins) and
+writes the canonical rows of the good records, leaving out event ids already stored (an
+anti-join, when the store holds events); then only the records none of whose events was
+written are read again and checked, and the bad ones (check result, raw record) go to a
+small temporary table. CSV and JSON lines are first copied as text into a temporary
 table (in parallel, file order kept) whose row number is the record index; Parquet is read
-directly. At the end of the run the marked rows move to ``quarantine`` with file, line,
+directly. At the end of the run the bad records move to ``quarantine`` with file, line,
 field, value and expected value (as do rows the CSV reader rejected), repeats of an id
 inside a file are dropped (first occurrence wins), and the log row of each source
 satisfies ``rows_read = rows_stored + rows_quarantined + rows_duplicate`` (counted in
