@@ -262,7 +262,18 @@ def spark_check(con: duckdb.DuckDBPyConnection) -> None:
     def cpu() -> float:
         return cpu_seconds() + _tree_cpu_seconds(jvm_pid)
 
-    def run(engine: str, events: nw.LazyFrame[Any]) -> tuple[dict[str, Any], float, float]:
+    def as_data(result: Any) -> Any:
+        """A part's result as plain data (None for the frames bind and sort return)."""
+        for method in ("to_full_dict", "to_dict"):
+            if hasattr(result, method):
+                return getattr(result, method)()
+        return None
+
+    def run(
+        engine: str, events: nw.LazyFrame[Any], parts: dict[str, Any], reference: dict[str, Any]
+    ) -> tuple[dict[str, Any], float, float]:
+        """Every part on one engine; each part's result is kept in ``parts`` and, when
+        ``reference`` has it, compared at once (a run cut short still says which agree)."""
         print(f"{engine} (load average {os.getloadavg()[0]:.1f})", flush=True)
         start, cpu0 = time.perf_counter(), cpu()
 
@@ -270,7 +281,12 @@ def spark_check(con: duckdb.DuckDBPyConnection) -> None:
             t, c = time.perf_counter(), cpu()
             out = fn()
             wall = time.perf_counter() - t
-            print(f"  {label:<32} {wall:8.2f} s  cpu {cpu() - c:8.2f} s", flush=True)
+            parts[label] = data = as_data(out)
+            verdict = ""
+            if data is not None and label in reference:
+                d = same(reference[label], data)
+                verdict = "  identical" if not d else f"  {len(d)} differences, e.g. {d[0]}"
+            print(f"  {label:<32} {wall:8.2f} s  cpu {cpu() - c:8.2f} s{verdict}", flush=True)
             return out
 
         out = full_analysis(events, add)
@@ -278,9 +294,12 @@ def spark_check(con: duckdb.DuckDBPyConnection) -> None:
         out.update(extras(paths, add))
         return out, time.perf_counter() - start, cpu() - cpu0
 
-    duck, duck_s, duck_cpu = run("DuckDB", nw.from_native(con.table("events")))
+    duck_parts: dict[str, Any] = {}
+    duck, duck_s, duck_cpu = run("DuckDB", nw.from_native(con.table("events")), duck_parts, {})
     table = con.table("events").to_arrow_table()
-    sp, spark_s, spark_cpu = run("Spark local", nw.from_native(spark.createDataFrame(table)))
+    sp, spark_s, spark_cpu = run(
+        "Spark local", nw.from_native(spark.createDataFrame(table)), {}, duck_parts
+    )
     diffs = same(duck, sp)
     print(f"DuckDB {duck_s:.1f} s (cpu {duck_cpu:.1f} s), Spark local {spark_s:.1f} s", end="")
     print(f" (cpu {spark_cpu:.1f} s); load average now {os.getloadavg()[0]:.1f}", flush=True)
