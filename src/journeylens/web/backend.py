@@ -154,6 +154,19 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class MapPage:
+    """Everything the map view and its side panel read from the store, from ONE
+    transaction: who is asking, their role, the map's latest version, its comments and
+    the versions of the workspace's personas the map lists (by persona id)."""
+
+    user: User
+    role: Role
+    stored: StoredMap
+    comments: list[Comment]
+    persona_versions: dict[str, int]
+
+
+@dataclass(frozen=True)
 class ShareLink:
     """A read-only link to one map; ``token`` is the secret part of the URL (known only
     right after creation, empty otherwise)."""
@@ -245,6 +258,12 @@ class Backend(Protocol):
 
     def comments(self, user: User, workspace_id: int, map_id: str) -> list[Comment]:
         """The map's comments, oldest first (viewer or above)."""
+        ...
+
+    def map_page(self, user: User | int, workspace_id: int, map_id: str) -> MapPage:
+        """What the map view shows (viewer or above). ``user`` is a signed-in session's
+        user id, checked here (:class:`Unauthorized` when deleted or disabled, as
+        :meth:`user` would), or an already checked token user."""
         ...
 
     def add_comment(

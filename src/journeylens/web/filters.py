@@ -35,14 +35,22 @@ def _parsed_personas(request: Request) -> dict[tuple[int, str, int], Persona]:
         return parsed
 
 
-def map_personas(request: Request, user: User, ws: int, journey: JourneyMap) -> list[Persona]:
+def map_personas(
+    request: Request,
+    user: User,
+    ws: int,
+    journey: JourneyMap,
+    versions: dict[str, int] | None = None,
+) -> list[Persona]:
     """The workspace's personas that ``journey`` lists, in the map's order (ids the
-    workspace has no persona for are left out). No store call when the map lists none."""
+    workspace has no persona for are left out). No store call when the map lists none,
+    nor when the caller read the personas' ``versions`` already (by persona id)."""
     if not journey.personas:
         return []
     backend = backend_of(request)
     parsed = _parsed_personas(request)
-    versions = {p.persona_id: p.version for p in backend.list_personas(user, ws)}
+    if versions is None:
+        versions = {p.persona_id: p.version for p in backend.list_personas(user, ws)}
     out: list[Persona] = []
     for pid in journey.personas:
         if pid not in versions:
@@ -96,10 +104,17 @@ class Filter:
         }
 
 
-def filter_of(request: Request, user: User, ws: int, journey: JourneyMap) -> Filter:
-    """The filter of the request's query (422 naming the parameter when a value is bad)."""
+def filter_of(
+    request: Request,
+    user: User,
+    ws: int,
+    journey: JourneyMap,
+    versions: dict[str, int] | None = None,
+) -> Filter:
+    """The filter of the request's query (422 naming the parameter when a value is bad);
+    ``versions`` as for :func:`map_personas`."""
     q = request.query_params
-    personas = map_personas(request, user, ws, journey)
+    personas = map_personas(request, user, ws, journey, versions)
     try:
         scope = parse_scope(q.get("persona"), q.get("from"), q.get("to"), personas)
     except ScopeError as exc:

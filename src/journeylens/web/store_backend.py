@@ -29,6 +29,7 @@ from journeylens.web.backend import (
     Conflict,
     Forbidden,
     InvalidInput,
+    MapPage,
     MapSummary,
     Member,
     NotFound,
@@ -328,24 +329,55 @@ class StoreBackend:
         """
         with self._session() as session:
             _row, ws = self._ws(session, user, workspace_id, sm.Role.VIEWER)
-            found = session.execute(
-                _VERSION_ROW, {"ws": ws.id, "map": map_id, "number": version}
-            ).one_or_none()
-            if found is None:  # the store raises NotFound with its message
-                snap = sv.get_map(session, ws, map_id, version or None)
-                return _stored(snap, self._names(session, [snap.author_id]))
-            key = (workspace_id, map_id, found.number, found.id, found.created_at)
-            with self._lock:
-                cached = self._versions.get(key)
-            if cached is not None:
-                return cached
-            snap = sv.get_map(session, ws, map_id, found.number)
-            stored = _stored(snap, self._names(session, [snap.author_id]))
-            with self._lock:
-                self._versions[key] = stored
-                if len(self._versions) > 256:
-                    self._versions.pop(next(iter(self._versions)))
-            return stored
+            return self._version(session, ws, map_id, version)
+
+    def _version(self, session: Session, ws: sm.Workspace, map_id: str, version: int) -> StoredMap:
+        """:meth:`get_version` inside an open session, after the access check."""
+        found = session.execute(
+            _VERSION_ROW, {"ws": ws.id, "map": map_id, "number": version}
+        ).one_or_none()
+        if found is None:  # the store raises NotFound with its message
+            snap = sv.get_map(session, ws, map_id, version or None)
+            return _stored(snap, self._names(session, [snap.author_id]))
+        key = (ws.id, map_id, found.number, found.id, found.created_at)
+        with self._lock:
+            cached = self._versions.get(key)
+        if cached is not None:
+            return cached
+        snap = sv.get_map(session, ws, map_id, found.number)
+        stored = _stored(snap, self._names(session, [snap.author_id]))
+        with self._lock:
+            self._versions[key] = stored
+            if len(self._versions) > 256:
+                self._versions.pop(next(iter(self._versions)))
+        return stored
+
+    def map_page(self, user: User | int, workspace_id: int, map_id: str) -> MapPage:
+        """The map view's reads in ONE transaction (they were five: the session's user,
+        the map, the role, the comments, the personas; each a pool checkout, BEGIN and
+        COMMIT, and on a busy worker a wait for the GIL after every query)."""
+        with self._session() as session:
+            if isinstance(user, int):
+                found = session.execute(_ACCESS, {"user": user, "ws": workspace_id}).one_or_none()
+                if found is None or found[0].disabled:
+                    # As the session's user check and then the access check would say:
+                    # 401 for a deleted or disabled account, 403 for a non-member.
+                    if session.execute(_ENABLED_USER, {"user": user}).one_or_none() is None:
+                        raise Unauthorized("sign in first", field="session")
+                    raise Forbidden(
+                        f"you are not a member of workspace {workspace_id}", field="role"
+                    )
+                row, ws, role_text = found
+                who, role = User(row.id, row.email, row.name), sm.Role(role_text)
+            else:
+                who = user
+                _row, ws, role = self._access(session, user, workspace_id, sm.Role.VIEWER)
+            stored = self._version(session, ws, map_id, 0)
+            comments = [_comment(c) for c in sv.list_comments(session, ws, map_id)]
+            versions: dict[str, int] = {}
+            if stored.journey.personas:  # no query for a map that lists none
+                versions = {p.persona_id: p.current_version for p in sv.list_personas(session, ws)}
+            return MapPage(who, _ROLE[role], stored, comments, versions)
 
     def create_map(self, user: User, workspace_id: int, journey: JourneyMap) -> StoredMap:
         """A new map (editor or above)."""
