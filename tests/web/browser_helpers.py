@@ -12,7 +12,8 @@ so each module gets its own browser and server, as before):
 
 Helpers: :func:`serve` runs any app (for a module's own ``server`` fixture),
 :func:`sign_up` opens a fresh browser context and signs up through the form,
-:func:`page_csrf` reads a page's CSRF token for ``page.request`` calls.
+:func:`page_csrf` reads a page's CSRF token for ``page.request`` calls, :func:`post_map`
+creates a map through the API as the page's user.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from tests.chromium import launched
@@ -113,3 +114,14 @@ def sign_up(chromium: Browser, server: str, name: str, email: str, width: int = 
 def page_csrf(page: Page) -> str:
     """The CSRF token of the page (its ``<meta name="csrf-token">``)."""
     return str(page.locator('meta[name="csrf-token"]').get_attribute("content"))
+
+
+def post_map(page: Page, server: str, ws_url: str, doc: dict[str, Any]) -> int:
+    """Create the map ``doc`` through the JSON API as the page's signed-in user, in the
+    workspace whose page is ``ws_url`` (``…/w/N``); the answer's status."""
+    answer = page.request.post(
+        server + f"/api/v1/workspaces/{ws_url.rsplit('/', 1)[1]}/maps",
+        data=doc,
+        headers={"X-CSRF-Token": page_csrf(page)},
+    )
+    return answer.status

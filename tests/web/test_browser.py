@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser
-from tests.web.browser_helpers import IMAGES, page_csrf, sign_up
+from tests.web.browser_helpers import IMAGES, post_map, sign_up
 from tests.web.test_live_map import MAP
 
 pytestmark = pytest.mark.slow
@@ -86,12 +86,7 @@ def test_main_paths_in_a_browser(events_server: str, chromium: Browser) -> None:
     assert page.locator('#step-see-ad input[name="name"]').input_value() == "Sees an advertisement"
 
     # The live map: a map bound to the workspace's events shows figures.
-    answer = page.request.post(
-        server + f"/api/v1/workspaces/{ws_url.rsplit('/', 1)[1]}/maps",
-        data=MAP,
-        headers={"X-CSRF-Token": page_csrf(page)},
-    )
-    assert answer.status == 201
+    assert post_map(page, server, ws_url, MAP) == 201
     page.goto(ws_url + "/m/orders")
     assert "Live: 2 customers, 3 events" in page.locator("#live-summary").inner_text()
     page.click('.elements a:text-is("Place")')

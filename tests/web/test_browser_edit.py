@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser
-from tests.web.browser_helpers import page_csrf, sign_up
+from tests.web.browser_helpers import post_map, sign_up
 from tests.web.test_live_map import MAP
 
 pytestmark = pytest.mark.slow
@@ -21,13 +21,7 @@ def test_add_step_touchpoint_with_live_count_and_persona(
     context = page.context
     page.click("text=Default workspace")
     ws_url = page.url
-    ws = ws_url.rsplit("/", 1)[1]
-    made = page.request.post(
-        server + f"/api/v1/workspaces/{ws}/maps",
-        data=MAP,
-        headers={"X-CSRF-Token": page_csrf(page)},
-    )
-    assert made.status == 201
+    assert post_map(page, server, ws_url, MAP) == 201
 
     # Add a step to stage Order, then drag it above "Place".
     page.goto(ws_url + "/m/orders/edit")
