@@ -166,41 +166,51 @@ def sort_paths(
         raise AnalyticsError(
             f"no column(s) {', '.join(missing)} to carry forward; the columns are: {', '.join(names)}"
         )
-    lf = with_epoch_us(lf.with_columns(nw.col(label).cast(nw.String).alias(LABEL)))
-    if not keep_unlabelled:
-        lf = lf.filter(~nw.col(LABEL).is_null())
+    # What comes back after the sort instead of being carried through it: the label when
+    # it is a text column already and the customer id of a customer unit (aliases), the
+    # epoch time (from occurred_at), and with journey_map the binding (lookups).
+    text_label = schema[label] == nw.String and label != LABEL
+    alias_customer = (
+        unit == "customer" and schema[CUSTOMER] == nw.String and label != CUSTOMER != UNIT_ID
+    )
+    base = [*names, *([] if LABEL in names else [LABEL]), *([] if TIME_US in names else [TIME_US])]
     outputs = [POS, NEXT_LABEL, *[PREV_PREFIX + c for c in previous], GAP_S, PREV_GAP_S]
-    order = [c for c in lf.collect_schema().names() if c not in outputs] + outputs
-    # Columns looked up again after the sort instead of carried through it.
-    lookups: dict[str, nw.Expr] = {}
+    order = [c for c in base if c not in outputs] + outputs
+    derived: dict[str, nw.Expr] = {}
+    if text_label:
+        derived[LABEL] = nw.col(label)
+    else:
+        lf = lf.with_columns(nw.col(label).cast(nw.String).alias(LABEL))
+    if alias_customer:
+        derived[CUSTOMER] = nw.col(UNIT_ID)
     last_before = {PREV_PREFIX + c: c for c in previous}
     if journey_map is not None:
         lookups, last_before = _bound_lookups(names, label, previous, journey_map)
-        lf = lf.drop(*[c for c in lookups if c in names])
+        derived.update(lookups)
+    lf = lf.drop(*[c for c in derived if c in lf.collect_schema().names()])
+    label_col = label if text_label else LABEL
+    if not keep_unlabelled:
+        lf = lf.filter(~nw.col(label_col).is_null())
     # One window pass: position, next label and both neighbours' times share one sort.
     lf = ordered_window(
         lf,
         UNIT_ID,
         [TIME, SEQ],
         row_number=POS,
-        lead={NEXT_LABEL: LABEL, "_next_us": TIME_US},
-        lag={"_prev_us": TIME_US},
+        lead={NEXT_LABEL: label_col, "_next_t": TIME},
+        lag={"_prev_t": TIME},
         last_before=last_before,
         presorted=presorted,
     )
+    lf = with_epoch_us(with_epoch_us(lf, "_next_t", "_next_us"), "_prev_t", "_prev_us")
+    lf = with_epoch_us(lf, TIME, "_t_us")
     lf = lf.with_columns(
-        ((nw.col("_next_us") - nw.col(TIME_US)).cast(nw.Float64) / 1e6).alias(GAP_S),
-        ((nw.col(TIME_US) - nw.col("_prev_us")).cast(nw.Float64) / 1e6).alias(PREV_GAP_S),
-    ).drop("_next_us", "_prev_us")
-    derived = dict(lookups)
+        ((nw.col("_next_us") - nw.col("_t_us")).cast(nw.Float64) / 1e6).alias(GAP_S),
+        ((nw.col("_t_us") - nw.col("_prev_us")).cast(nw.Float64) / 1e6).alias(PREV_GAP_S),
+    ).drop("_next_t", "_prev_t", "_next_us", "_prev_us", "_t_us")
     if materialise:
-        # Store only what cannot be re-derived for free: a label that is a text column
-        # already, and the unit when it is the text customer id, come back as aliases.
-        if schema[label] == nw.String and label != LABEL:
-            derived[LABEL] = nw.col(label)
-        if unit == "customer" and schema[CUSTOMER] == nw.String and CUSTOMER != UNIT_ID:
-            derived[CUSTOMER] = nw.col(UNIT_ID)
-        lf = cache(lf.drop(*[c for c in derived if c not in lookups]))
+        lf = cache(lf)
+    lf = with_epoch_us(lf)  # t_us, unless the events carried it already
     if derived:
         lf = lf.with_columns(*[e.alias(n) for n, e in derived.items()])
     ordered = materialise and keeps_row_order(lf)
