@@ -244,8 +244,28 @@ def funnel(
         nw.col("_t").alias("t"),
     )
     levels = [cache(level)]
+    # With a window W, an attempt's next events lie in [t1, t1 + W]: in the W-wide time
+    # bucket of t1 or the next one. Joining on (unit, bucket) pairs each attempt only with
+    # the occurrences it can reach, not with every later one of its path — the same rows
+    # survive the window filter below.
+    width = max(window_us or 0, 1)
     for j in range(1, len(steps)):
-        joined = levels[-1].join(candidates(j), on=UNIT_ID, how="inner")
+        if window_us is None:
+            joined = levels[-1].join(candidates(j), on=UNIT_ID, how="inner")
+        else:
+            start = nw.col("t1") // width
+            attempts = nw.concat(
+                [
+                    levels[-1].with_columns(start.alias("_b")),
+                    levels[-1].with_columns((start + 1).alias("_b")),
+                ],
+                how="vertical",
+            )
+            joined = attempts.join(
+                candidates(j).with_columns((nw.col("_t") // width).alias("_b")),
+                on=[UNIT_ID, "_b"],
+                how="inner",
+            )
         cond = nw.col("_pos") > nw.col("p")
         if window_us is not None:
             cond = cond & ((nw.col("_t") - nw.col("t1")) <= window_us)
