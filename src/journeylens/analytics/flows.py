@@ -20,10 +20,12 @@ import pyarrow as pa
 
 from journeylens.analytics._common import (
     LABEL,
+    UNIT_COLUMNS,
     UNIT_ID,
     AnalyticsError,
     Paths,
     Unit,
+    as_events,
     collect_rows,
     sort_paths,
     table,
@@ -31,6 +33,7 @@ from journeylens.analytics._common import (
 from journeylens.analytics.binding import STAGE_ID, STAGE_INDEX, STEP_ID, STEP_INDEX
 from journeylens.analytics.paths import collapse_repeats
 from journeylens.analytics.transitions import edge_frame
+from journeylens.engine.frames import SEQ, TIME
 
 Level = Literal["stage", "step"]
 
@@ -106,7 +109,14 @@ def flows(
     presorted = False
     if isinstance(bound, Paths):  # reuse the stored (already bound) frame and its order
         bound, unit, presorted = bound.frame, bound.unit, bound.ordered
-    p = collapse_repeats(sort_paths(bound, unit=unit, label=column, presorted=presorted))
+    lf = as_events(bound)
+    # Flows read only the unit, the order and the level's columns: renumbering (and
+    # storing) those alone costs a fraction of the whole frame.
+    names = lf.collect_schema().names()
+    keep = [c for c in (UNIT_COLUMNS.get(unit, ""), TIME, SEQ, column, index_column) if c in names]
+    if column in names and UNIT_COLUMNS.get(unit) in names:
+        lf = lf.select(*dict.fromkeys(keep))
+    p = collapse_repeats(sort_paths(lf, unit=unit, label=column, presorted=presorted))
     names = p.frame.collect_schema().names()
     index = (
         nw.col(index_column).min() if index_column in names else nw.lit(None, dtype=nw.Int64).min()
