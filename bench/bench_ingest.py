@@ -14,6 +14,7 @@ load average before and after.
 
     .venv/bin/python bench/bench_ingest.py --rows 10000000
     .venv/bin/python bench/bench_ingest.py --rows 2000000 --no-stitch --before /tmp/old/src
+    .venv/bin/python bench/bench_ingest.py --rows 2000000 --rounds 3 --before /tmp/old/src
 """
 
 from __future__ import annotations
@@ -131,6 +132,42 @@ def measure(
     return int(rows), float(seconds), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
+def alternate(label: str, path: Path, work: Path, rounds: int, before: Path | None) -> None:
+    """Plain, ingest and (with ``before``) the older ingest, alternately ``rounds`` times:
+    each run's figures, then the medians and the ratios of the medians."""
+    import statistics
+
+    steps = [("plain", "plain", None), ("ingest", "ingest", None)]
+    if before is not None:
+        steps.append(("before", "ingest", before))
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in steps}
+    for r in range(rounds):
+        for name, step, src in steps:
+            folder = work / f"{name}-{r}"
+            folder.mkdir()
+            _, s, mb, cpu = measure(step, path, folder, src)
+            runs[name].append((s, cpu, mb))
+            print(
+                f"{label:8} {name:6} round {r + 1}: {s:6.2f}s cpu {cpu:6.1f}s peak {mb:6.0f} MB "
+                f"(load average {os.getloadavg()[0]:.1f})"
+            )
+            shutil.rmtree(folder, ignore_errors=True)
+    med = {
+        n: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v))
+        for n, v in runs.items()
+    }
+    for name, (s, cpu) in med.items():
+        ratio = (
+            ""
+            if name == "plain"
+            else (f"  / plain {s / med['plain'][0]:.2f}x (cpu {cpu / med['plain'][1]:.2f}x)")
+        )
+        print(f"{label:8} {name:6} median: {s:6.2f}s cpu {cpu:6.1f}s{ratio}")
+    if before is not None:
+        (s, cpu), (s0, cpu0) = med["ingest"], med["before"]
+        print(f"{label:8} ingest / before: {s / s0:.2f}x (cpu {cpu / cpu0:.2f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -146,6 +183,13 @@ def main() -> None:
         help="Also run the ingest with journeylens imported from this src folder (e.g. "
         "`git archive <commit> src | tar -x -C /tmp/old`, then /tmp/old/src), right after "
         "the current one, for a before/after ratio under the same load.",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="Run plain, ingest (and --before) alternately this many times and compare the "
+        "medians (steadier on a shared machine; no stitching).",
     )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -170,6 +214,9 @@ def main() -> None:
         work = base / label.lower()
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
+        if args.rounds > 1:
+            alternate(label, path, work, args.rounds, args.before)
+            continue
         rows, plain_s, plain_mb, plain_cpu = measure("plain", path, work)
         rows, ingest_s, ingest_mb, ingest_cpu = measure("ingest", path, work)
         print(
