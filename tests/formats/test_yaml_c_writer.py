@@ -81,6 +81,10 @@ covered_text = st.one_of(
         max_size=30,
     ),
     st.text(alphabet=" \n'\":#-|>!&*?,[]{}%@`~aZ09.é東—“", max_size=12),
+    # Several lines of words, as descriptions are: written as | blocks.
+    st.lists(st.from_regex(r"\A[a-z#:|>'-][a-z #:|'-]{0,6}[a-z]\Z"), min_size=2, max_size=4).map(
+        "\n".join
+    ),
 )
 covered_documents = st.dictionaries(
     keys,
@@ -91,6 +95,32 @@ covered_documents = st.dictionaries(
     ),
     max_size=4,
 )
+
+
+# The shape of a map: lists of mappings whose texts (one or several lines) come before and
+# after nested lists, as a step's description comes before its actions.
+item = st.fixed_dictionaries(
+    {"id": covered_text, "description": covered_text},
+    optional={"actions": st.lists(covered_text, max_size=2), "name": covered_text},
+)
+map_shaped = st.fixed_dictionaries(
+    {
+        "stages": st.lists(
+            st.fixed_dictionaries(
+                {"description": covered_text, "steps": st.lists(item, max_size=2)},
+                optional={"goal": covered_text},
+            ),
+            max_size=2,
+        ),
+        "title": covered_text,
+    }
+)
+
+
+@given(map_shaped)
+@settings(max_examples=600, deadline=None)
+def test_map_shaped_documents_are_written_as_ruamel_writes_them(data: dict[str, Any]) -> None:
+    check(data)
 
 
 @given(covered_documents)
@@ -178,6 +208,27 @@ def test_written_by_hand() -> None:
     )
     assert dumps(data) == expected
     assert ruamel_dumps(data) == expected
+
+
+def test_a_text_ending_in_a_bar_is_not_a_block_header() -> None:
+    # "a - |" is plain text; read as a block header it swallowed the lines after it.
+    data = {"a": [{"k": "a - |", "steps": [{"id": "s"}], "n": 1}], "b": "x |"}
+    expected = "a:\n  - k: a - |\n    steps:\n      - id: s\n    n: 1\nb: x |\n"
+    assert dumps(data) == expected
+    assert ruamel_dumps(data) == expected
+
+
+def test_a_block_in_a_list_item_ends_at_its_next_key() -> None:
+    # A step's several-line description followed by its actions: the block's lines are
+    # deeper than its key (two columns right of the dash), the next key is not.
+    data = {"steps": [{"id": "s", "description": "one\n- two", "actions": ["go"]}]}
+    expected = (
+        "steps:\n  - id: s\n    description: |-\n      one\n      - two\n    actions:\n      - go\n"
+    )
+    assert dumps(data) == expected
+    assert ruamel_dumps(data) == expected
+    first = {"steps": [{"description": "p\nq", "actions": ["go"]}]}
+    assert dumps(first) == ruamel_dumps(first)
 
 
 def test_indent_sequences_keeps_block_lines() -> None:

@@ -57,9 +57,12 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}\Z")
 #: ``\n``, no BOM, no private-use or surrogate code points, nothing beyond U+FFFF
 #: (ruamel escapes an emoji in a double-quoted text; libyaml writes it plain).
 _TEXT = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\uf900-\ufefe\uff00-\ufffd]*\\Z")
-#: A ``|`` / ``|-`` block header at the end of a line (ruamel writes no indent hint when
-#: the text starts with neither a space nor a line break; those texts are declined).
-_BLOCK_HEADER = re.compile(r"(?:^|: |- )\|[-+]?$")
+#: A ``|`` / ``|-`` / ``|+`` block header ending a ``key: `` line. Blocks are only written
+#: as mapping values (a block in a list is declined), and a plain text can neither hold
+#: ``: `` nor start with ``|``, so this is never a text that merely ends in ``|`` (as
+#: ``- a - |`` would be). ruamel writes no indentation hint when the text starts with
+#: neither a space nor a line break; those texts are declined.
+_BLOCK_HEADER = re.compile(r": \|[-+]?$")
 
 
 class _DeclinedError(Exception):
@@ -195,7 +198,7 @@ def _indent_sequences(text: str) -> str:
     columns right with everything inside it; lists inside it move again. The structure is
     read from the indentation: a ``-`` line opens or continues the list at its column, any
     other line closes the lists at or right of its column, and the lines of a ``|`` block
-    (deeper than its header, or empty) keep their relative indentation.
+    (deeper than its key, or empty) keep their relative indentation.
 
     >>> print(_indent_sequences("a:\\n- x: 1\\n  y:\\n  - 2\\nb: 3\\n"), end="")
     a:
@@ -227,7 +230,9 @@ def _indent_sequences(text: str) -> str:
         shift = 2 * len(open_lists)
         out.append(" " * shift + line)
         if _BLOCK_HEADER.search(stripped):
-            block_at, block_shift = column, shift
+            # The block's lines are deeper than its KEY, which on a ``- key: |`` line
+            # stands two columns right of the dash (lists in lists are declined).
+            block_at, block_shift = column + (2 if dash else 0), shift
     return "\n".join(out)
 
 
