@@ -166,6 +166,7 @@ def test_declined_documents_by_hand() -> None:
     assert dumps({"a": "tab\there"}) is None
     assert dumps({"a": float("inf")}) is None
     assert dumps({"a": " two\nlines"}) is None  # a block needing an indentation hint
+    assert dumps({"a": "x" * 100_001}) is None  # near the line width: folding differs
 
 
 def test_written_by_hand() -> None:

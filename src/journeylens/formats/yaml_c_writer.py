@@ -50,6 +50,8 @@ BOOL = "tag:yaml.org,2002:bool"
 SEQ = "tag:yaml.org,2002:seq"
 MAP = "tag:yaml.org,2002:map"
 WIDTH = 1_000_000  # as dumps_yaml: never wrap
+#: Longer texts are declined: a line near WIDTH would be folded, by each writer its own way.
+MAX_TEXT = 100_000
 
 #: Keys both writers put plain and unquoted: identifiers (field names, map ids).
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}\Z")
@@ -137,7 +139,7 @@ _DECLINE = "decline"
 def _text_style(value: str) -> str | None:
     """The style ``value`` is given (``None``: libyaml's choice, plain or single-quoted),
     or ``_DECLINE``. Kept per text: most texts of a map are the same in every version."""
-    if not _TEXT.match(value):
+    if not _TEXT.match(value) or len(value) > MAX_TEXT:
         return _DECLINE
     if "\n" in value:
         # dumps_yaml writes these as ``|`` blocks (``_literal_multiline``); only the
