@@ -133,7 +133,24 @@ def test_slim_sort_keeps_the_columns_and_their_order(make: Make) -> None:
     bound = bind(_events(make, HAND), MAP)
     carried = sort_paths(bound, previous=(STAGE_ID, STEP_ID))
     slim = sort_paths(bound, previous=(STAGE_ID, STEP_ID), journey_map=MAP)
-    assert slim.frame.collect_schema() == carried.frame.collect_schema()
+    # the same columns in the same order, plus the previous bound touchpoint index
+    schema = dict(carried.frame.collect_schema())
+    assert dict(slim.frame.collect_schema()) == {
+        **schema,
+        "prev_touchpoint_index": schema["touchpoint_index"],
+    }
+    assert list(slim.frame.collect_schema()) == [*schema, "prev_touchpoint_index"]
+    assert slim.journey_map is MAP
+    assert carried.journey_map is None
+    prev = sorted(slim.frame.select("unit_id", "pos", "prev_touchpoint_index").collect().rows())
+    assert prev == [
+        ("a", 1, None),
+        ("a", 2, 0),
+        ("a", 3, 0),
+        ("a", 4, 2),
+        ("b", 1, None),
+        ("b", 2, 1),
+    ]
 
 
 def test_slim_sort_by_a_bound_label(make: Make) -> None:
@@ -253,3 +270,24 @@ def test_slim_sort_and_flows_on_spark(request: pytest.FixtureRequest) -> None:
     assert _rows(slim) == _rows(sort_paths(bound, previous=(STAGE_ID, STEP_ID)))
     links = [(x.source, x.target, x.value) for x in flows(slim).links]
     assert links == [("buy", "look", 1), ("look", "buy", 1)]
+
+
+def test_index_lookups_native(make: Make) -> None:
+    """Constant-time lookups by index (DuckDB list_extract, Polars replace_strict): null for
+    a null or out-of-range index; values are data, never SQL (a quote is kept)."""
+    from journeylens.engine.frames import with_index_lookups
+
+    lf = make({"i": [0, 2, None, 1, 5], "k": [1, 2, 3, 4, 5]})
+    out = with_index_lookups(
+        lf,
+        "i",
+        {"x": (["a", "o'b", "c"], nw.String), "n": ([10, 20, 30], nw.Int64), "e": ([], nw.String)},
+    )
+    rows = sorted(out.select("k", "x", "n", "e").collect().rows())
+    assert rows == [
+        (1, "a", 10, None),
+        (2, "c", 30, None),
+        (3, None, None, None),
+        (4, "o'b", 20, None),
+        (5, None, None, None),
+    ]

@@ -33,6 +33,7 @@ from journeylens.engine.frames import (
     ordered_window,
     to_lazy,
     with_epoch_us,
+    with_index_lookups,
 )
 from journeylens.model import JourneyMap
 
@@ -52,6 +53,9 @@ UNIT_ID, POS, LABEL, NEXT_LABEL, GAP_S = (
 PREV_GAP_S = "prev_gap_s"
 #: Prefix of the columns ``sort_paths(previous=…)`` adds (``stage_id`` → ``prev_stage_id``).
 PREV_PREFIX = "prev_"
+#: Column of a path frame sorted with ``journey_map=`` and ``previous`` bound columns: the
+#: ``touchpoint_index`` of the last bound event before this one (null when none).
+PREV_TOUCHPOINT_INDEX = "prev_touchpoint_index"
 #: Synthetic markers of transitions and the step matrix.
 PATH_START, PATH_END = "path_start", "path_end"
 
@@ -108,6 +112,9 @@ class Paths:
     #: materialised frame on DuckDB or Polars): order-dependent work on its filtered rows
     #: needs no sort (``ordered_window(..., presorted=True)``). False on Spark.
     ordered: bool = False
+    #: The map whose bound columns the frame looks up from ``touchpoint_index`` (and
+    #: ``prev_touchpoint_index``): set by ``sort_paths(..., journey_map=…)``, else None.
+    journey_map: JourneyMap | None = None
 
 
 def sort_paths(
@@ -175,7 +182,9 @@ def sort_paths(
     )
     base = [*names, *([] if LABEL in names else [LABEL]), *([] if TIME_US in names else [TIME_US])]
     outputs = [POS, NEXT_LABEL, *[PREV_PREFIX + c for c in previous], GAP_S, PREV_GAP_S]
-    order = [c for c in base if c not in outputs] + outputs
+    order = [c for c in base if c not in (*outputs, PREV_TOUCHPOINT_INDEX)] + outputs
+    if PREV_TOUCHPOINT_INDEX in names:  # a stale one, of an earlier sort
+        lf = lf.drop(PREV_TOUCHPOINT_INDEX)
     derived: dict[str, nw.Expr] = {}
     if text_label:
         derived[LABEL] = nw.col(label)
@@ -184,10 +193,15 @@ def sort_paths(
     if alias_customer:
         derived[CUSTOMER] = nw.col(UNIT_ID)
     last_before = {PREV_PREFIX + c: c for c in previous}
+    looked_up: JourneyMap | None = None
+    tables: dict[str, dict[str, tuple[Sequence[Any], Any]]] = {}
     if journey_map is not None:
-        lookups, last_before = _bound_lookups(names, label, previous, journey_map)
-        derived.update(lookups)
-    lf = lf.drop(*[c for c in derived if c in lf.collect_schema().names()])
+        tables, last_before = _bound_lookups(names, label, previous, journey_map)
+        looked_up = journey_map if tables else None
+        if PREV_TOUCHPOINT_INDEX in last_before:
+            order.append(PREV_TOUCHPOINT_INDEX)
+    dropped = [*derived, *[c for t in tables.values() for c in t]]
+    lf = lf.drop(*[c for c in dropped if c in lf.collect_schema().names()])
     label_col = label if text_label else LABEL
     if not keep_unlabelled:
         lf = lf.filter(~nw.col(label_col).is_null())
@@ -213,39 +227,41 @@ def sort_paths(
     lf = with_epoch_us(lf)  # t_us, unless the events carried it already
     if derived:
         lf = lf.with_columns(*[e.alias(n) for n, e in derived.items()])
+    for index, lookups in tables.items():
+        lf = with_index_lookups(lf, index, lookups)
     ordered = materialise and keeps_row_order(lf)
-    return Paths(frame=lf.select(order), unit=unit, label=label, ordered=ordered)
-
-
-#: Column of the path frame: the touchpoint index of the last bound event before this one.
-_PREV_TP = "_prev_touchpoint_index"
+    return Paths(
+        frame=lf.select(order), unit=unit, label=label, ordered=ordered, journey_map=looked_up
+    )
 
 
 def _bound_lookups(
     names: Sequence[str], label: str, previous: Sequence[str], journey_map: JourneyMap
-) -> tuple[dict[str, nw.Expr], dict[str, str]]:
-    """Which bound columns :func:`sort_paths` looks up after the sort instead of carrying,
-    and the ``last_before`` columns of its window.
+) -> tuple[dict[str, dict[str, tuple[Sequence[Any], Any]]], dict[str, str]]:
+    """Which bound columns :func:`sort_paths` looks up after the sort instead of carrying
+    (per index column: ``{out: (values, dtype)}`` for
+    :func:`~journeylens.engine.frames.with_index_lookups`), and the ``last_before``
+    columns of its window.
 
     The bound columns are functions of ``touchpoint_index`` (one small integer), and so are
     the previous bound stage and step of the touchpoint index of the last bound event: the
     sort carries that index (and the label, whatever it is) and nothing else of the binding.
     """
     # Imported here: binding builds on this module (unit, events), not the other way round.
-    from journeylens.analytics.binding import TOUCHPOINT_INDEX, bound_columns
+    from journeylens.analytics.binding import TOUCHPOINT_INDEX, bound_values
 
     last_before = {PREV_PREFIX + c: c for c in previous}
     if TOUCHPOINT_INDEX not in names:
         return {}, last_before
-    now = bound_columns(journey_map)
-    slim = {c: e for c, e in now.items() if c in names and c != label}
+    values = bound_values(journey_map)
+    slim = {c: v for c, v in values.items() if c in names and c != label}
+    tables = {TOUCHPOINT_INDEX: slim}
     carried = [c for c in previous if c in slim]
     if carried:
-        before = bound_columns(journey_map, index=_PREV_TP)
-        slim.update({PREV_PREFIX + c: before[c] for c in carried})
+        tables[PREV_TOUCHPOINT_INDEX] = {PREV_PREFIX + c: values[c] for c in carried}
         last_before = {PREV_PREFIX + c: c for c in previous if c not in carried}
-        last_before[_PREV_TP] = TOUCHPOINT_INDEX
-    return slim, last_before
+        last_before[PREV_TOUCHPOINT_INDEX] = TOUCHPOINT_INDEX
+    return tables, last_before
 
 
 def ratio(num: float, den: float) -> float | None:

@@ -51,6 +51,7 @@ from journeylens.engine.frames import (
     cache,
     extract_properties,
     prop_column,
+    with_index_lookups,
 )
 from journeylens.model import (
     AllOf,
@@ -396,7 +397,23 @@ def bind(events: Any, journey_map: JourneyMap, *, unit: Unit = "customer") -> nw
     else:
         idx = nw.coalesce(*hits)  # first match in map order wins
     lf = lf.with_columns(idx.alias(TOUCHPOINT_INDEX))
-    return lf.with_columns(*[e.alias(n) for n, e in bound_columns(journey_map).items()])
+    return with_index_lookups(lf, TOUCHPOINT_INDEX, bound_values(journey_map))
+
+
+def bound_values(journey_map: JourneyMap) -> dict[str, tuple[Sequence[Any], Any]]:
+    """Per column of ``BOUND_COLUMNS``: its value for touchpoint index 0, 1, … (map order)
+    and its dtype — the table :func:`bind` looks them up in
+    (:func:`~journeylens.engine.frames.with_index_lookups`)."""
+    triples = list(journey_map.iter_touchpoints())
+    stage_index = {s.id: i for i, s in enumerate(journey_map.stages, start=1)}
+    step_index = {st.id: i for i, (_, st) in enumerate(journey_map.iter_steps(), start=1)}
+    return {
+        TOUCHPOINT_ID: ([tp.id for _, _, tp in triples], nw.String),
+        STEP_ID: ([st.id for _, st, _ in triples], nw.String),
+        STAGE_ID: ([sg.id for sg, _, _ in triples], nw.String),
+        STAGE_INDEX: ([stage_index[sg.id] for sg, _, _ in triples], nw.Int64),
+        STEP_INDEX: ([step_index[st.id] for _, st, _ in triples], nw.Int64),
+    }
 
 
 def bound_columns(journey_map: JourneyMap, index: str = TOUCHPOINT_INDEX) -> dict[str, nw.Expr]:
@@ -418,9 +435,6 @@ def bound_columns(journey_map: JourneyMap, index: str = TOUCHPOINT_INDEX) -> dic
     >>> lf.select(tp).collect()["tp"].to_list()
     ['t2', None]
     """
-    triples = list(journey_map.iter_touchpoints())
-    stage_index = {s.id: i for i, s in enumerate(journey_map.stages, start=1)}
-    step_index = {st.id: i for i, (_, st) in enumerate(journey_map.iter_steps(), start=1)}
 
     def lookup(values: Sequence[Any], dtype: Any) -> nw.Expr:
         cases = [
@@ -430,13 +444,7 @@ def bound_columns(journey_map: JourneyMap, index: str = TOUCHPOINT_INDEX) -> dic
             return nw.lit(None, dtype=dtype)
         return cases[0] if len(cases) == 1 else nw.coalesce(*cases)
 
-    return {
-        TOUCHPOINT_ID: lookup([tp.id for _, _, tp in triples], nw.String),
-        STEP_ID: lookup([st.id for _, st, _ in triples], nw.String),
-        STAGE_ID: lookup([sg.id for sg, _, _ in triples], nw.String),
-        STAGE_INDEX: lookup([stage_index[sg.id] for sg, _, _ in triples], nw.Int64),
-        STEP_INDEX: lookup([step_index[st.id] for _, st, _ in triples], nw.Int64),
-    }
+    return {c: lookup(v, d) for c, (v, d) in bound_values(journey_map).items()}
 
 
 # -- unbound summary ----------------------------------------------------------------------------
