@@ -245,3 +245,60 @@ def test_a_new_version_is_rendered_once_however_many_readers_miss_at_once() -> N
     assert answers == ["<svg/>"] * 8
     assert cache.get_or_make(("k",), make) == ("<svg/>", None)  # a hit: nothing made
     assert made == [1]
+
+
+def test_a_new_version_is_parsed_once_however_many_readers_miss_at_once(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Right after a save every reader asks for the new version at once: one parses it,
+    the others wait for that parse and get the same map."""
+    import time
+
+    from journeylens.web import store_backend
+
+    assert _retitle(shop, "Shop v2") == 2
+    parses: list[int] = []
+    arrived = threading.Semaphore(0)
+    real_get_map = store_backend.sv.get_map
+
+    def counting_get_map(*args: object, **kwargs: object) -> service.MapSnapshot:
+        parses.append(1)
+        for _ in range(6):  # hold the first parse until every reader has asked
+            arrived.acquire(timeout=5)
+        time.sleep(0.2)  # and is waiting for it
+        return real_get_map(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_backend.sv, "get_map", counting_get_map)
+    answers: list[tuple[int, str]] = []
+
+    def read() -> None:
+        arrived.release()
+        got = shop.backend.get_map(shop.viewer, shop.ws, "shop")
+        answers.append((got.version, got.journey.title))
+
+    readers = [threading.Thread(target=read) for _ in range(6)]
+    for t in readers:
+        t.start()
+    for t in readers:
+        t.join()
+    assert parses == [1]
+    assert answers == [(2, "Shop v2")] * 6
+
+
+def test_an_api_save_draws_the_new_version_before_its_readers_ask(shop: Shop) -> None:
+    from journeylens.web.pages import RenderCache
+    from journeylens.web.svg_cache import version_key
+
+    client, token = sign_in(shop.app, "owner@acme.test")
+    current = client.get(f"/api/v1/workspaces/{shop.ws}/maps/shop").json()
+    doc = current["map"]
+    doc["title"] = "Shop v2"
+    url = f"/api/v1/workspaces/{shop.ws}/maps/shop?base_version={current['version']}"
+    assert client.put(url, json=doc, headers={"X-CSRF-Token": token}).status_code == 200
+    stored = shop.backend.get_map(shop.owner, shop.ws, "shop")
+    assert stored.version == 2
+    cache: RenderCache = shop.app.state.render_cache
+    drawn = cache.get(("designed", shop.ws, *version_key(stored)))
+    assert drawn is not None  # drawn after the answer, before any reader asked
+    assert ">Shop v2<" in drawn[0]
+    assert client.get(f"/api/v1/workspaces/{shop.ws}/maps/shop/svg").text == drawn[0]

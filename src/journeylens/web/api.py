@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -17,7 +17,7 @@ from journeylens.formats.io import DocumentError, to_data, validate_data
 from journeylens.model import JourneyMap
 from journeylens.web.backend import Comment, InvalidInput, StoredMap
 from journeylens.web.deps import CurrentUser, backend_of, csrf_protect
-from journeylens.web.svg_cache import svg_response
+from journeylens.web.svg_cache import designed_svg, svg_response
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(csrf_protect)])
 
@@ -174,12 +174,17 @@ def save_map(
     map_id: str,
     base_version: int,
     document: Annotated[dict[str, Any], Body()],
+    after: BackgroundTasks,
 ) -> MapOut:
     """Save a new version based on ``base_version``; 409 with the changes if it is stale."""
     journey = parse_map(document)
     if journey.id != map_id:
         raise InvalidInput(f"the map id {journey.id!r} does not match the URL", field="id")
-    return map_out(backend_of(request).save_map(user, ws, journey, base_version))
+    stored = backend_of(request).save_map(user, ws, journey, base_version)
+    # Draw the new version once the answer is sent: its readers ask for it next, and they
+    # would otherwise wait for the drawing (one render per version, shared by the pages).
+    after.add_task(designed_svg, request, ws, stored)
+    return map_out(stored)
 
 
 @router.get("/workspaces/{ws}/maps/{map_id}/svg", response_class=Response)

@@ -153,6 +153,7 @@ class StoreBackend:
         self._sessions = session_factory(engine)
         self._versions: dict[tuple[int, str, int, int, datetime], StoredMap] = {}
         self._lock = threading.Lock()
+        self._making: dict[tuple[int, str, int, int, datetime], threading.Lock] = {}
 
     @classmethod
     def connect(cls, database_url: str) -> StoreBackend:
@@ -342,15 +343,28 @@ class StoreBackend:
         key = (ws.id, map_id, found.number, found.id, found.created_at)
         with self._lock:
             cached = self._versions.get(key)
-        if cached is not None:
-            return cached
-        snap = sv.get_map(session, ws, map_id, found.number)
-        stored = _stored(snap, self._names(session, [snap.author_id]))
-        with self._lock:
-            self._versions[key] = stored
-            if len(self._versions) > 256:
-                self._versions.pop(next(iter(self._versions)))
-        return stored
+            if cached is not None:
+                return cached
+            making = self._making.setdefault(key, threading.Lock())
+        # One thread per version parses it: right after a save every reader of the map asks
+        # for the new version at once, and parsing it in each of them (GIL-bound) was the
+        # readers' latency tail while writers saved.
+        with making:
+            with self._lock:
+                cached = self._versions.get(key)
+            if cached is not None:
+                return cached
+            try:
+                snap = sv.get_map(session, ws, map_id, found.number)
+                stored = _stored(snap, self._names(session, [snap.author_id]))
+                with self._lock:
+                    self._versions[key] = stored
+                    if len(self._versions) > 256:
+                        self._versions.pop(next(iter(self._versions)))
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
+            return stored
 
     def map_page(self, user: User | int, workspace_id: int, map_id: str) -> MapPage:
         """The map view's reads in ONE transaction (they were five: the session's user,
