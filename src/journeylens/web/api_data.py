@@ -15,6 +15,7 @@ a workspace with no upload yet answers empty pages.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Annotated
 
@@ -143,20 +144,8 @@ def ingest_log(
         limit=limit,
         offset=offset,
         entries=[
-            IngestRunOut(
-                run_id=e.run_id,
-                source=e.source,
-                format=e.format,
-                files=[file_name(f) for f in e.files],
-                rows_read=e.rows_read,
-                rows_stored=e.rows_stored,
-                rows_quarantined=e.rows_quarantined,
-                rows_duplicate=e.rows_duplicate,
-                events_stored=e.events_stored,
-                started_at=e.started_at,
-                finished_at=e.finished_at,
-                status=e.status,
-                message=e.message,
+            IngestRunOut.model_validate(
+                replace(e, files=tuple(file_name(f) for f in e.files)), from_attributes=True
             )
             for e in entries
         ],
@@ -201,17 +190,7 @@ def quarantine(
         runs=runs,
         reasons=reasons,
         records=[
-            QuarantinedOut(
-                run_id=r.run_id,
-                source=r.source,
-                file=file_name(r.file),
-                line=r.line,
-                field=r.field,
-                value=r.value,
-                reason=r.reason,
-                expected=r.expected,
-                raw=r.raw,
-            )
+            QuarantinedOut.model_validate(replace(r, file=file_name(r.file)), from_attributes=True)
             for r in records
         ],
     )
