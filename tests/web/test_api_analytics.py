@@ -149,7 +149,8 @@ def test_funnel_through_the_stages(api: Api) -> None:
     assert stages["buy"]["share_of_units"] == pytest.approx(22 / 40)
     assert stages["buy"]["conversion_from_start"] == pytest.approx(22 / 40)
     assert stages["buy"]["step_conversion"] == pytest.approx(22 / 30)  # as the funnel page
-    assert stages["look"]["step_conversion"] is None
+    assert stages["look"]["step_conversion"] == pytest.approx(40 / 40)  # reached 1 / all units
+    assert stages["cart"]["conversion_from_start"] == pytest.approx(30 / 40)
     # The live map's conversion: the share of the stage's customers who went on.
     assert stages["look"]["conversion"] == pytest.approx(32 / 40)  # 30 carts + 2 buy directly
     assert stages["cart"]["conversion"] == pytest.approx(20 / 30)

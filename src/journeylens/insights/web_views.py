@@ -237,6 +237,39 @@ def scope_size(bound: nw.LazyFrame[Any]) -> ScopeSize:
 
 
 @dataclasses.dataclass(frozen=True)
+class FunnelRates:
+    """The funnel rates of one stage of a live map, as METRICS.md defines them for a
+    funnel: ``conversion_from_start`` = reached j / reached 1; ``step_conversion`` =
+    reached j / reached j−1 (for the first stage: reached 1 / all units). None where the
+    denominator is 0."""
+
+    conversion_from_start: float | None
+    step_conversion: float | None
+
+
+def funnel_rates(units: int, reached: Sequence[int]) -> list[FunnelRates]:
+    """The funnel rates of stages that ``reached`` units each, in map order, out of
+    ``units`` in scope (a live map's ``units`` and its stages' ``figures.reached``).
+
+    >>> [(r.conversion_from_start, r.step_conversion) for r in funnel_rates(50, [40, 30, 0])]
+    [(1.0, 0.8), (0.75, 0.75), (0.0, 0.0)]
+    >>> funnel_rates(0, [0, 0])[1]
+    FunnelRates(conversion_from_start=None, step_conversion=None)
+    """
+
+    def ratio(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    return [
+        FunnelRates(
+            conversion_from_start=ratio(n, reached[0]),
+            step_conversion=ratio(n, reached[i - 1] if i else units),
+        )
+        for i, n in enumerate(reached)
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
 class FlowsView:
     """Stage-to-stage flows: ``links`` (stage names, value = paths that made the move at
     least once) for the Sankey, with ``transitions`` and ``designed`` beside each;

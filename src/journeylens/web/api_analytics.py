@@ -38,6 +38,7 @@ from journeylens.insights.web_views import (
     SurveyView,
     WorkspaceEvents,
     flows_view,
+    funnel_rates,
     outcome_view,
     planned_view,
     survey_view,
@@ -295,24 +296,23 @@ def funnel(request: Request, user: CurrentUser, ws: int, map_id: str) -> FunnelO
     """The funnel through the stages over the live map's figures (the funnel page)."""
     stored, flt = _scoped(request, user, ws, map_id)
     live = _live(request, ws, stored, flt)
-    reached = [s.figures.reached for s in live.stages]
-
-    def ratio(part: int, whole: int) -> float | None:
-        return part / whole if whole else None
-
     stages = [
         FunnelStageOut(
             stage_id=s.id,
             name=s.name,
             reached=s.figures.reached,
             share_of_units=s.figures.share_of_units,
-            conversion_from_start=ratio(reached[i], reached[0]),
-            step_conversion=ratio(reached[i], reached[i - 1]) if i else None,
+            conversion_from_start=r.conversion_from_start,
+            step_conversion=r.step_conversion,
             conversion=s.figures.conversion,
             drop_off=s.figures.drop_off,
             median_time_s=s.figures.median_time_s,
         )
-        for i, s in enumerate(live.stages)
+        for s, r in zip(
+            live.stages,
+            funnel_rates(live.units, [st.figures.reached for st in live.stages]),
+            strict=True,
+        )
     ]
     return FunnelOut(**_head(stored, flt), units=live.units, events=live.events, stages=stages)
 
