@@ -146,6 +146,9 @@ MAP = JourneyMap.model_validate(
     }
 )
 FUNNEL = ["page_view", "add_to_cart", "purchase"]
+#: The event columns the analyses below read besides the path frame's own (the channel
+#: feature of the outcome comparison, the survey answers): the one sort moves only these.
+PATH_COLUMNS = ["channel", "score_type", "score"]
 
 
 def cpu_seconds() -> float:
@@ -173,7 +176,9 @@ def full_analysis(events: nw.LazyFrame[Any], add: Callable[[str, Callable[[], An
     bound = add("bind", lambda: bind(events, MAP))
     p = add(
         "sort once (path frame)",
-        lambda: sort_paths(bound, previous=(STAGE_ID, STEP_ID), journey_map=MAP),
+        lambda: sort_paths(
+            bound, previous=(STAGE_ID, STEP_ID), journey_map=MAP, columns=PATH_COLUMNS
+        ),
     )
     out: dict[str, Any] = {}
     out["sessions"] = add("sessions", lambda: sessions(p)).to_dict()

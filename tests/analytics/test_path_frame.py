@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.analytics.conftest import Make, builder
 
-from journeylens.analytics import bind, sort_paths
+from journeylens.analytics import AnalyticsError, bind, sort_paths
 from journeylens.analytics.binding import STAGE_ID, STEP_ID
+from journeylens.engine.frames import engine_of
 from journeylens.model import JourneyMap
 
 T0 = datetime(2024, 3, 1)
@@ -116,12 +117,12 @@ def test_slim_sort_hand_computed(make: Make) -> None:
 
 
 def test_flows_read_off_the_ordered_path_frame(make: Make) -> None:
-    """Flows renumber the stored path frame by stage / step without sorting it again (its
-    rows are in order on DuckDB and Polars): a: look, buy, look; b: buy, buy."""
+    """Flows renumber the stored path frame by stage / step (without sorting it again where
+    its rows are stored in order: Polars only): a: look, buy, look; b: buy, buy."""
     from journeylens.analytics import flows
 
     p = sort_paths(bind(_events(make, HAND), MAP), previous=(STAGE_ID, STEP_ID), journey_map=MAP)
-    assert p.ordered
+    assert p.ordered == (engine_of(p.frame) == "polars")
     stages = [(x.source, x.target, x.value, x.units) for x in flows(p).links]
     assert stages == [("buy", "look", 1, 1), ("look", "buy", 1, 1)]
     steps = [(x.source, x.target, x.value) for x in flows(p, level="step").links]
@@ -189,10 +190,10 @@ def test_slim_sort_equals_carrying_every_bound_column(
     assert _rows(slim) == _rows(carried)
 
 
-def test_streaming_window_on_many_chunks_equals_polars() -> None:
-    """DuckDB's path frame (one ORDER BY, then streaming windows reset per unit) over 60k
-    events — many vectors and row groups, two threads — equals Polars' partitioned window,
-    and so do the sessions read off its stored order."""
+def test_partitioned_window_on_many_chunks_equals_polars() -> None:
+    """DuckDB's path frame (one partitioned window, two threads) over 60k events — many
+    vectors, row groups and hash partitions — equals Polars' (sorted, then windows over the
+    stored order), and so do the sessions read off them."""
     import duckdb
     import polars as pl
 
@@ -216,39 +217,23 @@ def test_streaming_window_on_many_chunks_equals_polars() -> None:
     polars = nw.from_native(pl.from_arrow(con.table("ev").to_arrow_table()).lazy())  # type: ignore[union-attr]
     d = sort_paths(bind(duck, MAP), previous=(STAGE_ID, STEP_ID), journey_map=MAP)
     p = sort_paths(bind(polars, MAP), previous=(STAGE_ID, STEP_ID), journey_map=MAP)
-    assert d.ordered
+    assert not d.ordered
     assert p.ordered
     assert _rows(d) == _rows(p)
     assert len(_rows(d)) == n
     assert sessions(d, timeout="45m").to_dict() == sessions(p, timeout="45m").to_dict()
 
 
-def test_without_insertion_order_duckdb_uses_a_partitioned_window() -> None:
-    """A DuckDB connection that does not keep row order gets the partitioned window (one
-    sort per window) and a path frame that is not marked ordered: the same rows."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    rows = HAND
-    table = con.sql(
-        "SELECT * FROM (VALUES "
-        + ", ".join(
-            f"('{u}', TIMESTAMP '2024-03-01' + INTERVAL {m} MINUTE, {s}, '{e}')"
-            for u, m, s, e in rows
-            if "\n" not in e
-        )
-        + ") t(customer_id, occurred_at, seq, event_name)"
-    )
-    ordered = sort_paths(bind(nw.from_native(table), MAP), previous=(STAGE_ID, STEP_ID))
-    con.execute("SET preserve_insertion_order = false")
-    unordered = sort_paths(bind(nw.from_native(table), MAP), previous=(STAGE_ID, STEP_ID))
-    assert ordered.ordered
-    assert not unordered.ordered
-    assert _rows(unordered) == _rows(ordered)
-    assert [r[:3] for r in _rows(unordered)] == [
-        ("a", 1, "view"), ("a", 2, "other"), ("a", 3, "cash"), ("b", 1, "pay"), ("b", 2, "ok"),
-    ]  # fmt: skip
+def test_keeping_only_some_columns_gives_the_same_path_frame(make: Make) -> None:
+    """``columns=`` keeps the path frame's own columns and the asked ones: the same rows as
+    carrying everything; an unknown column is an error naming the columns there are."""
+    bound = bind(_events(make, HAND), MAP)
+    full = sort_paths(bound, previous=(STAGE_ID, STEP_ID), journey_map=MAP)
+    slim = sort_paths(bound, previous=(STAGE_ID, STEP_ID), journey_map=MAP, columns=[])
+    assert _rows(slim) == _rows(full)
+    assert "event_name" in slim.frame.collect_schema().names()  # the label is always kept
+    with pytest.raises(AnalyticsError, match=r"no column.*nope.*the columns are"):
+        sort_paths(bound, journey_map=MAP, columns=["nope"])
 
 
 @pytest.mark.slow

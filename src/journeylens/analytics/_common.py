@@ -29,7 +29,7 @@ from journeylens.engine.frames import (
     TIME,
     TIME_US,
     cache,
-    keeps_row_order,
+    engine_of,
     ordered_window,
     to_lazy,
     with_epoch_us,
@@ -109,8 +109,8 @@ class Paths:
     unit: Unit
     label: str
     #: The frame's rows are stored in ``(unit_id, pos)`` order and read back in it (a
-    #: materialised frame on DuckDB or Polars): order-dependent work on its filtered rows
-    #: needs no sort (``ordered_window(..., presorted=True)``). False on Spark.
+    #: collected Polars frame): order-dependent work on its filtered rows needs no sort
+    #: (``ordered_window(..., presorted=True)``). False on DuckDB and Spark.
     ordered: bool = False
     #: The map whose bound columns the frame looks up from ``touchpoint_index`` (and
     #: ``prev_touchpoint_index``): set by ``sort_paths(..., journey_map=…)``, else None.
@@ -127,6 +127,7 @@ def sort_paths(
     previous: Sequence[str] = (),
     journey_map: JourneyMap | None = None,
     presorted: bool = False,
+    columns: Sequence[str] | None = None,
 ) -> Paths:
     """Sort the events of each unit by ``(occurred_at, seq)`` once and number them.
 
@@ -147,7 +148,14 @@ def sort_paths(
 
     ``presorted``: the rows of ``events`` already come in ``(unit, occurred_at, seq)``
     order — the frame of an ordered :class:`Paths` of the same unit, only filtered or
-    projected (``Paths.ordered``) — so the numbering needs no sort (DuckDB, Polars).
+    projected (``Paths.ordered``) — so the numbering needs no sort (Polars).
+
+    ``columns``: the other columns of ``events`` the frame keeps (None: all of them).
+    The ones the path frame is made of are always kept — the unit's column, the label,
+    ``occurred_at``, ``seq``, the ``previous`` columns and, with ``journey_map``, the
+    bound columns. Every kept column is moved by the sort, so naming only the columns the
+    analytics will read makes the one sort cheaper (wide text columns such as
+    ``properties`` cost the most).
 
     >>> import polars as pl
     >>> from datetime import datetime
@@ -160,6 +168,8 @@ def sort_paths(
     if isinstance(events, Paths):
         return events
     lf = with_unit(as_events(events), unit)
+    if columns is not None:
+        lf = lf.select(_kept_columns(lf, unit, label, previous, journey_map, columns))
     schema = lf.collect_schema()
     names = schema.names()
     if label not in names:
@@ -229,10 +239,37 @@ def sort_paths(
         lf = lf.with_columns(*[e.alias(n) for n, e in derived.items()])
     for index, lookups in tables.items():
         lf = with_index_lookups(lf, index, lookups)
-    ordered = materialise and keeps_row_order(lf)
+    # Only a collected Polars frame is stored in (unit, pos) order; DuckDB's partitioned
+    # window groups rows by partition without sorting them, Spark keeps no order.
+    ordered = materialise and engine_of(lf) == "polars"
     return Paths(
         frame=lf.select(order), unit=unit, label=label, ordered=ordered, journey_map=looked_up
     )
+
+
+def _kept_columns(
+    lf: nw.LazyFrame[Any],
+    unit: Unit,
+    label: str,
+    previous: Sequence[str],
+    journey_map: JourneyMap | None,
+    columns: Sequence[str],
+) -> list[str]:
+    """The columns :func:`sort_paths` keeps for ``columns=…``: the path frame's own ones
+    and the asked ones (unknown names are an error naming the columns there are)."""
+    names = lf.collect_schema().names()
+    unknown = [c for c in columns if c not in names]
+    if unknown:
+        raise AnalyticsError(
+            f"no column(s) {', '.join(unknown)} to keep; the columns are: {', '.join(names)}"
+        )
+    own = [UNIT_ID, UNIT_COLUMNS[unit], CUSTOMER, label, TIME, SEQ, TIME_US, *previous]
+    if journey_map is not None:
+        from journeylens.analytics.binding import TOUCHPOINT_INDEX, bound_values
+
+        own += [TOUCHPOINT_INDEX, *bound_values(journey_map)]
+    wanted = {*own, *columns}
+    return [c for c in names if c in wanted]
 
 
 def _bound_lookups(
