@@ -32,13 +32,15 @@ import pyarrow as pa
 
 from journeylens.analytics._common import (
     PREV_PREFIX,
+    PREV_TOUCHPOINT_INDEX,
     AnalyticsError,
     Paths,
     collect_rows,
     ratio,
     table,
 )
-from journeylens.engine.frames import SEQ, TIME, cache
+from journeylens.analytics.binding import STAGE_INDEX, STEP_INDEX, bound_values
+from journeylens.engine.frames import SEQ, TIME, cache, with_index_lookups
 from journeylens.model import JourneyMap
 
 UNIT_ID = "unit_id"
@@ -256,6 +258,43 @@ def _sequence_of_paths(p: Paths) -> nw.LazyFrame[Any]:
     )
 
 
+def _index_changes(p: Paths, order: MapOrder) -> nw.LazyFrame[Any] | None:
+    """What :func:`_changes` gives, with stages and steps as their 1-based map positions,
+    read off a path frame sorted with ``journey_map=`` (it carries bind's
+    ``touchpoint_index`` and ``prev_touchpoint_index``, the index of the previous bound
+    event); None when the frame has no such columns or its map orders other stages or
+    steps than ``order``.
+
+    The path frame's only big read is one filter and one group-by on two small integers
+    per event: an event whose touchpoint repeats the previous bound one changes neither
+    stage nor step, so it is dropped first, and stages and steps are looked up on the few
+    grouped rows (a few per unit) instead of on every event. Rows of one unit whose
+    touchpoints differ but whose stage and step do not are harmless: every reader below
+    compares the previous and current stage or step itself. Materialised, as it is read
+    twice.
+    """
+    names = p.frame.collect_schema().names()
+    if p.journey_map is None or not {TOUCHPOINT_INDEX, PREV_TOUCHPOINT_INDEX} <= set(names):
+        return None
+    framed = MapOrder.of(p.journey_map)
+    if (framed.stages, framed.steps) != (order.stages, order.steps):
+        return None
+    index, prev = nw.col(TOUCHPOINT_INDEX), nw.col(PREV_TOUCHPOINT_INDEX)
+    pairs = (
+        p.frame.filter(~index.is_null() & (prev.is_null() | (prev != index)))
+        .group_by(UNIT_ID, TOUCHPOINT_INDEX, PREV_TOUCHPOINT_INDEX)
+        .agg(nw.len().cast(nw.Int64).alias("n"))
+    )
+    values = bound_values(p.journey_map)
+    for column, prefix in ((TOUCHPOINT_INDEX, ""), (PREV_TOUCHPOINT_INDEX, "prev_")):
+        pairs = with_index_lookups(
+            pairs,
+            column,
+            {prefix + "stage": values[STAGE_INDEX], prefix + "step": values[STEP_INDEX]},
+        )
+    return cache(pairs.select(UNIT_ID, "prev_stage", "stage", "prev_step", "step", "n"))
+
+
 def _changes(sequence: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Per unit, how often each (previous stage, stage, previous step, step) change occurs.
 
@@ -277,11 +316,21 @@ def _changes(sequence: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     return cache(sequence.filter(moved).group_by(*keys).agg(nw.len().cast(nw.Int64).alias("n")))
 
 
+def _id(value: Any, ids: tuple[str, ...] | None) -> str:
+    """An edge end as an id: ``value`` itself, or the id at 1-based position ``value``."""
+    return str(value) if ids is None else ids[int(value) - 1]
+
+
 def _edges(
-    changes: nw.LazyFrame[Any], designed: Mapping[str, list[tuple[str, str]]]
+    changes: nw.LazyFrame[Any],
+    designed: Mapping[str, list[tuple[str, str]]],
+    ids: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, tuple[Edge, ...]]:
     """The stage and step edges: per level, every observed transition of the collapsed
-    sequences with its volume, and the designed ones never seen (volume 0)."""
+    sequences with its volume, and the designed ones never seen (volume 0).
+
+    ``ids``: per level, the ids of positions 1, 2, … when ``changes`` holds positions
+    (:func:`_index_changes`) instead of ids."""
     moves = []
     for level in designed:
         cur, prev = nw.col(level), nw.col(f"prev_{level}")
@@ -302,7 +351,10 @@ def _edges(
     out: dict[str, tuple[Edge, ...]] = {}
     for level, edges_of_design in designed.items():
         designed_set = set(edges_of_design)
-        seen = {(r["prev"], r["cur"]): r for r in rows if r["level"] == level}
+        names = ids[level] if ids else None
+        seen = {
+            (_id(r["prev"], names), _id(r["cur"], names)): r for r in rows if r["level"] == level
+        }
         edges = [
             Edge(level, s, t, int(r["transitions"]), int(r["paths"]), (s, t) in designed_set)
             for (s, t), r in seen.items()
@@ -374,13 +426,18 @@ def conformance(
     unbound = int(totals["unbound"] or 0)
     all_units = int(totals["units"] or 0)
 
-    sequence = _sequence(bound) if paths is None else _sequence_of_paths(paths)
-    changes = _changes(sequence)
+    # A path frame sorted with the map: its stages and steps as positions (integers).
+    changes = None if paths is None else _index_changes(paths, order)
+    positions = changes is not None
+    if changes is None:
+        changes = _changes(_sequence(bound) if paths is None else _sequence_of_paths(paths))
     # One row per unit (backtracked?, furthest stage, which stages reached), then one row
     # per furthest stage: the skips need no join and no per-unit rows leave the engine.
     n_stages = len(order.stages)
-    stage_pos = lookup(nw.col("stage"), order.stage_pos, nw.Int64)
-    prev_pos = lookup(nw.col("prev_stage"), order.stage_pos, nw.Int64)
+    stage_pos, prev_pos = nw.col("stage"), nw.col("prev_stage")
+    if not positions:
+        stage_pos = lookup(stage_pos, order.stage_pos, nw.Int64)
+        prev_pos = lookup(prev_pos, order.stage_pos, nw.Int64)
     per_unit = changes.group_by(UNIT_ID).agg(
         (stage_pos < prev_pos).fill_null(False).cast(nw.Int64).max().alias("back"),
         stage_pos.max().alias("max_pos"),
@@ -414,7 +471,9 @@ def conformance(
         )
 
     by_level = _edges(
-        changes, {"stage": order.designed_stage_edges(), "step": order.designed_step_edges()}
+        changes,
+        {"stage": order.designed_stage_edges(), "step": order.designed_step_edges()},
+        {"stage": order.stages, "step": order.steps} if positions else None,
     )
     stage_edges = by_level["stage"]
     edges = stage_edges + by_level["step"]
