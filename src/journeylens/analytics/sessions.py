@@ -16,15 +16,16 @@ import pyarrow as pa
 
 from journeylens.analytics._common import (
     GAP_S,
-    NEXT_LABEL,
     POS,
     PREV_GAP_S,
     UNIT_ID,
     AnalyticsError,
+    Paths,
     as_events,
     clean_float,
     collect_rows,
     quantile_exprs,
+    ratio,
     sort_paths,
     table,
     with_unit,
@@ -152,44 +153,160 @@ def _spread_of(row: dict[str, Any], prefix: str) -> Spread:
     )
 
 
-def _per_session_of_paths(p: Any, seconds: float) -> tuple[nw.LazyFrame[Any], nw.LazyFrame[Any]]:
-    """Per-session ``(customer_id, n, dur)`` and per-customer starts, from the path frame.
+#: Quantiles the summaries report, as (name, tenths): numerators of q = tenths / 10 keep
+#: the rank arithmetic in integers (no 0.9 · (n − 1) landing a hair under a whole rank).
+_QUANTILES = (("median", 5), ("p90", 9))
+
+
+def _positions(total: int, tenths: int) -> tuple[int, float]:
+    """0-based lower rank and interpolation weight of quantile ``tenths / 10`` of ``total``
+    sorted values (linear interpolation: position (total − 1)·q)."""
+    scaled = (total - 1) * tenths
+    return scaled // 10, (scaled % 10) / 10.0
+
+
+def _union_quantile(
+    total: int, ones: int, low: float, tenths: int, value_at: dict[int, float]
+) -> float | None:
+    """Quantile ``tenths / 10`` of ``ones`` copies of ``low`` followed by the sorted values
+    whose 1-based ranks map to ``value_at`` (every value ≥ ``low``): the sorted union.
+
+    >>> _union_quantile(5, 3, 1.0, 9, {1: 4.0, 2: 6.0})  # 1 1 1 4 6: position 3.6
+    5.2
+    """
+    if total == 0:
+        return None
+    lo, weight = _positions(total, tenths)
+
+    def at(i: int) -> float:
+        return low if i < ones else value_at[i - ones + 1]
+
+    if weight == 0:
+        return at(lo)
+    return at(lo) + (at(lo + 1) - at(lo)) * weight
+
+
+def _ranks_needed(total: int, ones: int) -> list[int]:
+    """1-based ranks among the multi-event values that the quantiles of the union read
+    (none when every quantile position falls in the block of one-event sessions)."""
+    ranks: set[int] = set()
+    for _, tenths in _QUANTILES:
+        if total == 0:
+            break
+        lo, weight = _positions(total, tenths)
+        for i in (lo, lo + 1) if weight else (lo,):
+            if i >= ones:
+                ranks.add(i - ones + 1)
+    return sorted(ranks)
+
+
+def _sessions_of_paths(p: Paths, seconds: float) -> SessionsResult:
+    """The summary of :func:`sessions` read off a customer path frame: one scan with a
+    group-by of the rows outside one-event sessions, and a sort only when a median or p90
+    falls among the multi-event sessions (then of their first and last rows only).
 
     A session starts at a path's first event or after a gap strictly greater than the
-    timeout, and ends at the path's last event or before such a gap. Only these boundary
-    rows are ordered again (a narrow window over position, not a second sort of the
-    events; none at all when the path frame is stored in order): an end row that is not
-    itself a start belongs to the boundary row just before it, which is its session's start.
+    timeout, and ends at the path's last event or before such a gap. A row that is both
+    is a one-event session (1 event, 0 s), which needs no pairing; the others run from a
+    start-only row to the next end-only row of the same customer, through *continuation*
+    rows (not a start: the gap before them is within the timeout). So, per customer, from
+    the rows that are not one-event sessions (few when most sessions have one event) and
+    the path's last row (its position is the path length):
+
+    * sessions = path length − continuations; multi-event sessions = their start rows;
+      total duration = the continuations' gaps, summed in integer µs. Counts and means
+      are sums of these (events = Σ path lengths).
+    * The median and p90 of events per session and of duration are order statistics of
+      the sorted union, in which the one-event sessions come first (their 1 event / 0 s
+      is the minimum of either measure; a multi-event session of 0 s ties with them and
+      is interchangeable). Only when a quantile position falls among the multi-event
+      sessions are those paired (a window over the start-only and end-only rows) and
+      ranked in the engine, and only the two values around each position are collected:
+      nothing is held in Python memory, whatever the number of sessions.
     """
     f = p.frame
     start = (nw.col(POS) == 1) | (nw.col(PREV_GAP_S) > seconds)
-    end = nw.col(NEXT_LABEL).is_null() | (nw.col(GAP_S) > seconds)
-    boundary = f.filter(start | end).select(
-        UNIT_ID, POS, TIME_US, start.alias("_s"), end.alias("_e")
-    )
-    boundary = ordered_window(
-        boundary,
-        UNIT_ID,
-        [POS],
-        row_number="_k",
-        lag={"_sp": POS, "_st": TIME_US},
-        presorted=p.ordered,
-    )
-    per_session = boundary.filter(nw.col("_e")).select(
-        nw.col(UNIT_ID).alias(CUSTOMER),
-        nw.when(nw.col("_s"))
-        .then(nw.lit(1, dtype=nw.Int64))
-        .otherwise(nw.col(POS) - nw.col("_sp") + 1)
-        .alias("n"),
-        nw.when(nw.col("_s"))
-        .then(nw.lit(0.0, dtype=nw.Float64))
-        .otherwise((nw.col(TIME_US) - nw.col("_st")).cast(nw.Float64) / 1e6)
-        .alias("dur"),
+    # The last event of a path has no gap after it (not "no next label": that is null
+    # mid-path too in a frame sorted with keep_unlabelled).
+    last = nw.col(GAP_S).is_null()
+    end = last | (nw.col(GAP_S) > seconds)
+    prev_gap_us = (nw.col(PREV_GAP_S) * 1e6).round(0).cast(nw.Int64)
+    multi = (
+        f.filter(~(start & end))
+        .group_by(UNIT_ID)
+        .agg(
+            (~start).cast(nw.Int64).sum().alias("_cont"),
+            start.cast(nw.Int64).sum().alias("_multi"),
+            nw.when(start).then(0).otherwise(prev_gap_us).sum().alias("_dur_us"),
+        )
     )
     per_customer = (
-        f.filter(start).group_by(UNIT_ID).agg(nw.len().alias("k")).rename({UNIT_ID: CUSTOMER})
+        f.filter(last)
+        .select(UNIT_ID, nw.col(POS).alias("_len"))
+        .join(multi, on=UNIT_ID, how="left")
+        .select(
+            "_len",
+            (nw.col("_len") - nw.col("_cont").fill_null(0)).alias("k"),
+            nw.col("_multi").fill_null(0),
+            nw.col("_dur_us").fill_null(0),
+        )
     )
-    return per_session, per_customer
+    c = collect_rows(
+        per_customer.select(
+            nw.len().alias("customers"),
+            nw.col("_len").sum().alias("events"),
+            nw.col("k").sum().alias("sessions"),
+            nw.col("_multi").sum().alias("multi"),
+            nw.col("_dur_us").sum().alias("dur_us"),
+            *_spread_exprs("k", "k_"),
+        )
+    )[0]
+    n_events, n_sessions = int(c["events"] or 0), int(c["sessions"] or 0)
+    ones, dur_us = n_sessions - int(c["multi"] or 0), int(c["dur_us"] or 0)
+
+    picked_n: dict[int, float] = {}
+    picked_d: dict[int, float] = {}
+    ranks = _ranks_needed(n_sessions, ones)
+    if ranks:
+        # Pair each multi-event session's start-only row with its end-only row: in a
+        # customer's position order these rows alternate start, end, start, end …
+        rows = f.filter(start != end).select(UNIT_ID, POS, TIME_US, start.alias("_s"))
+        paired = ordered_window(
+            rows,
+            UNIT_ID,
+            [POS],
+            row_number="_k",
+            lag={"_sp": POS, "_st": TIME_US},
+            presorted=p.ordered,
+        )
+        per_session = paired.filter(~nw.col("_s")).select(
+            (nw.col(POS) - nw.col("_sp") + 1).alias("n"),
+            (nw.col(TIME_US) - nw.col("_st")).alias("d_us"),
+        )
+        # ordinal ranks: ties get distinct ranks, in any order (equal values either way)
+        ranked = per_session.with_columns(
+            nw.col("n").rank(method="ordinal").cast(nw.Int64).alias("_rn"),
+            nw.col("d_us").rank(method="ordinal").cast(nw.Int64).alias("_rd"),
+        ).filter(nw.col("_rn").is_in(ranks) | nw.col("_rd").is_in(ranks))
+        for row in collect_rows(ranked):
+            picked_n[int(row["_rn"])] = float(row["n"])
+            picked_d[int(row["_rd"])] = int(row["d_us"]) / 1e6
+
+    def spread(mean: float | None, low: float, picked: dict[int, float]) -> Spread:
+        median, p90 = (
+            _union_quantile(n_sessions, ones, low, tenths, picked) for _, tenths in _QUANTILES
+        )
+        return Spread(mean, median, p90)
+
+    return SessionsResult(
+        timeout_s=seconds,
+        customers=int(c["customers"] or 0),
+        sessions=n_sessions,
+        events=n_events,
+        sessions_per_customer=_spread_of(c, "k_"),
+        events_per_session=spread(ratio(n_events, n_sessions), 1.0, picked_n),
+        duration_s=spread(ratio(dur_us / 1e6, n_sessions), 0.0, picked_d),
+    )
 
 
 def sessions(
@@ -211,24 +328,23 @@ def sessions(
     (2, 3, 1.0, 200.0)
     """
     seconds = _timeout_seconds(timeout)
-    if keep_source:
-        lf = with_epoch_us(sessionize(events, timeout=seconds, keep_source=True))
-        per_session = (
-            lf.group_by(CUSTOMER, SESSION)
-            .agg(
-                nw.len().alias("n"),
-                nw.col(TIME_US).min().alias("t0"),
-                nw.col(TIME_US).max().alias("t1"),
-            )
-            .with_columns(((nw.col("t1") - nw.col("t0")).cast(nw.Float64) / 1e6).alias("dur"))
-        )
-        per_customer = per_session.group_by(CUSTOMER).agg(nw.len().alias("k"))
-    else:
+    if not keep_source:
         # Reuse the sorted path frame (no second sort of the events).
         p = sort_paths(events, unit="customer")
         if p.unit != "customer":
             raise AnalyticsError("sessions are cut per customer: pass unit='customer' paths")
-        per_session, per_customer = _per_session_of_paths(p, seconds)
+        return _sessions_of_paths(p, seconds)
+    lf = with_epoch_us(sessionize(events, timeout=seconds, keep_source=True))
+    per_session = (
+        lf.group_by(CUSTOMER, SESSION)
+        .agg(
+            nw.len().alias("n"),
+            nw.col(TIME_US).min().alias("t0"),
+            nw.col(TIME_US).max().alias("t1"),
+        )
+        .with_columns(((nw.col("t1") - nw.col("t0")).cast(nw.Float64) / 1e6).alias("dur"))
+    )
+    per_customer = per_session.group_by(CUSTOMER).agg(nw.len().alias("k"))
     # One pass over the sessions and one over the customers, every figure at once.
     s = collect_rows(
         per_session.select(
