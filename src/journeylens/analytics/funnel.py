@@ -150,14 +150,91 @@ class FunnelResult:
         }
 
 
-def _first_per_unit(lf: nw.LazyFrame[Any], column: str) -> nw.LazyFrame[Any]:
-    """The row of each unit with the smallest ``column`` (a group-by and a join, no sort)."""
-    least = lf.group_by(UNIT_ID).agg(nw.col(column).min().alias("_least"))
-    return (
-        lf.join(least, on=UNIT_ID, how="inner")
-        .filter(nw.col(column) == nw.col("_least"))
-        .drop("_least")
+def _furthest_per_unit(
+    matched: nw.LazyFrame[Any], step_filters: Sequence[nw.Expr], window_us: int | None
+) -> nw.LazyFrame[Any]:
+    """Per unit with an occurrence of s1: how far its attempts got, and where.
+
+    Columns: ``unit_id``; per level j (0-based) ``_q<j>`` the path position of e_j of the
+    earliest attempt that reached j (null when no attempt did) and ``_dt<j>`` that
+    attempt's time to convert in seconds; ``_b`` the number of levels reached and ``_bp``
+    the position of e_b of the earliest attempt reaching the furthest level.
+
+    Each level is one join of the attempts with the occurrences of the next step and one
+    group-by per attempt keeping the earliest (greedy) match; stopped attempts stay, with
+    nulls. No level is stored: the chain is one query, collected once per unit.
+
+    Greedy chains never cross: an earlier attempt's e_j is at or before a later attempt's
+    e_j, and times never decrease along a path. So among the attempts reaching j, the
+    earliest one has the least start time and the least e_j time and position: plain
+    minima per unit, with no arg-min and no ranking of attempts.
+    """
+    k = len(step_filters)
+
+    def occurrences(j: int) -> nw.LazyFrame[Any]:
+        return matched.filter(step_filters[j]).select(
+            UNIT_ID, nw.col(POS).alias("_pos"), nw.col(TIME_US).alias("_t")
+        )
+
+    first = occurrences(0)
+    if window_us is None:  # without a window the first attempt goes furthest
+        first = first.group_by(UNIT_ID).agg(nw.col("_pos").min(), nw.col("_t").min())
+    attempts = first.select(UNIT_ID, nw.col("_pos").alias("_e0"), nw.col("_t").alias("_s0"))
+    # With a window W, an attempt's events lie in [t1, t1 + W]: in the W-wide time bucket
+    # of t1 or the next one. Joining on (unit, bucket) pairs each attempt only with the
+    # occurrences it can reach, not with every later one of its path.
+    width = max(window_us or 0, 1)
+    for j in range(1, k):
+        cand = occurrences(j)
+        if window_us is None:
+            joined = attempts.join(cand, on=UNIT_ID, how="left")
+        else:
+            start = nw.col("_s0") // width
+            joined = nw.concat(
+                [
+                    attempts.with_columns(start.alias("_b")),
+                    attempts.with_columns((start + 1).alias("_b")),
+                ],
+                how="vertical",
+            ).join(
+                cand.with_columns((nw.col("_t") // width).alias("_b")),
+                on=[UNIT_ID, "_b"],
+                how="left",
+            )
+        cond = nw.col("_pos") > nw.col(f"_e{j - 1}")
+        if window_us is not None:
+            cond = cond & ((nw.col("_t") - nw.col("_s0")) <= window_us)
+        # Greedy: the earliest matching event after the previous one (times never
+        # decrease along a path, so the least time is that event's). An attempt's start
+        # time and earlier levels are one value per attempt: carried, not keys.
+        carried = ["_s0", *[f"_{x}{i}" for i in range(1, j) for x in "es"]]
+        attempts = joined.group_by(UNIT_ID, "_e0").agg(
+            *[nw.col(c).min() for c in carried],
+            nw.when(cond).then(nw.col("_pos")).min().alias(f"_e{j}"),
+            nw.when(cond).then(nw.col("_t")).min().alias(f"_s{j}"),
+        )
+
+    # An attempt reached level j when it has an e_j (found within W of e_1).
+    def when_reached(j: int, column: str) -> nw.Expr:
+        return nw.when(~nw.col(f"_e{j}").is_null()).then(nw.col(column))
+
+    per_unit = attempts.group_by(UNIT_ID).agg(
+        *[nw.col(f"_e{j}").min().alias(f"_q{j}") for j in range(k)],
+        *[when_reached(j, "_s0").min().alias(f"_a{j}") for j in range(1, k)],
+        *[nw.col(f"_s{j}").min().alias(f"_z{j}") for j in range(1, k)],
     )
+    levels = nw.sum_horizontal(*[(~nw.col(f"_q{j}").is_null()).cast(nw.Int64) for j in range(k)])
+    at_best = nw.coalesce(
+        *[nw.when(nw.col("_b") == j + 1).then(nw.col(f"_q{j}")) for j in range(k)]
+    )
+    return per_unit.with_columns(
+        nw.lit(0.0).alias("_dt0"),
+        *[
+            ((nw.col(f"_z{j}") - nw.col(f"_a{j}")).cast(nw.Float64) / 1e6).alias(f"_dt{j}")
+            for j in range(1, k)
+        ],
+        levels.alias("_b"),
+    ).with_columns(at_best.alias("_bp"))
 
 
 def _rule_name(rule: MatchRule, number: int) -> str:
@@ -217,7 +294,7 @@ def funnel(
         collect_rows(base.select((nw.col(POS) == 1).cast(nw.Int64).sum().alias("n")))[0]["n"] or 0
     )
 
-    # Each step is a filter on the sorted frame: a label value or a compiled match rule.
+    # Each step is a filter on the path frame: a label value or a compiled match rule.
     matched = base
     step_filters: list[nw.Expr] = []
     for j, step in enumerate(steps, start=1):
@@ -227,70 +304,31 @@ def funnel(
         else:
             step_filters.append(nw.col(LABEL) == step)
 
-    def candidates(j: int, *columns: str) -> nw.LazyFrame[Any]:
-        return matched.filter(step_filters[j]).select(
-            UNIT_ID, nw.col(POS).alias("_pos"), *(columns or [nw.col(TIME_US).alias("_t")])
+    per_unit = cache(_furthest_per_unit(matched, step_filters, window_us))
+    k = len(steps)
+    # All levels' counts and times in one aggregate over the (small) per-unit frame: a
+    # unit reached level j when its earliest attempt reaching j exists (_q<j> not null).
+    stats = collect_rows(
+        per_unit.select(
+            *[
+                e
+                for j in range(k)
+                for e in (
+                    nw.col(f"_q{j}").count().alias(f"n{j}"),
+                    *quantile_exprs(f"_dt{j}", f"t{j}_"),
+                )
+            ]
         )
-
-    # Level 1: attempts = occurrences of s1 (without a window only the first one matters).
-    first = candidates(0)
-    if window_us is None:
-        first = _first_per_unit(first, "_pos")
-    level = first.select(
-        UNIT_ID,
-        nw.col("_pos").alias("a_pos"),
-        nw.col("_t").alias("t1"),
-        nw.col("_pos").alias("p"),
-        nw.col("_t").alias("t"),
-    )
-    levels = [cache(level)]
-    # With a window W, an attempt's next events lie in [t1, t1 + W]: in the W-wide time
-    # bucket of t1 or the next one. Joining on (unit, bucket) pairs each attempt only with
-    # the occurrences it can reach, not with every later one of its path — the same rows
-    # survive the window filter below.
-    width = max(window_us or 0, 1)
-    for j in range(1, len(steps)):
-        if window_us is None:
-            joined = levels[-1].join(candidates(j), on=UNIT_ID, how="inner")
-        else:
-            start = nw.col("t1") // width
-            attempts = nw.concat(
-                [
-                    levels[-1].with_columns(start.alias("_b")),
-                    levels[-1].with_columns((start + 1).alias("_b")),
-                ],
-                how="vertical",
-            )
-            joined = attempts.join(
-                candidates(j).with_columns((nw.col("_t") // width).alias("_b")),
-                on=[UNIT_ID, "_b"],
-                how="inner",
-            )
-        cond = nw.col("_pos") > nw.col("p")
-        if window_us is not None:
-            cond = cond & ((nw.col("_t") - nw.col("t1")) <= window_us)
-        # Greedy: each attempt takes the earliest matching event after its previous one
-        # (times never decrease along a path, so the least time is that event's).
-        level = (
-            joined.filter(cond)
-            .group_by(UNIT_ID, "a_pos")  # an attempt's start time is one value: not a key
-            .agg(nw.col("t1").min(), nw.col("_pos").min().alias("p"), nw.col("_t").min().alias("t"))
-        )
-        levels.append(cache(level))
-
-    # Per unit and level: the earliest attempt that reached it.
-    earliest = [
-        _first_per_unit(lv, "a_pos").with_columns(
-            ((nw.col("t") - nw.col("t1")).cast(nw.Float64) / 1e6).alias("dt")
-        )
-        for lv in levels
+    )[0]
+    reached = [int(stats[f"n{j}"] or 0) for j in range(k)]
+    times = [
+        (clean_float(stats[f"t{j}_median"]), clean_float(stats[f"t{j}_p90"])) for j in range(k)
     ]
-    reached: list[int] = []
-    times: list[tuple[float | None, float | None]] = []
-    for e in earliest:
-        row = collect_rows(e.select(nw.len().alias("n"), *quantile_exprs("dt", "t_")))[0]
-        reached.append(int(row["n"] or 0))
-        times.append((clean_float(row["t_median"]), clean_float(row["t_p90"])))
+    # Drop-off of every level in one aggregate: the units whose furthest level b is below
+    # k, with the event after e_b of their earliest attempt reaching b (null: path ended).
+    gone = per_unit.filter(nw.col("_b") < k).select(UNIT_ID, "_b", nw.col("_bp").alias(POS))
+    after = gone.join(base.select(UNIT_ID, POS, NEXT_LABEL), on=[UNIT_ID, POS], how="left")
+    drop_rows = collect_rows(after.group_by("_b", NEXT_LABEL).agg(nw.len().alias("n")))
 
     out: list[FunnelStep] = []
     for j, step in enumerate(steps):
@@ -298,13 +336,7 @@ def funnel(
         dropped, ended_share = 0, None
         nexts: tuple[NextEvent, ...] = ()
         if j + 1 < len(steps):
-            # (an anti join needs no distinct units; the next label is on the step's own
-            # occurrences, a small part of the frame)
-            gone = earliest[j].join(levels[j + 1].select(UNIT_ID), on=UNIT_ID, how="anti")
-            after = gone.select(UNIT_ID, nw.col("p").alias("_pos")).join(
-                candidates(j, NEXT_LABEL), on=[UNIT_ID, "_pos"], how="left"
-            )
-            rows = collect_rows(after.group_by(NEXT_LABEL).agg(nw.len().alias("n")))
+            rows = [r for r in drop_rows if r["_b"] == j + 1]
             dropped = sum(int(r["n"]) for r in rows)
             ended = sum(int(r["n"]) for r in rows if r[NEXT_LABEL] is None)
             ended_share = _ratio(ended, dropped)
