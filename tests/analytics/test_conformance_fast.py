@@ -72,6 +72,12 @@ MAP = JourneyMap.model_validate(
     }
 )
 
+#: The same map with one touchpoint per step (``search`` events stay unbound): the step
+#: edges are then read without a group-by per unit.
+_one = MAP.model_dump(mode="json")
+_one["stages"][0]["steps"][0]["touchpoints"] = [_tp("site", "page_view")]
+ONE_PER_STEP = JourneyMap.model_validate(_one)
+
 HAND = [
     # u1: site, (unbound), search, checkout, receipt, site — browse → pay → confirm → browse,
     # look → buy → look: a backtrack; the unbound event does not break the sequence.
@@ -102,12 +108,14 @@ def _events(make: Make, rows: Sequence[tuple[str, int, int, str]]) -> nw.LazyFra
     )
 
 
-def _fast(make: Make, rows: Sequence[tuple[str, int, int, str]]) -> Any:
-    bound = bind(_events(make, rows), MAP)
-    p = sort_paths(bound, previous=("stage_id", "step_id"), journey_map=MAP)
+def _fast(
+    make: Make, rows: Sequence[tuple[str, int, int, str]], journey_map: JourneyMap = MAP
+) -> Any:
+    bound = bind(_events(make, rows), journey_map)
+    p = sort_paths(bound, previous=("stage_id", "step_id"), journey_map=journey_map)
     # the frame carries the previous touchpoint index: the positions path is the one taken
-    assert _index_changes(p, MapOrder.of(MAP)) is not None
-    return conformance(p, MAP), bound
+    assert _index_changes(p, MapOrder.of(journey_map)) is not None
+    return conformance(p, journey_map), bound
 
 
 def _check_hand(r: Any) -> None:
@@ -156,6 +164,17 @@ def test_hand_computed_on_the_map_sorted_path_frame(make: Make) -> None:
     assert r.to_dict() == conformance(bound, MAP).to_dict()
     plain = sort_paths(bound, previous=("stage_id", "step_id"))
     assert r.to_dict() == conformance(plain, MAP).to_dict()
+
+
+def test_hand_computed_one_touchpoint_per_step(make: Make) -> None:
+    """u1's search and u5's search are unbound now: u1 is site, checkout, receipt, site and
+    u5 only site — the same stage and step edges as with two touchpoints."""
+    r, bound = _fast(make, HAND, ONE_PER_STEP)
+    assert (r.paths, r.paths_without_bound_events, r.unbound_events) == (4, 1, 5)
+    steps = {(e.source, e.target): (e.transitions, e.paths) for e in r.edges if e.level == "step"}
+    assert steps[("browse", "pay")] == (2, 2)
+    assert steps[("pay", "browse")] == (1, 1)
+    assert r.to_dict() == conformance(bound, ONE_PER_STEP).to_dict()
 
 
 def test_another_map_than_the_frames_is_read_by_id(make: Make) -> None:
@@ -207,8 +226,9 @@ row = st.tuples(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(rows=st.lists(row, min_size=1, max_size=16))
+@pytest.mark.parametrize("journey_map", [MAP, ONE_PER_STEP], ids=["two_per_step", "one_per_step"])
 def test_equals_the_bound_events_on_generated_logs(
-    make: Make, rows: list[tuple[str, int, str]]
+    make: Make, journey_map: JourneyMap, rows: list[tuple[str, int, str]]
 ) -> None:
-    r, bound = _fast(make, [(u, m, i, e) for i, (u, m, e) in enumerate(rows)])
-    assert r.to_dict() == conformance(bound, MAP).to_dict()
+    r, bound = _fast(make, [(u, m, i, e) for i, (u, m, e) in enumerate(rows)], journey_map)
+    assert r.to_dict() == conformance(bound, journey_map).to_dict()

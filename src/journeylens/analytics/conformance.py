@@ -23,7 +23,7 @@ live map uses to look up a touchpoint's step and stage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -321,24 +321,37 @@ def _id(value: Any, ids: tuple[str, ...] | None) -> str:
     return str(value) if ids is None else ids[int(value) - 1]
 
 
+def _one_touchpoint_per_step(journey_map: JourneyMap) -> bool:
+    """Whether no step of the map has more than one touchpoint."""
+    return all(len(step.touchpoints) <= 1 for _, step in journey_map.iter_steps())
+
+
 def _edges(
     changes: nw.LazyFrame[Any],
     designed: Mapping[str, list[tuple[str, str]]],
     ids: Mapping[str, tuple[str, ...]] | None = None,
+    distinct: Sequence[str] = (),
 ) -> dict[str, tuple[Edge, ...]]:
     """The stage and step edges: per level, every observed transition of the collapsed
     sequences with its volume, and the designed ones never seen (volume 0).
 
     ``ids``: per level, the ids of positions 1, 2, … when ``changes`` holds positions
-    (:func:`_index_changes`) instead of ids."""
+    (:func:`_index_changes`) instead of ids. ``distinct``: the levels of which ``changes``
+    has at most one row per unit and (previous, current) value already, so the paths of an
+    edge are its rows (no group-by per unit)."""
     moves = []
     for level in designed:
         cur, prev = nw.col(level), nw.col(f"prev_{level}")
+        moved = changes.filter(~prev.is_null() & ~cur.is_null() & (prev != cur))
+        if level not in distinct:
+            moved = moved.group_by(UNIT_ID, prev, cur).agg(nw.col("n").sum())
         moves.append(
-            changes.filter(~prev.is_null() & ~cur.is_null() & (prev != cur))
-            .group_by(UNIT_ID, prev.alias("prev"), cur.alias("cur"))
-            .agg(nw.col("n").sum().alias("n"))
-            .select(nw.lit(level).alias("level"), "prev", "cur", "n")
+            moved.select(
+                nw.lit(level).alias("level"),
+                prev.alias("prev"),
+                cur.alias("cur"),
+                nw.col("n").cast(nw.Int64),
+            )
         )
     rows = collect_rows(
         nw.concat(moves, how="vertical")
@@ -405,7 +418,7 @@ def conformance(
                 + " and ".join(carried)
                 + ': sort with sort_paths(bound, previous=("stage_id", "step_id"))'
             )
-    _require(bound, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
+    names = _require(bound, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
     order = MapOrder.of(journey_map)
 
     # With a path frame every unit has exactly one first event: counting them is cheaper
@@ -415,15 +428,17 @@ def conformance(
         if paths is not None
         else nw.col(UNIT_ID).n_unique().cast(nw.Int64)
     )
+    # bound events: a count of non-null values, not a sum of per-event flags
+    bound_column = TOUCHPOINT_INDEX if TOUCHPOINT_INDEX in names else TOUCHPOINT_ID
     totals = collect_rows(
         bound.select(
             nw.len().cast(nw.Int64).alias("events"),
-            (~_is_bound(bound, TOUCHPOINT_ID)).cast(nw.Int64).sum().alias("unbound"),
+            nw.col(bound_column).count().cast(nw.Int64).alias("bound"),
             units_expr.alias("units"),
         )
     )[0]
     events = int(totals["events"] or 0)
-    unbound = int(totals["unbound"] or 0)
+    unbound = events - int(totals["bound"] or 0)
     all_units = int(totals["units"] or 0)
 
     # A path frame sorted with the map: its stages and steps as positions (integers).
@@ -474,6 +489,9 @@ def conformance(
         changes,
         {"stage": order.designed_stage_edges(), "step": order.designed_step_edges()},
         {"stage": order.stages, "step": order.steps} if positions else None,
+        # positions: one row per (unit, touchpoint, previous touchpoint); when no step has
+        # two touchpoints, that is one row per (unit, step, previous step) too
+        ("step",) if positions and _one_touchpoint_per_step(journey_map) else (),
     )
     stage_edges = by_level["stage"]
     edges = stage_edges + by_level["step"]
