@@ -146,9 +146,10 @@ MAP = JourneyMap.model_validate(
     }
 )
 FUNNEL = ["page_view", "add_to_cart", "purchase"]
-#: The event columns the analyses below read besides the path frame's own (the channel
-#: feature of the outcome comparison, the survey answers): the one sort moves only these.
-PATH_COLUMNS = ["channel", "score_type", "score"]
+#: The event columns the order-dependent analyses below read besides the path frame's own:
+#: none. The one sort moves only what needs the order; the outcome comparison and the
+#: survey metrics do not depend on it and read the bound events themselves.
+PATH_COLUMNS: list[str] = []
 
 
 def cpu_seconds() -> float:
@@ -171,7 +172,8 @@ def full_analysis(events: nw.LazyFrame[Any], add: Callable[[str, Callable[[], An
 
     bind + one shared sort (the path frame, which also carries each event's previous bound
     stage and step for planned vs actual) + sessions + transitions + step matrix + funnel
-    + planned vs actual + outcome comparison + survey metrics.
+    + planned vs actual, all read off the path frame; + outcome comparison + survey
+    metrics, which do not depend on the order and read the bound events.
     """
     bound = add("bind", lambda: bind(events, MAP))
     p = add(
@@ -188,12 +190,12 @@ def full_analysis(events: nw.LazyFrame[Any], add: Callable[[str, Callable[[], An
     out["conformance"] = add("planned vs actual", lambda: conformance(p, MAP)).to_dict()
 
     def compare() -> Any:
-        outcomes = evaluate_outcomes(p.frame, MAP)
-        return compare_outcome(p.frame, outcomes, "converted")
+        outcomes = evaluate_outcomes(bound, MAP)
+        return compare_outcome(bound, outcomes, "converted")
 
     out["compare"] = add("outcome comparison", compare).to_dict()
     out["survey"] = add(
-        "survey metrics (by stage)", lambda: survey_metrics(p.frame, by="stage", journey_map=MAP)
+        "survey metrics (by stage)", lambda: survey_metrics(bound, by="stage", journey_map=MAP)
     ).to_dict()
     out["_paths"] = p
     return out
