@@ -36,7 +36,7 @@ import pyarrow as pa
 from journeylens.analytics import stats
 from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows
 from journeylens.analytics._results import RowResult
-from journeylens.engine.frames import EVENT, cache
+from journeylens.engine.frames import EVENT, distinct_units
 
 #: Feature kinds and the bound-event column each reads.
 FEATURE_COLUMNS: dict[str, str] = {
@@ -130,36 +130,21 @@ def _outcome_units(outcomes: nw.LazyFrame[Any], outcome: str) -> nw.LazyFrame[An
 def _feature_counts(
     bound: nw.LazyFrame[Any], units: nw.LazyFrame[Any], kinds: Sequence[str]
 ) -> list[tuple[str, str, int, int]]:
-    """``(kind, feature, units with it, positive units with it)`` of every feature, in one
-    query: the events' distinct (unit, feature columns) combinations in one pass, then one
-    row per (unit, kind, feature) of those few rows, joined to the outcome once."""
+    """``(kind, feature, units with it, positive units with it)`` of every feature: the
+    distinct units per value of each kind's column, among the outcome frame's units
+    (:func:`~journeylens.engine.frames.distinct_units`: one pass over the events)."""
     if not kinds:
         return []
-    columns = list(dict.fromkeys(FEATURE_COLUMNS[k] for k in kinds))
-    combos = bound.select(
-        nw.col(UNIT_ID).cast(nw.String), *[nw.col(c).cast(nw.String) for c in columns]
+    events = bound.with_columns(nw.col(UNIT_ID).cast(nw.String))
+    flags = units.select(UNIT_ID, (nw.col("_pos") == 1).alias("_flag"))
+    counted = distinct_units(
+        events, UNIT_ID, [(FEATURE_COLUMNS[k],) for k in kinds], flags=flags, flag="_flag"
     )
-    if len(kinds) > 1:
-        # Few rows per unit (its distinct combinations), read once per kind: stored once.
-        combos = cache(combos.group_by(UNIT_ID, *columns).agg())
-    long = nw.concat(
-        [
-            combos.filter(~nw.col(FEATURE_COLUMNS[k]).is_null())
-            .select(UNIT_ID, nw.lit(k).alias("_kind"), nw.col(FEATURE_COLUMNS[k]).alias("_f"))
-            .group_by(UNIT_ID, "_kind", "_f")
-            .agg()
-            for k in kinds
-        ],
-        how="vertical",
-    )
-    rows = collect_rows(
-        long.join(units, on=UNIT_ID, how="inner")
-        .group_by("_kind", "_f")
-        .agg(nw.len().cast(nw.Int64).alias("with"), nw.col("_pos").sum().alias("pos"))
-    )
-    position = {k: i for i, k in enumerate(kinds)}
-    out = [(str(r["_kind"]), str(r["_f"]), int(r["with"]), int(r["pos"] or 0)) for r in rows]
-    out.sort(key=lambda r: (position[r[0]], r[1]))
+    out = [
+        (kind, value, with_f, pos)
+        for kind, per_value in zip(kinds, counted, strict=True)
+        for (value,), (with_f, pos) in sorted(per_value.items())
+    ]
     return out
 
 

@@ -39,7 +39,7 @@ from journeylens.analytics._common import (
     sort_paths,
     table,
 )
-from journeylens.engine.frames import EVENT
+from journeylens.engine.frames import EVENT, distinct_units
 
 #: Above this many transitions, median / p90 per edge are taken by rank (a spillable sort)
 #: instead of in-memory aggregates: same numbers, bounded memory (100M events).
@@ -148,43 +148,64 @@ def transitions(
     """
     p = sort_paths(events, unit=unit, label=label)
     f = p.frame
-    # Real edges: one group-by over the events that have a next event. Exact quantiles are
-    # aggregates (one list of gaps per edge in memory) up to QUANTILES_BY_SORT_ABOVE edges;
-    # beyond, they are taken by rank within each edge (a sort, which engines spill).
-    edges = f.filter(~nw.col(NEXT_LABEL).is_null()).select(
-        UNIT_ID, nw.col(LABEL).alias("from"), nw.col(NEXT_LABEL).alias("to"), GAP_S
-    )
-    n_edges = int(collect_rows(edges.select(nw.len().alias("n")))[0]["n"] or 0)
-    counts = [nw.len().alias("count"), nw.col(UNIT_ID).n_unique().alias("unique_paths")]
-    if n_edges <= QUANTILES_BY_SORT_ABOVE:
-        rows = collect_rows(edges.group_by("from", "to").agg(*counts, *quantile_exprs(GAP_S, "t_")))
+    # One group-by of every event by (label, next label): the edges' counts and gap
+    # quantiles, and — from the groups without a next label and the first events — the
+    # path ends and starts per label. Exact quantiles are aggregates (one list of gaps per
+    # edge in memory) up to QUANTILES_BY_SORT_ABOVE events; beyond, they are taken by rank
+    # within each edge (a sort, which engines spill).
+    first = nw.col(POS) == 1
+    counts = [nw.len().alias("count"), first.cast(nw.Int64).sum().alias("starts")]
+    n_rows = int(collect_rows(f.select(nw.len().alias("n")))[0]["n"] or 0)
+    if n_rows <= QUANTILES_BY_SORT_ABOVE:
+        groups = collect_rows(
+            f.group_by(LABEL, NEXT_LABEL).agg(*counts, *quantile_exprs(GAP_S, "t_"))
+        )
     else:
-        times = grouped_quantiles(edges, ["from", "to"], GAP_S, "t_")
-        rows = collect_rows(
-            edges.group_by("from", "to").agg(*counts).join(times, on=["from", "to"], how="left")
+        edges = f.filter(~nw.col(NEXT_LABEL).is_null())
+        times = grouped_quantiles(edges, [LABEL, NEXT_LABEL], GAP_S, "t_")
+        groups = collect_rows(
+            f.group_by(LABEL, NEXT_LABEL)
+            .agg(*counts)
+            .join(times, on=[LABEL, NEXT_LABEL], how="left")
+        )
+    # unique_paths: distinct units per edge, one bit per (label, next label) per unit.
+    labels = sorted({str(r[LABEL]) for r in groups})
+    (units_of,) = distinct_units(
+        f, UNIT_ID, [(LABEL, NEXT_LABEL)], {LABEL: labels, NEXT_LABEL: labels}
+    )
+    rows: list[dict[str, Any]] = []
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    for g in groups:
+        start, to = int(g["starts"] or 0), g[NEXT_LABEL]
+        starts[g[LABEL]] = starts.get(g[LABEL], 0) + start
+        if to is None:
+            ends[g[LABEL]] = int(g["count"])
+            continue
+        rows.append(
+            {
+                "from": g[LABEL],
+                "to": to,
+                "count": int(g["count"]),
+                "unique_paths": units_of[(str(g[LABEL]), str(to))][0],
+                "t_median": g["t_median"],
+                "t_p90": g["t_p90"],
+            }
         )
     # Path starts and ends: every path has exactly one of each, so a marker edge's count
     # is also its number of distinct paths, and the starts count the paths.
-    first, last = nw.col(POS) == 1, nw.col(NEXT_LABEL).is_null()
-    ends = collect_rows(
-        f.filter(first | last)
-        .group_by(LABEL)
-        .agg(
-            first.cast(nw.Int64).sum().alias("starts"),
-            last.cast(nw.Int64).sum().alias("ends"),
-        )
-    )
-    n_paths = sum(int(r["starts"] or 0) for r in ends)
+    n_paths = sum(starts.values())
     if markers:
-        for r in ends:
-            for key, edge in (("starts", (PATH_START, r[LABEL])), ("ends", (r[LABEL], PATH_END))):
-                if r[key]:
+        for key, per_label in (("starts", starts), ("ends", ends)):
+            for lab, n in per_label.items():
+                if n:
+                    edge = (PATH_START, lab) if key == "starts" else (lab, PATH_END)
                     rows.append(
                         {
                             "from": edge[0],
                             "to": edge[1],
-                            "count": int(r[key]),
-                            "unique_paths": int(r[key]),
+                            "count": n,
+                            "unique_paths": n,
                             "t_median": None,
                             "t_p90": None,
                         }

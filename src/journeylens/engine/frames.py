@@ -724,3 +724,209 @@ def with_epoch_us(
 
     # Spark's session time zone is UTC (see _spark_session); naive timestamps are UTC.
     return _lazy(native.withColumn(name, F.unix_micros(F.col(column).cast("timestamp"))))
+
+
+# -- distinct units per value -----------------------------------------------------------------
+
+#: Above this many bytes of per-unit value sets (units × bits of every key), the DuckDB
+#: bit sets of :func:`distinct_units` give way to the plain distinct group-by.
+MAX_UNIT_SET_BYTES = 256 * 2**20
+
+
+def distinct_units(
+    lf: nw.LazyFrame[Any],
+    unit: str,
+    keys: Sequence[Sequence[str]],
+    values: Mapping[str, Sequence[str]] | None = None,
+    *,
+    flags: nw.LazyFrame[Any] | None = None,
+    flag: str = "flag",
+    max_bytes: int = MAX_UNIT_SET_BYTES,
+) -> list[dict[tuple[str, ...], tuple[int, int]]]:
+    """How many distinct units have each value of each key: per key (a tuple of columns),
+    ``{(value, …): (units, flagged units)}`` for every combination at least one unit has.
+
+    Values are compared as text. A row with a null in a key's columns, or (when
+    ``values`` lists a column's values) a value not listed, does not count for that key.
+    ``flags``: one row per unit with ``unit`` and a boolean ``flag`` column; then only
+    the units listed there count, and the second number counts those whose flag is true
+    (without ``flags`` it is 0).
+
+    This is ``count(DISTINCT unit)`` per group, which on DuckDB costs about six plain
+    group-bys (a hash table of every (unit, value) pair). There, each value becomes a bit
+    (its position in the column's value list; a key of several columns a mixed-radix
+    code) and one group-by per unit ORs the bits into one bit string per key
+    (``bitstring_agg``, measured at 3M events: about a plain group-by); the units per
+    bit are then summed in numpy. Column values not given are found first (one scan).
+    When units × bits would exceed ``max_bytes``, and on Polars and Spark, it is the
+    plain distinct (unit, value) group-by.
+
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"u": ["a", "a", "a", "b", "c"],
+    ...     "x": ["p", "p", "q", "p", None], "y": ["1", "2", "1", "1", "1"]}))
+    >>> flags = nw.from_native(pl.LazyFrame({"u": ["a", "b", "c"], "flag": [True, False, True]}))
+    >>> by_x, by_xy = distinct_units(lf, "u", [("x",), ("x", "y")], flags=flags)
+    >>> sorted(by_x.items())
+    [(('p',), (2, 1)), (('q',), (1, 1))]
+    >>> sorted(by_xy.items())
+    [(('p', '1'), (2, 1)), (('p', '2'), (1, 1)), (('q', '1'), (1, 1))]
+    """
+    tuples = [tuple(k) for k in keys]
+    if not tuples:
+        return []
+    given = dict(values or {})
+    if engine_of(lf) == "duckdb":
+        counted = _distinct_units_duckdb(lf, unit, tuples, given, flags, flag, max_bytes)
+        if counted is not None:
+            return counted
+    return _distinct_units_generic(lf, unit, tuples, given, flags, flag)
+
+
+def _distinct_units_generic(
+    lf: nw.LazyFrame[Any],
+    unit: str,
+    keys: list[tuple[str, ...]],
+    values: Mapping[str, Sequence[str]],
+    flags: nw.LazyFrame[Any] | None,
+    flag: str,
+) -> list[dict[tuple[str, ...], tuple[int, int]]]:
+    """:func:`distinct_units` as distinct (unit, value) rows counted per value: one query
+    for every key (each padded to the widest key's columns)."""
+    columns = list(dict.fromkeys(c for k in keys for c in k))
+    base = lf.select(nw.col(unit), *[nw.col(c).cast(nw.String) for c in columns])
+    if len(keys) > 1:
+        # Few rows per unit (its distinct combinations), read once per key: stored once.
+        base = cache(base.group_by(unit, *columns).agg())
+    width = max(len(k) for k in keys)
+    parts = []
+    for i, key in enumerate(keys):
+        keep = [~nw.col(c).is_null() for c in key]
+        keep += [nw.col(c).is_in(list(values[c])) for c in key if c in values]
+        parts.append(
+            base.filter(*keep)
+            .group_by(unit, *key)
+            .agg()
+            .select(
+                nw.col(unit),
+                nw.lit(i, dtype=nw.Int64).alias("_jl_k"),
+                *[
+                    (nw.col(key[j]) if j < len(key) else nw.lit(None, dtype=nw.String)).alias(
+                        f"_jl_v{j}"
+                    )
+                    for j in range(width)
+                ],
+            )
+        )
+    pairs = nw.concat(parts, how="vertical")
+    counts = [nw.len().cast(nw.Int64).alias("_jl_n")]
+    if flags is not None:
+        marks = flags.select(nw.col(unit), nw.col(flag).fill_null(False).cast(nw.Int64).alias("_f"))
+        pairs = pairs.join(marks, on=unit, how="inner")
+        counts.append(nw.col("_f").sum().cast(nw.Int64).alias("_jl_p"))
+    slots = [f"_jl_v{j}" for j in range(width)]
+    out: list[dict[tuple[str, ...], tuple[int, int]]] = [{} for _ in keys]
+    for row in pairs.group_by("_jl_k", *slots).agg(*counts).collect().iter_rows(named=True):
+        k = int(row["_jl_k"])
+        value = tuple(str(row[s]) for s in slots[: len(keys[k])])
+        out[k][value] = (int(row["_jl_n"]), int(row.get("_jl_p") or 0))
+    return out
+
+
+def _distinct_units_duckdb(
+    lf: nw.LazyFrame[Any],
+    unit: str,
+    keys: list[tuple[str, ...]],
+    values: dict[str, Sequence[str]],
+    flags: nw.LazyFrame[Any] | None,
+    flag: str,
+    max_bytes: int,
+) -> list[dict[tuple[str, ...], tuple[int, int]]] | None:
+    """:func:`distinct_units` with one bit string per unit and key (None: too large)."""
+    import math
+
+    import duckdb
+    import numpy as np
+    import pyarrow as pa
+
+    columns = list(dict.fromkeys(c for k in keys for c in k))
+    missing = [c for c in columns if c not in values]
+    if missing:
+        # Finding the values reads the text columns once more: read them once instead,
+        # into the units' distinct combinations (few per unit), and work on those.
+        lf = cache(lf.select(unit, *columns).group_by(unit, *columns).agg())
+    native = nw.to_native(lf)
+    if missing:
+        lists = ", ".join(f"list(DISTINCT CAST({_quote(c)} AS VARCHAR))" for c in missing)
+        row = native.query("_jl_src", "SELECT " + lists + " FROM _jl_src").fetchall()[0]
+        for c, found in zip(missing, row, strict=True):
+            values[c] = sorted(v for v in found or () if v is not None)  # NULL: no rows
+    widths = [math.prod(len(values[c]) for c in key) for key in keys]
+    per_unit = sum((n + 7) // 8 + 1 for n in widths if n)  # a bit string has a header byte
+    rows = int(native.aggregate("count(*)").fetchall()[0][0])  # no more units than rows
+    if rows * per_unit > max_bytes:
+        n_units = int(native.aggregate(f"count(DISTINCT {_quote(unit)})").fetchall()[0][0])
+        if n_units * per_unit > max_bytes:
+            return None
+
+    def code(key: tuple[str, ...]) -> Any:
+        """The value combination's bit: mixed radix of each value's list position."""
+        out: Any = duckdb.ConstantExpression(0)
+        for c in key:
+            items = duckdb.ConstantExpression(list(values[c])).cast(duckdb.sqltype("VARCHAR[]"))
+            pos = duckdb.FunctionExpression(
+                "list_position", items, duckdb.ColumnExpression(c).cast(duckdb.sqltype("VARCHAR"))
+            )
+            out = out * duckdb.ConstantExpression(len(values[c])) + (
+                pos - duckdb.ConstantExpression(1)
+            )
+        return out
+
+    sets = [
+        duckdb.FunctionExpression(
+            "bitstring_agg",
+            code(key),
+            duckdb.ConstantExpression(0),
+            duckdb.ConstantExpression(n - 1),
+        ).alias(f"_jl_m{i}")
+        for i, (key, n) in enumerate(zip(keys, widths, strict=True))
+        if n
+    ]
+    out: list[dict[tuple[str, ...], tuple[int, int]]] = [{} for _ in keys]
+    if not sets:
+        return out
+    per = _lazy(native.aggregate([duckdb.ColumnExpression(unit), *sets], _quote(unit)))
+    if flags is not None:
+        marks = flags.select(nw.col(unit), nw.col(flag).fill_null(False).alias("_jl_f"))
+        per = per.join(marks, on=unit, how="inner")
+    else:
+        per = per.with_columns(nw.lit(False).alias("_jl_f"))
+    got = per.collect().to_arrow()
+    flagged = np.asarray(got.column("_jl_f").to_numpy(zero_copy_only=False), dtype=bool)
+    for i, (key, n) in enumerate(zip(keys, widths, strict=True)):
+        if not n:
+            continue
+        column = got.column(f"_jl_m{i}").combine_chunks().cast(pa.large_binary())
+        present = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        column, marked = column.filter(pa.array(present)), flagged[present]
+        if not len(column):
+            continue
+        size = (n + 7) // 8
+        offsets = np.frombuffer(column.buffers()[1], dtype=np.int64)[
+            column.offset : column.offset + len(column) + 1
+        ]
+        data = np.frombuffer(column.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        data = data.reshape(len(column), size + 1)[:, 1:]  # drop the header (padding) byte
+        having, positive = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        step = max(1, 2**24 // (8 * size))  # unpacked bits stay ≤ 16 MB per chunk
+        for s in range(0, len(column), step):
+            # The bits come most significant first, after 8·size − n padding bits.
+            bits = np.unpackbits(data[s : s + step], axis=1)[:, 8 * size - n :]
+            having += bits.sum(axis=0, dtype=np.int64)
+            positive += bits[marked[s : s + step]].sum(axis=0, dtype=np.int64)
+        for b in np.flatnonzero(having):
+            parts, rest = [], int(b)
+            for c in reversed(key):
+                rest, at = divmod(rest, len(values[c]))
+                parts.append(str(values[c][at]))
+            out[i][tuple(reversed(parts))] = (int(having[b]), int(positive[b]))
+    return out
