@@ -207,11 +207,18 @@ def _furthest_per_unit(
         # Greedy: the earliest matching event after the previous one (times never
         # decrease along a path, so the least time is that event's). An attempt's start
         # time and earlier levels are one value per attempt: carried, not keys.
+        found = [
+            nw.when(cond).then(nw.col("_pos")).alias(f"_e{j}"),
+            nw.when(cond).then(nw.col("_t")).alias(f"_s{j}"),
+        ]
+        if j + 1 == k:
+            # The last level needs no group-by per attempt: the per-unit minima below
+            # read the joined rows directly (a repeated attempt row changes no minimum).
+            attempts = joined.with_columns(*found)
+            break
         carried = ["_s0", *[f"_{x}{i}" for i in range(1, j) for x in "es"]]
         attempts = joined.group_by(UNIT_ID, "_e0").agg(
-            *[nw.col(c).min() for c in carried],
-            nw.when(cond).then(nw.col("_pos")).min().alias(f"_e{j}"),
-            nw.when(cond).then(nw.col("_t")).min().alias(f"_s{j}"),
+            *[nw.col(c).min() for c in carried], *[e.min() for e in found]
         )
 
     # An attempt reached level j when it has an e_j (found within W of e_1).
