@@ -35,14 +35,14 @@ from journeylens.analytics._common import (
     clean_float,
     collect_rows,
     grouped_quantiles,
-    quantile_exprs,
     sort_paths,
     table,
 )
-from journeylens.engine.frames import EVENT, distinct_units
+from journeylens.engine.frames import EVENT, distinct_units, grouped_counts_quantiles
 
-#: Above this many transitions, median / p90 per edge are taken by rank (a spillable sort)
-#: instead of in-memory aggregates: same numbers, bounded memory (100M events).
+#: Above this many events in the path frame (transitions + paths), median / p90 per edge
+#: are taken by rank (a spillable sort) instead of in-memory aggregates: same numbers,
+#: bounded memory (100M events).
 QUANTILES_BY_SORT_ABOVE = 50_000_000
 
 
@@ -153,19 +153,24 @@ def transitions(
     # path ends and starts per label. Exact quantiles are aggregates (one list of gaps per
     # edge in memory) up to QUANTILES_BY_SORT_ABOVE events; beyond, they are taken by rank
     # within each edge (a sort, which engines spill).
-    first = nw.col(POS) == 1
-    counts = [nw.len().alias("count"), first.cast(nw.Int64).sum().alias("starts")]
     n_rows = int(collect_rows(f.select(nw.len().alias("n")))[0]["n"] or 0)
+    keyed = f.with_columns((nw.col(POS) == 1).cast(nw.Int64).alias("starts"))
     if n_rows <= QUANTILES_BY_SORT_ABOVE:
         groups = collect_rows(
-            f.group_by(LABEL, NEXT_LABEL).agg(*counts, *quantile_exprs(GAP_S, "t_"))
+            grouped_counts_quantiles(
+                keyed,
+                [LABEL, NEXT_LABEL],
+                sums=["starts"],
+                column=GAP_S,
+                quantiles={"t_median": 0.5, "t_p90": 0.9},
+            ).rename({"len": "count"})
         )
     else:
         edges = f.filter(~nw.col(NEXT_LABEL).is_null())
         times = grouped_quantiles(edges, [LABEL, NEXT_LABEL], GAP_S, "t_")
         groups = collect_rows(
-            f.group_by(LABEL, NEXT_LABEL)
-            .agg(*counts)
+            keyed.group_by(LABEL, NEXT_LABEL)
+            .agg(nw.len().alias("count"), nw.col("starts").sum())
             .join(times, on=[LABEL, NEXT_LABEL], how="left")
         )
     # unique_paths: distinct units per edge, one bit per (label, next label) per unit.

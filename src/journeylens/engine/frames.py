@@ -930,3 +930,47 @@ def _distinct_units_duckdb(
                 parts.append(str(values[c][at]))
             out[i][tuple(reversed(parts))] = (int(having[b]), int(positive[b]))
     return out
+
+
+def grouped_counts_quantiles(
+    lf: nw.LazyFrame[Any],
+    keys: Sequence[str],
+    *,
+    sums: Sequence[str] = (),
+    column: str,
+    quantiles: Mapping[str, float],
+) -> nw.LazyFrame[Any]:
+    """Per group of ``keys``: ``len`` (its rows), the sum of each ``sums`` column, and each
+    ``{out: q}`` quantile of ``column`` (linear interpolation, nulls ignored; q = 0.5 is
+    the median).
+
+    On DuckDB every quantile comes from ONE ``quantile_cont(column, [q, …])`` aggregate:
+    the same numbers as separate ``median`` / ``quantile_cont`` aggregates (each of which
+    gathers and sorts the group's values again), for about 0.75× their cost (measured:
+    0.30 vs 0.40 s CPU at 3M events). Other engines: narwhals' ``median`` / ``quantile``.
+
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"k": ["a", "a", "a", "b"], "s": [1, 0, 1, 1],
+    ...     "x": [1.0, 2.0, 4.0, None]}))
+    >>> out = grouped_counts_quantiles(lf, ["k"], sums=["s"], column="x",
+    ...     quantiles={"med": 0.5, "p90": 0.9})
+    >>> out.sort("k").collect().rows()
+    [('a', 3, 2, 2.0, 3.6), ('b', 1, 1, None, None)]
+    """
+    if engine_of(lf) == "duckdb":
+        q = _quote
+        qs = ", ".join(repr(float(v)) for v in quantiles.values())
+        parts = [*[q(k) for k in keys], "count(*) AS len"]
+        parts += [f"CAST(sum({q(s)}) AS BIGINT) AS {q(s)}" for s in sums]
+        parts.append(f"quantile_cont({q(column)}, [{qs}]) AS _jl_q")
+        inner = "SELECT " + ", ".join(parts) + " FROM _jl_src GROUP BY " + ", ".join(map(q, keys))
+        picks = [f"_jl_q[{i}] AS {q(out)}" for i, out in enumerate(quantiles, start=1)]
+        sql = "SELECT * EXCLUDE (_jl_q), " + ", ".join(picks) + " FROM (" + inner + ")"
+        return _lazy(nw.to_native(lf).query("_jl_src", sql))
+    aggs = [nw.len().alias("len"), *[nw.col(s).sum() for s in sums]]
+    for out, v in quantiles.items():
+        expr = nw.col(column)
+        aggs.append(
+            (expr.median() if v == 0.5 else expr.quantile(v, interpolation="linear")).alias(out)
+        )
+    return lf.group_by(*keys).agg(*aggs)
