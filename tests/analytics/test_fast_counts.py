@@ -12,6 +12,7 @@ import narwhals as nw
 import pytest
 from tests.analytics.conftest import Make
 
+from journeylens.engine import frames
 from journeylens.engine.frames import distinct_units
 
 
@@ -83,3 +84,12 @@ def test_empty_input_and_no_values(make: Make, max_bytes: dict[str, Any]) -> Non
     nulls = make({"u": ["a", "b"], "x": [None, None]})
     assert distinct_units(nulls, "u", [("x",)], **max_bytes) == [{}]
     assert distinct_units(events, "u", [], **max_bytes) == []
+
+
+def test_wide_keys_take_the_group_by(make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    # More value combinations than MAX_UNIT_SET_BITS: the same counts by the group-by.
+    monkeypatch.setattr(frames, "MAX_UNIT_SET_BITS", 2)
+    events = make({"u": ["a", "a", "b"], "x": ["p", "q", "r"]})
+    flags = make({"u": ["a", "b"], "flag": [True, False]})
+    (by_x,) = distinct_units(events, "u", [("x",)], flags=flags)
+    assert by_x == {("p",): (1, 1), ("q",): (1, 1), ("r",): (1, 0)}
