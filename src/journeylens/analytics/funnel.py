@@ -167,7 +167,10 @@ def _furthest_per_unit(
     Greedy chains never cross: an earlier attempt's e_j is at or before a later attempt's
     e_j, and times never decrease along a path. So among the attempts reaching j, the
     earliest one has the least start time and the least e_j time and position: plain
-    minima per unit, with no arg-min and no ranking of attempts.
+    minima per unit, with no arg-min and no ranking of attempts. For the same reason the
+    last level may take any occurrence of s_k within W after e_(k-1), not only the first
+    one: the least of them is the earliest attempt's e_k, so that level needs no group-by
+    per attempt.
     """
     k = len(step_filters)
 
