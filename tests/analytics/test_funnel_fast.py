@@ -1,4 +1,4 @@
-"""The funnel's attempt chains, hand-computed, on DuckDB and Polars.
+"""The funnel's attempt chains, hand-computed, on DuckDB and Polars (and on Spark, in one log).
 
 The funnel follows every attempt (each occurrence of s1) greedily through one join per
 level and reads the per-unit figures as minima over the attempts that reached each level
@@ -17,6 +17,7 @@ import narwhals as nw
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.analytics.conftest import builder, events_table
 from tests.analytics.reference import Ev, funnel_ref
 
 from journeylens.analytics import funnel, sort_paths
@@ -208,3 +209,58 @@ def test_repeated_steps_match_reference(make_events: MakeEvents, events: list[Ev
                 assert {n.event: n.units for n in g.next_events} == w["next"]
                 ended = w["ended"] / w["dropped"] if w["dropped"] else None
                 assert g.ended_share == (None if ended is None else pytest.approx(ended))
+
+
+# -- Spark: the same edge cases in one log -------------------------------------------------
+
+EDGES = [
+    *log(
+        # a later attempt goes further (W = 120: a@0 stops at b, a@100 reaches c)
+        ("u", 0, "a"),
+        ("u", 50, "b"),
+        ("u", 100, "a"),
+        ("u", 150, "b"),
+        ("u", 200, "c"),
+        # c exactly W after a, and one second past it
+        ("w", 0, "a"),
+        ("w", 30, "b"),
+        ("w", 120, "c"),
+        ("x", 0, "a"),
+        ("x", 30, "b"),
+        ("x", 121, "c"),
+        # a step repeated in the funnel (a, b, a) and a unit with only a
+        ("v", 0, "a"),
+        ("v", 10, "a"),
+        ("v", 20, "b"),
+        ("y", 0, "a"),
+        ("y", 5, "z"),
+    ),
+    # a tie at one instant: seq puts a first
+    Ev("t", T0, 102, "b"),
+    Ev("t", T0, 101, "a"),
+]
+
+
+@pytest.mark.slow
+def test_spark_edge_cases_match_reference(request: pytest.FixtureRequest) -> None:
+    p = sort_paths(builder("spark", request)(events_table(EDGES)))
+    for steps in (["a", "b", "c"], ["a", "b", "a"]):
+        for window in (None, 120.0):
+            got = funnel(p, steps, window=window)
+            want = funnel_ref(EDGES, steps, window)
+            assert [s.reached for s in got.steps] == [w["reached"] for w in want]
+            assert [s.median_time_to_convert_s for s in got.steps] == [
+                None if w["median"] is None else pytest.approx(w["median"]) for w in want
+            ]
+            assert [s.p90_time_to_convert_s for s in got.steps] == [
+                None if w["p90"] is None else pytest.approx(w["p90"]) for w in want
+            ]
+            assert [s.dropped for s in got.steps] == [w["dropped"] for w in want]
+            assert [{n.event: n.units for n in s.next_events} for s in got.steps] == [
+                w["next"] for w in want
+            ]
+    # hand-computed, W = 120 over a, b, c: all 6 units reach a; b: u (50 s, the earliest
+    # attempt), w, x (30 s), v (20 s), t (0 s) → 5; c: u (100 s, attempt 2), w (120 s) → 2
+    r = funnel(p, ["a", "b", "c"], window=120)
+    assert [s.reached for s in r.steps] == [6, 5, 2]
+    assert r.steps[2].median_time_to_convert_s == pytest.approx(110.0)
