@@ -782,9 +782,7 @@ def distinct_units(
         return []
     given = dict(values or {})
     if engine_of(lf) == "duckdb":
-        counted = _distinct_units_duckdb(lf, unit, tuples, given, flags, flag, max_bytes)
-        if counted is not None:
-            return counted
+        return _distinct_units_duckdb(lf, unit, tuples, given, flags, flag, max_bytes)
     return _distinct_units_generic(lf, unit, tuples, given, flags, flag)
 
 
@@ -842,18 +840,20 @@ def _distinct_units_duckdb(
     lf: nw.LazyFrame[Any],
     unit: str,
     keys: list[tuple[str, ...]],
-    values: dict[str, Sequence[str]],
+    given: dict[str, Sequence[str]],
     flags: nw.LazyFrame[Any] | None,
     flag: str,
     max_bytes: int,
-) -> list[dict[tuple[str, ...], tuple[int, int]]] | None:
-    """:func:`distinct_units` with one bit string per unit and key (None: too large)."""
+) -> list[dict[tuple[str, ...], tuple[int, int]]]:
+    """:func:`distinct_units` with one bit string per unit and key (too large: by the
+    plain group-by, over the stored combinations when there are some)."""
     import math
 
     import duckdb
     import numpy as np
     import pyarrow as pa
 
+    values = dict(given)
     columns = list(dict.fromkeys(c for k in keys for c in k))
     missing = [c for c in columns if c not in values]
     if missing:
@@ -868,13 +868,13 @@ def _distinct_units_duckdb(
             values[c] = sorted(v for v in found or () if v is not None)  # NULL: no rows
     widths = [math.prod(len(values[c]) for c in key) for key in keys]
     if max(widths) > MAX_UNIT_SET_BITS:
-        return None
+        return _distinct_units_generic(lf, unit, keys, given, flags, flag)
     per_unit = sum((n + 7) // 8 + 1 for n in widths if n)  # a bit string has a header byte
     rows = int(native.aggregate("count(*)").fetchall()[0][0])  # no more units than rows
     if rows * per_unit > max_bytes:
         n_units = int(native.aggregate(f"count(DISTINCT {_quote(unit)})").fetchall()[0][0])
         if n_units * per_unit > max_bytes:
-            return None
+            return _distinct_units_generic(lf, unit, keys, given, flags, flag)
 
     def code(key: tuple[str, ...]) -> Any:
         """The value combination's bit: mixed radix of each value's list position."""
