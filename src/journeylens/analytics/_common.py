@@ -332,51 +332,119 @@ def quantile_exprs(column: str, prefix: str) -> list[nw.Expr]:
     ]
 
 
-def grouped_quantiles(
-    lf: nw.LazyFrame[Any], keys: Sequence[str], column: str, prefix: str
-) -> nw.LazyFrame[Any]:
-    """Median and p90 (linear interpolation) of ``column`` per group, by sorting.
+#: Buckets per unit of the fourth root of |value| in :func:`grouped_quantiles` (a gap of
+#: 90 days in seconds falls in bucket ~3,400): fine enough that a bucket holds a small
+#: share of a group's values, coarse enough that the counts per bucket stay few.
+_BUCKETS_PER_ROOT = 64
 
-    Same numbers as :func:`quantile_exprs` inside ``group_by().agg()``, but computed from
-    each value's rank within its group (a window sort, which engines spill to disk) instead
-    of a holistic aggregate that must hold every value of a group in memory. Returns
-    ``keys`` + ``<prefix>median`` + ``<prefix>p90`` for groups with at least one value.
+
+def grouped_quantiles(
+    lf: nw.LazyFrame[Any], keys: Sequence[str], column: str
+) -> dict[tuple[Any, ...], tuple[float | None, float | None]]:
+    """Exact median and p90 (linear interpolation, as numpy's default) of ``column`` per
+    group of ``keys`` (nulls ignored), without holding a group's values in memory:
+    ``{key values: (median, p90)}`` for the groups with at least one value.
+
+    Selection in two cheap passes instead of a sort of every value: (1) one group-by
+    counts the values per group and *bucket* — a monotone function of the value (the
+    fourth root of its magnitude, signed), so the buckets keep the values' order — with
+    each bucket's min and max; from the cumulative counts, each rank a quantile needs
+    (``(n − 1)·q`` and the next one) is located in one bucket. (2) A rank that is a
+    bucket's first or last, or falls in a bucket of equal values, is that bucket's min or
+    max; only the other buckets' values are ranked (a window over those few rows) and the
+    needed ranks read. Same numbers as the aggregates, at 100M events in about two scans.
+
+    >>> import polars as pl
+    >>> lf = nw.from_native(pl.LazyFrame({"k": ["a"] * 4 + ["b"], "v": [1.0, 2.0, 4.0, 10.0, 7.0]}))
+    >>> grouped_quantiles(lf, ["k"], "v") == {("a",): (3.0, 8.2), ("b",): (7.0, 7.0)}
+    True
     """
-    ranked = (
-        lf.filter(~nw.col(column).is_null())
-        .select(*keys, nw.col(column).cast(nw.Float64).alias("_v"))
-        .with_columns(
-            nw.col("_v").cum_count().over(*keys, order_by=["_v"]).cast(nw.Int64).alias("_r"),
-            nw.len().over(*keys).cast(nw.Int64).alias("_n"),
+    value = nw.col(column).cast(nw.Float64)
+    magnitude = (value.abs().sqrt().sqrt() * _BUCKETS_PER_ROOT).cast(nw.Int64)
+    # Casting rounds or truncates by engine; either way the bucket never decreases as the
+    # value grows, which is all the selection needs.
+    bucket = nw.when(value < 0).then(-magnitude).otherwise(magnitude)
+    values = lf.filter(~nw.col(column).is_null()).select(
+        *keys, value.alias("_v"), bucket.alias("_b")
+    )
+    per_bucket = collect_rows(
+        values.group_by(*keys, "_b").agg(
+            nw.len().alias("_n"), nw.col("_v").min().alias("_lo"), nw.col("_v").max().alias("_hi")
         )
     )
-    picks: list[nw.Expr] = []
-    finals: list[nw.Expr] = []
-    for name, num in (("median", 5), ("p90", 9)):
-        # position (n − 1)·q with q = num/10: lower rank lo = floor, weight = remainder/10
-        scaled = (nw.col("_n") - 1) * num
-        lo = scaled // 10 + 1  # 1-based rank of the lower neighbour
-        frac = (scaled % 10).cast(nw.Float64) / 10.0
-        picks += [
-            nw.when(nw.col("_r") == lo).then(nw.col("_v")).alias(f"_lo_{name}"),
-            nw.when(nw.col("_r") == lo + 1).then(nw.col("_v")).alias(f"_hi_{name}"),
-            nw.when(nw.col("_r") == lo).then(frac).alias(f"_f_{name}"),
-        ]
-        lo_v, hi_v, f = nw.col(f"_lo_{name}"), nw.col(f"_hi_{name}"), nw.col(f"_f_{name}")
-        # with weight 0 the upper neighbour may not exist (lo is the last rank)
-        finals.append(
-            nw.when(f == 0).then(lo_v).otherwise(lo_v + (hi_v - lo_v) * f).alias(prefix + name)
-        )
-    aggs = [nw.col(f"_{p}_{name}").max() for name in ("median", "p90") for p in ("lo", "hi", "f")]
-    return (
-        ranked.with_columns(*picks)
-        .filter(
-            nw.any_horizontal(
-                *[~nw.col(f"_{p}_{n}").is_null() for n in ("median", "p90") for p in ("lo", "hi")],
-                ignore_nulls=True,
-            )
-        )
-        .group_by(*keys)
-        .agg(*aggs)
-        .select(*keys, *finals)
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in per_bucket:
+        groups.setdefault(tuple(row[k] for k in keys), []).append(row)
+    # Per group and quantile: the two ranks around (n − 1)·q, the weight of the upper one.
+    picks: dict[tuple[Any, ...], list[tuple[int, int, float]]] = {}
+    found: dict[tuple[tuple[Any, ...], int], float] = {}  # (group, rank) → value
+    wanted: dict[tuple[tuple[Any, ...], int], list[int]] = {}  # (group, bucket) → ranks in it
+    for key, rows in groups.items():
+        rows.sort(key=lambda r: int(r["_b"]))
+        n = sum(int(r["_n"]) for r in rows)
+        picks[key] = []
+        for num in (5, 9):  # q = num / 10, in integers: position (n − 1)·q
+            scaled = (n - 1) * num
+            lo, frac = scaled // 10, (scaled % 10) / 10
+            picks[key].append((lo, min(lo + 1, n - 1), frac))
+        ranks = sorted({r for lo, hi, _ in picks[key] for r in (lo, hi)})
+        before = 0
+        for r_row in rows:
+            count = int(r_row["_n"])
+            for rank in ranks:
+                if before <= rank < before + count:
+                    k = rank - before
+                    if k == 0 or r_row["_lo"] == r_row["_hi"]:
+                        found[(key, rank)] = float(r_row["_lo"])
+                    elif k == count - 1:
+                        found[(key, rank)] = float(r_row["_hi"])
+                    else:
+                        wanted.setdefault((key, int(r_row["_b"])), []).append(k)
+                        found[(key, rank)] = math.nan  # filled in below
+            before += count
+    if wanted:
+        _select_ranks(values, keys, wanted, groups, found)
+    out: dict[tuple[Any, ...], tuple[float | None, float | None]] = {}
+    for key, qs in picks.items():
+        got = []
+        for lo, hi, frac in qs:
+            low, high = found[(key, lo)], found[(key, hi)]
+            got.append(low if frac == 0 else low + (high - low) * frac)
+        out[key] = (got[0], got[1])
+    return out
+
+
+def _select_ranks(
+    values: nw.LazyFrame[Any],
+    keys: Sequence[str],
+    wanted: dict[tuple[tuple[Any, ...], int], list[int]],
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]],
+    found: dict[tuple[tuple[Any, ...], int], float],
+) -> None:
+    """Fill ``found`` with the values at the ``wanted`` ranks inside their buckets: the
+    rows of those buckets ranked within (group, bucket) by value.
+
+    The rows are picked by plain column tests (the wanted bucket numbers, each key
+    column's wanted values): a superset of the wanted cells, ranked per cell all the same,
+    whose extra cells are ignored. (A test on one combined key text per row cost more
+    than ranking the extra rows.)"""
+    keep = [nw.col("_b").is_in(sorted({b for _, b in wanted}))]
+    for i, c in enumerate(keys):
+        wanted_values = {key[i] for key, _ in wanted}
+        if None in wanted_values:
+            continue  # a null key value: no test on this column (a superset again)
+        keep.append(nw.col(c).is_in(sorted(wanted_values, key=str)))
+    ranks = sorted({k + 1 for ks in wanted.values() for k in ks})  # cum_count is 1-based
+    ranked = values.filter(*keep).with_columns(
+        nw.col("_v").cum_count().over(*keys, "_b", order_by=["_v"]).cast(nw.Int64).alias("_r")
     )
+    rows = collect_rows(ranked.filter(nw.col("_r").is_in(ranks)).select(*keys, "_b", "_r", "_v"))
+    at = {(tuple(r[c] for c in keys), int(r["_b"]), int(r["_r"]) - 1): r["_v"] for r in rows}
+    for (key, b), ks in wanted.items():
+        before = 0
+        for r_row in groups[key]:
+            if int(r_row["_b"]) == b:
+                break
+            before += int(r_row["_n"])
+        for k in ks:
+            found[(key, before + k)] = float(at[(key, b, k)])
