@@ -52,6 +52,7 @@ from journeylens.engine.frames import (
     extract_properties,
     prop_column,
     with_index_lookups,
+    with_value_lookup,
 )
 from journeylens.model import (
     AllOf,
@@ -386,10 +387,23 @@ def bind(events: Any, journey_map: JourneyMap, *, unit: Unit = "customer") -> nw
         lf, [m for _, _, tp in triples for m in tp.match], owner=f"map '{journey_map.id}'"
     )
     hits: list[nw.Expr] = []
-    for i, (_, _, tp) in enumerate(triples):
-        if tp.match:
-            cond = _any([compile_match(m, fields) for m in tp.match])
-            hits.append(nw.when(cond).then(nw.lit(i, dtype=nw.Int64)))
+    names = _event_name_rules([tp.match for _, _, tp in triples])
+    looked_up = None
+    if names is not None and EVENT in present and lf.collect_schema()[EVENT] == nw.String:
+        looked_up = with_value_lookup(lf, EVENT, names[0], _NAME_HIT)
+    if looked_up is not None and names is not None:
+        # Rules on the event name only: the exact names by one lookup (its touchpoint
+        # already the first in map order that matches it, globs of earlier ones included);
+        # the globs test only the names that are none of them.
+        lf = looked_up
+        hits.append(nw.col(_NAME_HIT))
+        for i, globs in names[1]:
+            hits.append(nw.when(_names_expr(EVENT, globs)).then(nw.lit(i, dtype=nw.Int64)))
+    else:
+        for i, (_, _, tp) in enumerate(triples):
+            if tp.match:
+                cond = _any([compile_match(m, fields) for m in tp.match])
+                hits.append(nw.when(cond).then(nw.lit(i, dtype=nw.Int64)))
     if not hits:
         idx: nw.Expr = nw.lit(None, dtype=nw.Int64)
     elif len(hits) == 1:
@@ -397,7 +411,50 @@ def bind(events: Any, journey_map: JourneyMap, *, unit: Unit = "customer") -> nw
     else:
         idx = nw.coalesce(*hits)  # first match in map order wins
     lf = lf.with_columns(idx.alias(TOUCHPOINT_INDEX))
+    if looked_up is not None:
+        lf = lf.drop(_NAME_HIT)
     return with_index_lookups(lf, TOUCHPOINT_INDEX, bound_values(journey_map))
+
+
+#: Column of :func:`bind`'s name lookup (dropped before it returns).
+_NAME_HIT = "_jl_name_hit"
+
+
+def _event_name_rules(
+    matches: Sequence[Sequence[MatchRule]],
+) -> tuple[dict[str, int], list[tuple[int, list[str]]]] | None:
+    """When every touchpoint's rules test the event name only (no source, channel or
+    ``where``): each exact name's touchpoint — the first in map order whose rules match
+    it, by its exact names or its globs — and, per touchpoint with globs, those globs.
+    None when some rule reads anything else.
+
+    >>> m = [[MatchRule(event="page_*")], [MatchRule(event=["page_view", "buy"])]]
+    >>> _event_name_rules(m)
+    ({'page_view': 0, 'buy': 1}, [(0, ['page_*'])])
+    """
+    import re
+
+    exact_of: list[list[str]] = []
+    globs_of: list[list[str]] = []
+    for rules in matches:
+        exact: list[str] = []
+        globs: list[str] = []
+        for m in rules:
+            if m.source is not None or m.channel is not None or m.where or m.event is None:
+                return None
+            for name in [m.event] if isinstance(m.event, str) else m.event:
+                (globs if _has_glob(name) else exact).append(name)
+        exact_of.append(exact)
+        globs_of.append(globs)
+    patterns = [[re.compile(glob_to_regex(g)) for g in globs] for globs in globs_of]
+    first: dict[str, int] = {}
+    for name in dict.fromkeys(n for exact in exact_of for n in exact):
+        first[name] = next(
+            i
+            for i, (exact, pats) in enumerate(zip(exact_of, patterns, strict=True))
+            if name in exact or any(p.fullmatch(name) for p in pats)
+        )
+    return first, [(i, globs) for i, globs in enumerate(globs_of) if globs]
 
 
 def bound_values(journey_map: JourneyMap) -> dict[str, tuple[Sequence[Any], Any]]:
