@@ -150,7 +150,8 @@ def sort_paths(
     order — the frame of an ordered :class:`Paths` of the same unit, only filtered or
     projected (``Paths.ordered``) — so the numbering needs no sort (Polars).
 
-    ``columns``: the other columns of ``events`` the frame keeps (None: all of them).
+    ``columns``: the other columns of ``events`` the frame keeps (None: all of them;
+    ignored when ``events`` is a :class:`Paths` already, which is returned as it is).
     The ones the path frame is made of are always kept — the unit's column, the label,
     ``occurred_at``, ``seq``, the ``previous`` columns and, with ``journey_map``, the
     bound columns. Every kept column is moved by the sort, so naming only the columns the
@@ -352,7 +353,9 @@ def grouped_quantiles(
     (``(n − 1)·q`` and the next one) is located in one bucket. (2) A rank that is a
     bucket's first or last, or falls in a bucket of equal values, is that bucket's min or
     max; only the other buckets' values are ranked (a window over those few rows) and the
-    needed ranks read. Same numbers as the aggregates, at 100M events in about two scans.
+    needed ranks read. Same numbers as the aggregates (to the last bits of rounding: the
+    interpolation weight is exact here), at 100M events in about two scans. The values
+    must be finite (a NaN or an infinite value has no bucket and raises).
 
     >>> import polars as pl
     >>> lf = nw.from_native(pl.LazyFrame({"k": ["a"] * 4 + ["b"], "v": [1.0, 2.0, 4.0, 10.0, 7.0]}))

@@ -107,7 +107,8 @@ def flows(
     if level not in ("stage", "step"):
         raise AnalyticsError(f"level must be 'stage' or 'step', got {level!r}")
     presorted = False
-    if isinstance(bound, Paths):  # reuse the stored (already bound) frame and its order
+    if isinstance(bound, Paths):  # reuse the stored (already bound) frame, and its order
+        # when it is stored in order (Paths.ordered: Polars)
         bound, unit, presorted = bound.frame, bound.unit, bound.ordered
     lf = as_events(bound)
     # Flows read only the unit, the order and the level's columns: renumbering (and

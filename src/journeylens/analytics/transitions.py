@@ -47,6 +47,15 @@ from journeylens.engine.frames import EVENT, distinct_units, grouped_counts_quan
 QUANTILES_BY_SORT_ABOVE = 50_000_000
 
 
+#: The text a null label is counted under for ``unique_paths`` (no label can be it).
+_NULL_LABEL = "\x00"
+
+
+def _text(label: Any) -> str:
+    """A label as distinct_units compares it (text; null as ``_NULL_LABEL``)."""
+    return _NULL_LABEL if label is None else str(label)
+
+
 @dataclass(frozen=True)
 class Transition:
     """One edge ``from → to`` of the directly-follows graph with all its weights."""
@@ -174,10 +183,15 @@ def transitions(
         times = grouped_quantiles(edges, [LABEL, NEXT_LABEL], GAP_S)
         for g in groups:
             g["t_median"], g["t_p90"] = times.get((g[LABEL], g[NEXT_LABEL]), (None, None))
-    # unique_paths: distinct units per edge, one bit per (label, next label) per unit.
-    labels = sorted({str(r[LABEL]) for r in groups})
+    # unique_paths: distinct units per edge, one bit per (label, next label) per unit. A
+    # null label (a path frame sorted with keep_unlabelled) is counted under a stand-in
+    # text, as distinct_units leaves out null keys.
+    labels = sorted({_text(r[LABEL]) for r in groups})
     (units_of,) = distinct_units(
-        f, UNIT_ID, [(LABEL, NEXT_LABEL)], {LABEL: labels, NEXT_LABEL: labels}
+        f.with_columns(nw.col(LABEL).fill_null(_NULL_LABEL)),
+        UNIT_ID,
+        [(LABEL, NEXT_LABEL)],
+        {LABEL: labels, NEXT_LABEL: labels},
     )
     rows: list[dict[str, Any]] = []
     starts: dict[str, int] = {}
@@ -193,7 +207,7 @@ def transitions(
                 "from": g[LABEL],
                 "to": to,
                 "count": int(g["count"]),
-                "unique_paths": units_of[(str(g[LABEL]), str(to))][0],
+                "unique_paths": units_of[(_text(g[LABEL]), str(to))][0],
                 "t_median": g["t_median"],
                 "t_p90": g["t_p90"],
             }

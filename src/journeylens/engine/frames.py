@@ -640,8 +640,9 @@ def cache(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """Compute a lazy frame once and return a lazy frame over the stored result.
 
     Analytics sort the events by (unit, occurred_at, seq) once, number them and pair each
-    with the next; caching that frame lets every analytic reuse the order instead of sorting
-    again. DuckDB stores a TEMP table, Polars collects, Spark persists (memory + disk).
+    with its neighbours; caching that frame lets every analytic reuse the numbering instead
+    of sorting again (and, on Polars only, the stored row order). DuckDB stores a TEMP
+    table, Polars collects, Spark persists (memory + disk).
     """
     engine = engine_of(lf)
     native = nw.to_native(lf)
@@ -810,9 +811,10 @@ def distinct_units(
     the unique paths of every (label, next label) edge cost 0.4 s CPU this way, 0.8 s as
     ``count(DISTINCT unit_id)``. When some column's values are not given, the units'
     distinct combinations of the key columns are stored first (one read of the events,
-    few rows per unit) and the values found and the bits set on those. When units × bits would exceed ``max_bytes`` or a key has more than
-    ``MAX_UNIT_SET_BITS`` value combinations, and on Polars and Spark, it is the plain
-    distinct (unit, value) group-by.
+    few rows per unit) and the values found and the bits set on those. When units × bits
+    would exceed ``max_bytes`` or a key has more than ``MAX_UNIT_SET_BITS`` value
+    combinations, and on Polars and Spark, it is the plain distinct (unit, value)
+    group-by.
 
     >>> import polars as pl
     >>> lf = nw.from_native(pl.LazyFrame({"u": ["a", "a", "a", "b", "c"],
