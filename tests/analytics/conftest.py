@@ -9,7 +9,7 @@ tests carry the ``slow`` mark but always run (never skipped).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -117,3 +117,18 @@ def make_events(
 def ev(unit: str, t: datetime, seq: int, event: str) -> Ev:
     """Shorthand for a reference event."""
     return Ev(unit, t, seq, event)
+
+
+#: The start of the hand-written logs: ``at(seconds)`` is that many seconds after it.
+T0 = datetime(2024, 5, 1, 12, 0, 0)
+MakeEvents = Callable[[Sequence[Ev]], nw.LazyFrame[Any]]
+
+
+def at(seconds: float) -> datetime:
+    """``seconds`` after :data:`T0`."""
+    return T0 + timedelta(seconds=seconds)
+
+
+def log(*rows: tuple[str, float, str]) -> list[Ev]:
+    """rows of (unit, seconds after T0, event); seq = row order."""
+    return [Ev(u, at(s), i, e) for i, (u, s, e) in enumerate(rows, start=1)]

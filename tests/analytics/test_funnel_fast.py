@@ -9,31 +9,16 @@ in the funnel, units that only start. Each expected value is worked out next to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import narwhals as nw
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.analytics.conftest import builder, events_table
+from tests.analytics.conftest import T0, MakeEvents, builder, events_table, log
 from tests.analytics.reference import Ev, funnel_ref
 
 from journeylens.analytics import funnel, sort_paths
 from journeylens.analytics.funnel import FunnelResult
-
-T0 = datetime(2024, 5, 1, 12, 0, 0)
-MakeEvents = Callable[[Sequence[Ev]], nw.LazyFrame[Any]]
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def log(*rows: tuple[str, float, str]) -> list[Ev]:
-    """rows of (unit, seconds after T0, event); seq = row order."""
-    return [Ev(u, at(s), i, e) for i, (u, s, e) in enumerate(rows, start=1)]
 
 
 def summary(r: FunnelResult) -> list[tuple[int, float | None, int, float | None, dict[str, int]]]:

@@ -5,13 +5,8 @@ Each expected value is worked out in the comment next to it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any
-
-import narwhals as nw
 import pytest
-from tests.analytics.conftest import Make
+from tests.analytics.conftest import T0, Make, MakeEvents, at, log
 from tests.analytics.reference import Ev
 
 from journeylens.analytics import (
@@ -25,19 +20,6 @@ from journeylens.analytics import (
     top_paths,
     transitions,
 )
-
-T0 = datetime(2024, 5, 1, 12, 0, 0)
-MakeEvents = Callable[[Sequence[Ev]], nw.LazyFrame[Any]]
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def log(*rows: tuple[str, float, str]) -> list[Ev]:
-    """rows of (unit, seconds after T0, event); seq = row order."""
-    return [Ev(u, at(s), i, e) for i, (u, s, e) in enumerate(rows, start=1)]
-
 
 # -- ordering ---------------------------------------------------------------------------------
 

@@ -179,7 +179,7 @@ def test_transition_quantiles_by_sort_equal_aggregates(
         }
     )
     by_aggregate = tr.transitions(lf).to_dict()
-    monkeypatch.setattr(tr, "QUANTILES_BY_SORT_ABOVE", 0)
+    monkeypatch.setattr(tr, "QUANTILES_BY_SELECTION_ABOVE", 0)
     by_sort = tr.transitions(lf).to_dict()
     assert by_sort == by_aggregate
     ab = next(t for t in by_sort["transitions"] if (t["from"], t["to"]) == ("a", "b"))

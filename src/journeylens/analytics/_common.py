@@ -333,6 +333,22 @@ def quantile_exprs(column: str, prefix: str) -> list[nw.Expr]:
     ]
 
 
+#: The quantiles the summaries report, as (name, tenths): numerators of q = tenths / 10
+#: keep the rank arithmetic in integers (no 0.9 · (n − 1) landing a hair under a rank).
+QUANTILES = (("median", 5), ("p90", 9))
+
+
+def quantile_position(total: int, tenths: int) -> tuple[int, float]:
+    """0-based lower rank and interpolation weight of quantile ``tenths / 10`` of ``total``
+    sorted values (linear interpolation, as numpy's default: position (total − 1)·q).
+
+    >>> quantile_position(5, 9)  # position 3.6
+    (3, 0.6)
+    """
+    scaled = (total - 1) * tenths
+    return scaled // 10, (scaled % 10) / 10.0
+
+
 #: Buckets per unit of the fourth root of |value| in :func:`grouped_quantiles` (a gap of
 #: 90 days in seconds falls in bucket ~3,400): fine enough that a bucket holds a small
 #: share of a group's values, coarse enough that the counts per bucket stay few.
@@ -381,14 +397,14 @@ def grouped_quantiles(
     # Per group and quantile: the two ranks around (n − 1)·q, the weight of the upper one.
     picks: dict[tuple[Any, ...], list[tuple[int, int, float]]] = {}
     found: dict[tuple[tuple[Any, ...], int], float] = {}  # (group, rank) → value
-    wanted: dict[tuple[tuple[Any, ...], int], list[int]] = {}  # (group, bucket) → ranks in it
+    # (group, bucket) → (rank in the bucket, rank in the group) of the values to rank
+    wanted: dict[tuple[tuple[Any, ...], int], list[tuple[int, int]]] = {}
     for key, rows in groups.items():
         rows.sort(key=lambda r: int(r["_b"]))
         n = sum(int(r["_n"]) for r in rows)
         picks[key] = []
-        for num in (5, 9):  # q = num / 10, in integers: position (n − 1)·q
-            scaled = (n - 1) * num
-            lo, frac = scaled // 10, (scaled % 10) / 10
+        for _, tenths in QUANTILES:
+            lo, frac = quantile_position(n, tenths)
             picks[key].append((lo, min(lo + 1, n - 1), frac))
         ranks = sorted({r for lo, hi, _ in picks[key] for r in (lo, hi)})
         before = 0
@@ -402,11 +418,10 @@ def grouped_quantiles(
                     elif k == count - 1:
                         found[(key, rank)] = float(r_row["_hi"])
                     else:
-                        wanted.setdefault((key, int(r_row["_b"])), []).append(k)
-                        found[(key, rank)] = math.nan  # filled in below
+                        wanted.setdefault((key, int(r_row["_b"])), []).append((k, rank))
             before += count
     if wanted:
-        _select_ranks(values, keys, wanted, groups, found)
+        found.update(_select_ranks(values, keys, wanted))
     out: dict[tuple[Any, ...], tuple[float | None, float | None]] = {}
     for key, qs in picks.items():
         got = []
@@ -420,12 +435,11 @@ def grouped_quantiles(
 def _select_ranks(
     values: nw.LazyFrame[Any],
     keys: Sequence[str],
-    wanted: dict[tuple[tuple[Any, ...], int], list[int]],
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]],
-    found: dict[tuple[tuple[Any, ...], int], float],
-) -> None:
-    """Fill ``found`` with the values at the ``wanted`` ranks inside their buckets: the
-    rows of those buckets ranked within (group, bucket) by value.
+    wanted: dict[tuple[tuple[Any, ...], int], list[tuple[int, int]]],
+) -> dict[tuple[tuple[Any, ...], int], float]:
+    """``{(group, rank in the group): value}`` for the ``wanted`` values — per (group,
+    bucket), (rank in the bucket, rank in the group) — from the rows of those buckets
+    ranked within (group, bucket) by value.
 
     The rows are picked by plain column tests (the wanted bucket numbers, each key
     column's wanted values): a superset of the wanted cells, ranked per cell all the same,
@@ -437,17 +451,15 @@ def _select_ranks(
         if None in wanted_values:
             continue  # a null key value: no test on this column (a superset again)
         keep.append(nw.col(c).is_in(sorted(wanted_values, key=str)))
-    ranks = sorted({k + 1 for ks in wanted.values() for k in ks})  # cum_count is 1-based
+    # cum_count is 1-based
+    ranks = sorted({k + 1 for picks in wanted.values() for k, _ in picks})
     ranked = values.filter(*keep).with_columns(
         nw.col("_v").cum_count().over(*keys, "_b", order_by=["_v"]).cast(nw.Int64).alias("_r")
     )
     rows = collect_rows(ranked.filter(nw.col("_r").is_in(ranks)).select(*keys, "_b", "_r", "_v"))
     at = {(tuple(r[c] for c in keys), int(r["_b"]), int(r["_r"]) - 1): r["_v"] for r in rows}
-    for (key, b), ks in wanted.items():
-        before = 0
-        for r_row in groups[key]:
-            if int(r_row["_b"]) == b:
-                break
-            before += int(r_row["_n"])
-        for k in ks:
-            found[(key, before + k)] = float(at[(key, b, k)])
+    return {
+        (key, rank): float(at[(key, b, k)])
+        for (key, b), picks in wanted.items()
+        for k, rank in picks
+    }

@@ -39,23 +39,24 @@ from journeylens.analytics._common import (
     ratio,
     table,
 )
-from journeylens.analytics.binding import STAGE_INDEX, STEP_INDEX, bound_values
+from journeylens.analytics.binding import STAGE_INDEX, STEP_INDEX, TOUCHPOINT_INDEX, bound_values
 from journeylens.engine.frames import SEQ, TIME, cache, with_index_lookups
 from journeylens.model import JourneyMap
 
 UNIT_ID = "unit_id"
 TOUCHPOINT_ID, STEP_ID, STAGE_ID = "touchpoint_id", "step_id", "stage_id"
-#: bind's touchpoint order (null when unbound); the other bound columns are functions of it.
-TOUCHPOINT_INDEX = "touchpoint_index"
+
+
+def _bound_column(names: Sequence[str], column: str) -> str:
+    """The column that says whether an event is bound (not null): bind's
+    ``touchpoint_index`` when the frame has it — the same answer from one integer (the
+    path frame computes the text columns from it on reading) — else ``column``."""
+    return TOUCHPOINT_INDEX if TOUCHPOINT_INDEX in names else column
 
 
 def _is_bound(lf: nw.LazyFrame[Any], column: str) -> nw.Expr:
-    """Whether an event is bound: ``column`` (a bound column) is not null — read off bind's
-    ``touchpoint_index`` when the frame has it, the same answer from one integer (the
-    path frame computes the text columns from it on reading)."""
-    if TOUCHPOINT_INDEX in lf.collect_schema().names():
-        column = TOUCHPOINT_INDEX
-    return ~nw.col(column).is_null()
+    """Whether an event is bound (see :func:`_bound_column`)."""
+    return ~nw.col(_bound_column(lf.collect_schema().names(), column)).is_null()
 
 
 # -- the designed order --------------------------------------------------------------------
@@ -429,7 +430,7 @@ def conformance(
         else nw.col(UNIT_ID).n_unique().cast(nw.Int64)
     )
     # bound events: a count of non-null values, not a sum of per-event flags
-    bound_column = TOUCHPOINT_INDEX if TOUCHPOINT_INDEX in names else TOUCHPOINT_ID
+    bound_column = _bound_column(names, TOUCHPOINT_ID)
     totals = collect_rows(
         bound.select(
             nw.len().cast(nw.Int64).alias("events"),

@@ -18,6 +18,7 @@ from journeylens.analytics._common import (
     GAP_S,
     POS,
     PREV_GAP_S,
+    QUANTILES,
     UNIT_ID,
     AnalyticsError,
     Paths,
@@ -25,6 +26,7 @@ from journeylens.analytics._common import (
     clean_float,
     collect_rows,
     quantile_exprs,
+    quantile_position,
     ratio,
     sort_paths,
     table,
@@ -153,18 +155,6 @@ def _spread_of(row: dict[str, Any], prefix: str) -> Spread:
     )
 
 
-#: Quantiles the summaries report, as (name, tenths): numerators of q = tenths / 10 keep
-#: the rank arithmetic in integers (no 0.9 · (n − 1) landing a hair under a whole rank).
-_QUANTILES = (("median", 5), ("p90", 9))
-
-
-def _positions(total: int, tenths: int) -> tuple[int, float]:
-    """0-based lower rank and interpolation weight of quantile ``tenths / 10`` of ``total``
-    sorted values (linear interpolation: position (total − 1)·q)."""
-    scaled = (total - 1) * tenths
-    return scaled // 10, (scaled % 10) / 10.0
-
-
 def _union_quantile(
     total: int, ones: int, low: float, tenths: int, value_at: dict[int, float]
 ) -> float | None:
@@ -176,7 +166,7 @@ def _union_quantile(
     """
     if total == 0:
         return None
-    lo, weight = _positions(total, tenths)
+    lo, weight = quantile_position(total, tenths)
 
     def at(i: int) -> float:
         return low if i < ones else value_at[i - ones + 1]
@@ -190,10 +180,10 @@ def _ranks_needed(total: int, ones: int) -> list[int]:
     """1-based ranks among the multi-event values that the quantiles of the union read
     (none when every quantile position falls in the block of one-event sessions)."""
     ranks: set[int] = set()
-    for _, tenths in _QUANTILES:
+    for _, tenths in QUANTILES:
         if total == 0:
             break
-        lo, weight = _positions(total, tenths)
+        lo, weight = quantile_position(total, tenths)
         for i in (lo, lo + 1) if weight else (lo,):
             if i >= ones:
                 ranks.add(i - ones + 1)
@@ -294,7 +284,7 @@ def _sessions_of_paths(p: Paths, seconds: float) -> SessionsResult:
 
     def spread(mean: float | None, low: float, picked: dict[int, float]) -> Spread:
         median, p90 = (
-            _union_quantile(n_sessions, ones, low, tenths, picked) for _, tenths in _QUANTILES
+            _union_quantile(n_sessions, ones, low, tenths, picked) for _, tenths in QUANTILES
         )
         return Spread(mean, median, p90)
 

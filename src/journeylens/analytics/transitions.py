@@ -44,7 +44,7 @@ from journeylens.engine.frames import EVENT, distinct_units, grouped_counts_quan
 #: are found by selection (:func:`~journeylens.analytics._common.grouped_quantiles`: two
 #: scans, no edge's gaps held in memory) instead of in-memory aggregates: same numbers,
 #: bounded memory (100M events). Below it the aggregates cost less (10M: 1.7 vs 4.5 s).
-QUANTILES_BY_SORT_ABOVE = 50_000_000
+QUANTILES_BY_SELECTION_ABOVE = 50_000_000
 
 
 #: The text a null label is counted under for ``unique_paths`` (no label can be it).
@@ -161,11 +161,11 @@ def transitions(
     # One group-by of every event by (label, next label): the edges' counts and gap
     # quantiles, and — from the groups without a next label and the first events — the
     # path ends and starts per label. Exact quantiles are aggregates (one list of gaps per
-    # edge in memory) up to QUANTILES_BY_SORT_ABOVE events; beyond, they are found by
+    # edge in memory) up to QUANTILES_BY_SELECTION_ABOVE events; beyond, they are found by
     # selection (two scans; only the values in the buckets around each rank are ranked).
     n_rows = int(collect_rows(f.select(nw.len().alias("n")))[0]["n"] or 0)
     keyed = f.with_columns((nw.col(POS) == 1).cast(nw.Int64).alias("starts"))
-    if n_rows <= QUANTILES_BY_SORT_ABOVE:
+    if n_rows <= QUANTILES_BY_SELECTION_ABOVE:
         groups = collect_rows(
             grouped_counts_quantiles(
                 keyed,

@@ -21,7 +21,7 @@ from typing import Any
 
 import narwhals as nw
 
-from journeylens.analytics._common import UNIT_ID, collect_rows
+from journeylens.analytics._common import UNIT_ID, collect_rows, ratio
 from journeylens.analytics.binding import Population, bind, evaluate_outcomes
 from journeylens.analytics.conformance import Conformance, Edge, MapOrder, conformance
 from journeylens.analytics.livemap import LiveMap, compute_livemap
@@ -256,10 +256,6 @@ def funnel_rates(units: int, reached: Sequence[int]) -> list[FunnelRates]:
     >>> funnel_rates(0, [0, 0])[1]
     FunnelRates(conversion_from_start=None, step_conversion=None)
     """
-
-    def ratio(part: int, whole: int) -> float | None:
-        return part / whole if whole else None
-
     return [
         FunnelRates(
             conversion_from_start=ratio(n, reached[0]),
