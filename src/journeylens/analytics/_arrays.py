@@ -1,0 +1,265 @@
+"""The path frame as sorted numpy arrays: order-dependent analytics as linear passes.
+
+**Sort once, reuse the order.** On DuckDB, :func:`~journeylens.analytics._common.sort_paths`
+sorts the events of each unit by ``(occurred_at, seq)`` once — keyed by small integers (the
+unit's and the label's position in their sorted distinct values), so the sort moves a few
+bytes per event — and keeps the result as :class:`PathArrays`: one array per column, rows in
+``(unit, occurred_at, seq)`` order, each unit's rows contiguous. Whatever depends on the
+order (a path's next event, the gap to it, the position in the path, where a funnel attempt
+goes next, the stage sequence) is then a shift or a cumulative pass over the arrays — no
+hash table, no second sort — where a SQL engine, which does not keep row order between
+queries, must pair neighbours again with a window or a join.
+
+The analytics read these arrays when the :class:`~journeylens.analytics._common.Paths` they
+are given carries them (``Paths.arrays``); otherwise (Polars, Spark, a path frame too large
+for memory) they run their engine-neutral narwhals code. Both give the same numbers: the
+conformance suite runs every analytic on DuckDB (these arrays) and on Polars and Spark (the
+narwhals code) against one pure-Python reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+#: Code of a missing value in the integer code arrays (a null label, an unbound event).
+NONE = -1
+
+
+@dataclass(frozen=True, eq=False)
+class PathArrays:
+    """A path frame as arrays, rows in ``(unit, occurred_at, seq)`` order.
+
+    ``starts`` (int64, length units + 1): unit ``u``'s rows are ``starts[u]:starts[u + 1]``
+    (every unit has at least one row; ``starts[-1]`` is the number of rows). ``unit_ids``:
+    each unit's id (text), units in ascending id order. ``t_us``: each event's time in epoch
+    microseconds. ``label``: each event's label as a position in ``labels`` (the distinct
+    label texts, sorted), :data:`NONE` for a null label. ``touchpoint_index`` (int32, a path
+    frame sorted with a journey map): the event's touchpoint as its position in the map
+    (``binding.TOUCHPOINT_INDEX``), :data:`NONE` when unbound; ``prev_touchpoint_index``: the
+    touchpoint index of the last bound event before this one in its path, :data:`NONE` when
+    there is none (sorted with ``previous=`` bound columns).
+
+    Derived arrays (``pos``, ``next_label``, ``gap_us`` …) are computed on first use and kept.
+
+    >>> a = PathArrays.from_rows(["u1", "u1", "u2"], [0, 60_000_000, 5], ["a", "b", "a"])
+    >>> a.units, a.rows, a.labels, a.pos.tolist(), a.next_label.tolist()
+    (2, 3, ('a', 'b'), [1, 2, 1], [1, -1, -1])
+    >>> float(a.gap_s[0]), a.is_last.tolist()
+    (60.0, [False, True, True])
+    """
+
+    starts: np.ndarray
+    unit_ids: pa.Array
+    t_us: np.ndarray
+    label: np.ndarray
+    labels: tuple[str, ...]
+    touchpoint_index: np.ndarray | None = None
+    prev_touchpoint_index: np.ndarray | None = None
+
+    @property
+    def rows(self) -> int:
+        """Number of events."""
+        return int(self.starts[-1])
+
+    @property
+    def units(self) -> int:
+        """Number of paths (units)."""
+        return len(self.starts) - 1
+
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        """Events per path (int64, one per unit)."""
+        return np.diff(self.starts)
+
+    @cached_property
+    def unit_of_row(self) -> np.ndarray:
+        """Each event's unit number (int64: the position in ``unit_ids``)."""
+        return np.repeat(np.arange(self.units, dtype=np.int64), self.lengths)
+
+    @cached_property
+    def is_first(self) -> np.ndarray:
+        """True on the first event of each path."""
+        out = np.zeros(self.rows, dtype=bool)
+        out[self.starts[:-1]] = True
+        return out
+
+    @cached_property
+    def is_last(self) -> np.ndarray:
+        """True on the last event of each path."""
+        out = np.zeros(self.rows, dtype=bool)
+        out[self.starts[1:] - 1] = True
+        return out
+
+    @cached_property
+    def pos(self) -> np.ndarray:
+        """1-based position of each event in its path (int64)."""
+        # Ones, with each path's first row stepping back to 1: a cumulative sum numbers
+        # every path from 1 without a per-path loop.
+        step = np.ones(self.rows, dtype=np.int64)
+        first = self.starts[1:-1]
+        step[first] = 1 - self.lengths[:-1]
+        return np.cumsum(step, out=step)
+
+    @cached_property
+    def next_label(self) -> np.ndarray:
+        """The next event's label code in the same path; :data:`NONE` on the last event."""
+        out = np.empty(self.rows, dtype=np.int32)
+        out[:-1] = self.label[1:]
+        out[self.is_last] = NONE
+        return out
+
+    @cached_property
+    def gap_us(self) -> np.ndarray:
+        """Microseconds from each event to the next one of its path (0 on the last event;
+        read it with ``is_last``)."""
+        out = np.zeros(self.rows, dtype=np.int64)
+        np.subtract(self.t_us[1:], self.t_us[:-1], out=out[:-1])
+        out[self.is_last] = 0
+        return out
+
+    @cached_property
+    def gap_s(self) -> np.ndarray:
+        """Seconds from each event to the next one of its path (float64; NaN on the last
+        event), as the path frame's ``gap_s``."""
+        out = self.gap_us.astype(np.float64)
+        out /= 1e6
+        out[self.is_last] = np.nan
+        return out
+
+    def label_code(self, text: str) -> int:
+        """The code of a label text, :data:`NONE` when no event has it."""
+        i = int(np.searchsorted(np.asarray(self.labels, dtype=object), text))
+        return i if i < len(self.labels) and self.labels[i] == text else NONE
+
+    def label_text(self, code: int) -> str | None:
+        """The text of a label code (None for :data:`NONE`)."""
+        return None if code == NONE else self.labels[code]
+
+    @classmethod
+    def from_rows(
+        cls,
+        units: Sequence[str],
+        t_us: Sequence[int],
+        labels: Sequence[str | None],
+        *,
+        seq: Sequence[int] | None = None,
+        touchpoint_index: Sequence[int | None] | None = None,
+    ) -> PathArrays:
+        """Arrays of plain rows in any order (sorted here by unit, time, ``seq``; ``seq``
+        defaults to the given order): for tests and small inputs. ``prev_touchpoint_index``
+        is derived when ``touchpoint_index`` is given."""
+        n = len(units)
+        order_seq = np.arange(n) if seq is None else np.asarray(seq, dtype=np.int64)
+        unit_values = sorted(set(units))
+        unit_code = np.searchsorted(
+            np.asarray(unit_values, dtype=object), np.asarray(units, dtype=object)
+        )
+        times = np.asarray(t_us, dtype=np.int64)
+        order = np.lexsort((order_seq, times, unit_code))
+        label_values = sorted({x for x in labels if x is not None})
+        label_of = {v: i for i, v in enumerate(label_values)}
+        codes = np.asarray([NONE if x is None else label_of[x] for x in labels], dtype=np.int32)
+        counts = np.bincount(unit_code, minlength=len(unit_values)) if n else np.zeros(0, np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        tp = prev = None
+        if touchpoint_index is not None:
+            tp = np.asarray([NONE if x is None else x for x in touchpoint_index], dtype=np.int32)[
+                order
+            ]
+            prev = previous_bound(tp, starts)
+        return cls(
+            starts=starts,
+            unit_ids=pa.array(unit_values, pa.string()),
+            t_us=times[order],
+            label=codes[order],
+            labels=tuple(label_values),
+            touchpoint_index=tp,
+            prev_touchpoint_index=prev,
+        )
+
+
+def previous_bound(index: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per row, the last value of ``index`` other than :data:`NONE` *before* it in the same
+    path (:data:`NONE` when there is none): the forward fill that carries the previous bound
+    touchpoint to the events after it.
+
+    >>> previous_bound(np.array([-1, 3, -1, 2, 5, -1], np.int32), np.array([0, 4, 6])).tolist()
+    [-1, -1, 3, 3, -1, 5]
+    """
+    n = len(index)
+    out = np.full(n, NONE, dtype=np.int32)
+    if n == 0:
+        return out
+    # The row number of the last bound row at or before each row (running max), shifted
+    # by one row; a path's first row, and rows whose last bound row lies in an earlier
+    # path, have none.
+    seen = np.where(index != NONE, np.arange(n, dtype=np.int64), -1)
+    np.maximum.accumulate(seen, out=seen)
+    last = np.empty(n, dtype=np.int64)
+    last[0] = -1
+    last[1:] = seen[:-1]
+    path_start = np.repeat(starts[:-1], np.diff(starts))
+    has = last >= path_start
+    out[has] = index[last[has]]
+    return out
+
+
+def quantiles_sorted(values: np.ndarray, tenths: Sequence[int]) -> list[float | None]:
+    """Quantiles ``t / 10`` of ``values`` (linear interpolation, as numpy's default and the
+    engines' ``quantile_cont``); None for no values. Selection, not a full sort."""
+    from journeylens.analytics._common import quantile_position
+
+    n = len(values)
+    if n == 0:
+        return [None for _ in tenths]
+    picks = [quantile_position(n, t) for t in tenths]
+    ranks = sorted({r for lo, _ in picks for r in (lo, min(lo + 1, n - 1))})
+    part = np.partition(values, ranks)
+    out: list[float | None] = []
+    for lo, frac in picks:
+        low = float(part[lo])
+        out.append(low if frac == 0 else low + (float(part[min(lo + 1, n - 1)]) - low) * frac)
+    return out
+
+
+def grouped_quantiles_arrays(
+    group: np.ndarray, values: np.ndarray, groups: int, tenths: Sequence[int]
+) -> dict[int, list[float | None]]:
+    """Per group number ``0 … groups-1`` present in ``group``, the quantiles ``t / 10`` of
+    its ``values`` (:func:`quantiles_sorted`): one stable sort of the group numbers, then a
+    selection within each group's slice."""
+    if len(group) == 0:
+        return {}
+    order = np.argsort(group, kind="stable")
+    counts = np.bincount(group, minlength=groups)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    ordered = values[order]
+    return {
+        g: quantiles_sorted(ordered[bounds[g] : bounds[g + 1]], tenths)
+        for g in np.flatnonzero(counts).tolist()
+    }
+
+
+def unit_sets(unit: np.ndarray, code: np.ndarray, codes: int, units: int) -> np.ndarray:
+    """How many distinct units have each code ``0 … codes-1`` (int64 per code): rows are
+    (unit number, code) pairs; a pair seen twice counts once."""
+    if len(unit) == 0:
+        return np.zeros(codes, dtype=np.int64)
+    pair = np.unique(unit.astype(np.int64) * codes + code)
+    return np.bincount(pair % codes, minlength=codes)
+
+
+def as_int32(array: Any, missing: int = NONE) -> np.ndarray:
+    """An Arrow integer column as int32 numpy, nulls as ``missing``."""
+    arr = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    if arr.null_count:
+        import pyarrow.compute as pc
+
+        arr = pc.fill_null(arr, missing)
+    return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.int32)
