@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import narwhals as nw
 import pyarrow as pa
@@ -36,6 +36,9 @@ from journeylens.engine.frames import (
     with_index_lookups,
 )
 from journeylens.model import JourneyMap
+
+if TYPE_CHECKING:
+    from journeylens.analytics._arrays import PathArrays
 
 #: The unit a path belongs to: a stitched customer (default) or one session.
 Unit = Literal["customer", "session"]
@@ -115,6 +118,10 @@ class Paths:
     #: The map whose bound columns the frame looks up from ``touchpoint_index`` (and
     #: ``prev_touchpoint_index``): set by ``sort_paths(..., journey_map=…)``, else None.
     journey_map: JourneyMap | None = None
+    #: The same rows as sorted numpy arrays (:class:`~journeylens.analytics._arrays.PathArrays`)
+    #: when the engine handed them over (DuckDB, frames that fit in memory): the
+    #: order-dependent analytics then read these instead of the frame. None elsewhere.
+    arrays: PathArrays | None = None
 
 
 def sort_paths(
