@@ -26,11 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
 
+from journeylens.analytics._arrays import NONE, PathArrays, quantiles_sorted
 from journeylens.analytics._common import (
     LABEL,
     NEXT_LABEL,
@@ -257,6 +259,157 @@ def _ratio(num: int, den: int) -> float | None:
     return None if den == 0 else num / den
 
 
+class _Figures(NamedTuple):
+    """What the funnel's steps are assembled from, whichever way it was computed.
+
+    ``total_units``: units in scope; ``reached[j]``: units reaching level j (0-based);
+    ``times[j]``: (median, p90) seconds of their time to convert; ``drop_rows``: one row
+    per (furthest level ``_b`` < k, next label after that level's e_b or None = path
+    ended) with its number of units ``n``.
+    """
+
+    total_units: int
+    reached: list[int]
+    times: list[tuple[float | None, float | None]]
+    drop_rows: list[dict[str, Any]]
+
+
+def _figures_from_frame(
+    base: nw.LazyFrame[Any], steps: Sequence[str | MatchRule], window_us: int | None
+) -> _Figures:
+    """The funnel's figures from the path frame (engine-neutral narwhals: one chain of
+    joins per level, see :func:`_furthest_per_unit`)."""
+    # Every path has exactly one first event: counting them counts the units.
+    total_units = int(
+        collect_rows(base.select((nw.col(POS) == 1).cast(nw.Int64).sum().alias("n")))[0]["n"] or 0
+    )
+
+    # Each step is a filter on the path frame: a label value or a compiled match rule.
+    matched = base
+    step_filters: list[nw.Expr] = []
+    for j, step in enumerate(steps, start=1):
+        if isinstance(step, MatchRule):
+            matched, expr = match_expr(matched, step, owner=f"funnel step {j}")
+            step_filters.append(expr)
+        else:
+            step_filters.append(nw.col(LABEL) == step)
+
+    per_unit = cache(_furthest_per_unit(matched, step_filters, window_us))
+    k = len(steps)
+    # All levels' counts and times in one aggregate over the (small) per-unit frame: a
+    # unit reached level j when its earliest attempt reaching j exists (_q<j> not null).
+    stats = collect_rows(
+        per_unit.select(
+            *[
+                e
+                for j in range(k)
+                for e in (
+                    nw.col(f"_q{j}").count().alias(f"n{j}"),
+                    *quantile_exprs(f"_dt{j}", f"t{j}_"),
+                )
+            ]
+        )
+    )[0]
+    reached = [int(stats[f"n{j}"] or 0) for j in range(k)]
+    times = [
+        (clean_float(stats[f"t{j}_median"]), clean_float(stats[f"t{j}_p90"])) for j in range(k)
+    ]
+    # Drop-off of every level in one aggregate: the units whose furthest level b is below
+    # k, with the event after e_b of their earliest attempt reaching b (null: path ended).
+    gone = per_unit.filter(nw.col("_b") < k).select(UNIT_ID, "_b", nw.col("_bp").alias(POS))
+    after = gone.join(base.select(UNIT_ID, POS, NEXT_LABEL), on=[UNIT_ID, POS], how="left")
+    drop_rows = collect_rows(after.group_by("_b", NEXT_LABEL).agg(nw.len().alias("n")))
+    return _Figures(total_units, reached, times, drop_rows)
+
+
+def _figures_from_arrays(a: PathArrays, steps: Sequence[str], window_us: int | None) -> _Figures:
+    """The funnel's figures from the sorted path arrays, by linear passes.
+
+    The occurrences of each step are the sorted row numbers of its label. Every attempt
+    (an occurrence of s1; without a window only each unit's first, which goes furthest)
+    advances one level at a time, all attempts at once: its e_j is the first occurrence
+    of s_j after its e_(j−1) (a binary search in those row numbers), kept when it lies in
+    the same path and, with a window W, at most W after the attempt's e_1. Greedy: if
+    the first occurrence is past W, every later one is too, so the attempt stops there.
+
+    Attempts stay in row order, so a unit's earliest attempt reaching level j is its
+    first one among the attempts still going at j: its time to convert is that
+    attempt's t(e_j) − t(e_1). The last level a unit appears at is its furthest, and the
+    event after that level's e_j is where it went (the path ended when e_j is its last).
+    """
+    starts, t_us, label = a.starts, a.t_us, a.label
+    k = len(steps)
+    codes = [a.label_code(s) for s in steps]
+    # Row numbers of each step's label (a repeated step shares them); one reused mask.
+    occurrences: dict[int, np.ndarray] = {}
+    mask = np.empty(a.rows, dtype=bool)
+    for code in set(codes):
+        if code == NONE:  # no event has this label: the step matches nothing
+            occurrences[code] = np.zeros(0, dtype=np.int64)
+        else:
+            occurrences[code] = np.flatnonzero(np.equal(label, code, out=mask))
+    del mask
+
+    e = occurrences[codes[0]]  # each attempt's e_1, in row order
+    unit = np.searchsorted(starts, e, side="right") - 1
+    if window_us is None and len(e):
+        # Without a window the first attempt of a unit goes furthest.
+        first = np.empty(len(e), dtype=bool)
+        first[0] = True
+        np.not_equal(unit[1:], unit[:-1], out=first[1:])
+        e, unit = e[first], unit[first]
+    t_start = t_us[e]
+    end = starts[unit + 1]  # one past each attempt's path
+    going = np.arange(len(e))  # the attempts still going, as positions in e
+    reached: list[int] = []
+    times: list[tuple[float | None, float | None]] = []
+    # Per unit: the furthest level reached (0 = none) and its e_j of the earliest attempt.
+    furthest = np.zeros(a.units, dtype=np.int32)
+    furthest_row = np.zeros(a.units, dtype=np.int64)
+    for j in range(k):
+        if j:
+            occ = occurrences[codes[j]]
+            if len(occ) == 0:
+                going, e = going[:0], e[:0]
+            else:
+                # The first occurrence after e_(j−1): index of the first row number > it.
+                at = np.searchsorted(occ, e, side="right")
+                ok = at < len(occ)
+                np.minimum(at, len(occ) - 1, out=at)
+                nxt = occ[at]
+                ok &= nxt < end[going]
+                if window_us is not None:
+                    ok &= t_us[nxt] - t_start[going] <= window_us
+                going, e = going[ok], nxt[ok]
+        u = unit[going]
+        first = np.empty(len(u), dtype=bool)
+        if len(u):
+            first[0] = True
+            np.not_equal(u[1:], u[:-1], out=first[1:])
+        units_j, rows_j = u[first], e[first]
+        reached.append(len(units_j))
+        seconds = (t_us[rows_j] - t_start[going[first]]).astype(np.float64)
+        seconds /= 1e6
+        median, p90 = quantiles_sorted(seconds, (5, 9))
+        times.append((median, p90))
+        furthest[units_j] = j + 1
+        furthest_row[units_j] = rows_j
+
+    # Drop-off: units whose furthest level b is below k, counted by (b, next label).
+    gone = np.flatnonzero((furthest > 0) & (furthest < k))
+    after = furthest_row[gone] + 1
+    nxt_code = np.full(len(gone), NONE, dtype=np.int64)
+    inside = after < starts[gone + 1]
+    nxt_code[inside] = label[after[inside]]
+    width = len(a.labels) + 1
+    keys, counts = np.unique(furthest[gone] * np.int64(width) + (nxt_code + 1), return_counts=True)
+    drop_rows = [
+        {"_b": key // width, NEXT_LABEL: a.label_text(key % width - 1), "n": n}
+        for key, n in zip(keys.tolist(), counts.tolist(), strict=True)
+    ]
+    return _Figures(a.units, reached, times, drop_rows)
+
+
 def funnel(
     events: Any,
     steps: Sequence[str | MatchRule],
@@ -298,47 +451,13 @@ def funnel(
             raise AnalyticsError(f"the conversion window must not be negative, got {window!r}")
         window_us = round(window_s * 1e6)
     p = sort_paths(events, unit=unit, label=label)
-    base = p.frame
-    # Every path has exactly one first event: counting them counts the units.
-    total_units = int(
-        collect_rows(base.select((nw.col(POS) == 1).cast(nw.Int64).sum().alias("n")))[0]["n"] or 0
-    )
-
-    # Each step is a filter on the path frame: a label value or a compiled match rule.
-    matched = base
-    step_filters: list[nw.Expr] = []
-    for j, step in enumerate(steps, start=1):
-        if isinstance(step, MatchRule):
-            matched, expr = match_expr(matched, step, owner=f"funnel step {j}")
-            step_filters.append(expr)
-        else:
-            step_filters.append(nw.col(LABEL) == step)
-
-    per_unit = cache(_furthest_per_unit(matched, step_filters, window_us))
-    k = len(steps)
-    # All levels' counts and times in one aggregate over the (small) per-unit frame: a
-    # unit reached level j when its earliest attempt reaching j exists (_q<j> not null).
-    stats = collect_rows(
-        per_unit.select(
-            *[
-                e
-                for j in range(k)
-                for e in (
-                    nw.col(f"_q{j}").count().alias(f"n{j}"),
-                    *quantile_exprs(f"_dt{j}", f"t{j}_"),
-                )
-            ]
-        )
-    )[0]
-    reached = [int(stats[f"n{j}"] or 0) for j in range(k)]
-    times = [
-        (clean_float(stats[f"t{j}_median"]), clean_float(stats[f"t{j}_p90"])) for j in range(k)
-    ]
-    # Drop-off of every level in one aggregate: the units whose furthest level b is below
-    # k, with the event after e_b of their earliest attempt reaching b (null: path ended).
-    gone = per_unit.filter(nw.col("_b") < k).select(UNIT_ID, "_b", nw.col("_bp").alias(POS))
-    after = gone.join(base.select(UNIT_ID, POS, NEXT_LABEL), on=[UNIT_ID, POS], how="left")
-    drop_rows = collect_rows(after.group_by("_b", NEXT_LABEL).agg(nw.len().alias("n")))
+    if p.arrays is not None and all(isinstance(s, str) for s in steps):
+        # The sorted arrays answer label steps with linear passes; a match rule needs the
+        # frame's other columns, so it keeps the frame path.
+        figures = _figures_from_arrays(p.arrays, [str(s) for s in steps], window_us)
+    else:
+        figures = _figures_from_frame(p.frame, steps, window_us)
+    total_units, reached, times, drop_rows = figures
 
     out: list[FunnelStep] = []
     for j, step in enumerate(steps):
