@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
 
+from journeylens.analytics._arrays import NONE
 from journeylens.analytics._common import (
     PREV_PREFIX,
     PREV_TOUCHPOINT_INDEX,
@@ -362,6 +364,18 @@ def _edges(
             nw.len().cast(nw.Int64).alias("paths"),
         )
     )
+    return _edge_list(rows, designed, ids)
+
+
+def _edge_list(
+    rows: Sequence[Mapping[str, Any]],
+    designed: Mapping[str, list[tuple[str, str]]],
+    ids: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, tuple[Edge, ...]]:
+    """Per level, the :class:`Edge` of every observed transition — ``rows`` of ``level``,
+    ``prev``, ``cur`` (ids, or 1-based positions in ``ids[level]``), ``transitions`` and
+    ``paths`` — and of every designed one never seen (volume 0), by volume, then source and
+    target."""
     out: dict[str, tuple[Edge, ...]] = {}
     for level, edges_of_design in designed.items():
         designed_set = set(edges_of_design)
@@ -379,49 +393,168 @@ def _edges(
     return out
 
 
-def conformance(
-    bound: nw.LazyFrame[Any] | Paths, journey_map: JourneyMap, *, top: int = 10
-) -> Conformance:
-    """Planned vs actual of bound events against ``journey_map`` (see the module docstring).
+class _Counts(NamedTuple):
+    """What planned vs actual is assembled from, however it was counted.
 
-    ``bound`` has ``unit_id``, ``occurred_at``, ``seq``, ``stage_id``, ``step_id`` and
-    ``touchpoint_id`` (null when the event matched no touchpoint). ``top`` limits the
-    backtrack pairs reported. ``bound`` may also be the shared path frame of bound events
-    sorted with ``sort_paths(bound, previous=("stage_id", "step_id"))``: the sequences are
-    then read off it without sorting again (its events are those with a label).
+    ``events``, ``unbound`` and ``units`` of the input; ``by_max``: one row per furthest
+    stage position (``max_pos``) of the paths with a bound event — their number ``n``, how
+    many of them backtracked (``back``) and, per stage position k, how many reached stage k
+    (``_r{k}``); ``edges``: the stage and step edges (:func:`_edge_list`)."""
 
-    >>> import polars as pl
-    >>> from datetime import datetime
-    >>> from journeylens.model import JourneyMap
-    >>> m = JourneyMap.model_validate({"id": "m", "title": "M", "stages": [
-    ...     {"id": "s1", "name": "S1", "steps": [{"id": "a", "name": "A"}]},
-    ...     {"id": "s2", "name": "S2", "steps": [{"id": "b", "name": "B"}]},
-    ...     {"id": "s3", "name": "S3", "steps": [{"id": "c", "name": "C"}]}]})
-    >>> t = [datetime(2024, 1, 1, h) for h in range(4)]
-    >>> ev = pl.LazyFrame({"unit_id": ["u1"] * 3 + ["u2"] * 4,
-    ...     "occurred_at": t[:3] + t, "seq": list(range(7)),
-    ...     "stage_id": ["s1", "s3", None, "s1", "s2", "s1", "s3"],
-    ...     "step_id": ["a", "c", None, "a", "b", "a", "c"],
-    ...     "touchpoint_id": ["x", "y", None, "x", "z", "x", "y"]})
-    >>> r = conformance(nw.from_native(ev), m)
-    >>> r.fitness, r.backtrack_share, r.unbound_share, [(s.stage, s.skipped) for s in r.skips]
-    (0.5, 0.5, 0.14285714285714285, [('s1', 0), ('s2', 1), ('s3', 0)])
-    >>> [(e.source, e.target, e.transitions) for e in r.undesigned_edges if e.level == "stage"]
-    [('s1', 's3', 2), ('s2', 's1', 1)]
-    """
-    paths: Paths | None = None
-    if isinstance(bound, Paths):
-        paths, bound = bound, bound.frame
-        carried = [PREV_PREFIX + STAGE_ID, PREV_PREFIX + STEP_ID]
-        if not set(carried) <= set(bound.collect_schema().names()):
-            raise AnalyticsError(
-                "planned vs actual on a path frame needs "
-                + " and ".join(carried)
-                + ': sort with sort_paths(bound, previous=("stage_id", "step_id"))'
-            )
-    names = _require(bound, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
-    order = MapOrder.of(journey_map)
+    events: int
+    unbound: int
+    units: int
+    by_max: list[dict[str, Any]]
+    edges: dict[str, tuple[Edge, ...]]
 
+
+#: Most stages whose reached set is one bit mask per path (bits 1 … 62 of an int64).
+_MASK_STAGES = 62
+
+
+def _position_tables(journey_map: JourneyMap) -> tuple[np.ndarray, np.ndarray]:
+    """The 1-based map position of the stage and of the step of touchpoint index 0, 1, …
+    (bind's ``touchpoint_index``; the positions :func:`_index_changes` looks up), with a
+    last entry 0 that :data:`~journeylens.analytics._arrays.NONE` (-1) indexes: "no
+    touchpoint" has position 0, before every stage and step.
+
+    int16 while every ``previous · (positions + 1) + current`` code of :func:`_edge_rows`
+    fits in it (maps of up to 180 steps): a stable sort of int16 codes is a radix sort."""
+    values = bound_values(journey_map)
+    tables = []
+    for column in (STAGE_INDEX, STEP_INDEX):
+        positions = [int(v) for v in values[column][0]]
+        top = max(positions, default=0)
+        dtype = np.int16 if (top + 1) ** 2 <= np.iinfo(np.int16).max else np.int32
+        tables.append(np.asarray([*positions, 0], dtype=dtype))
+    return tables[0], tables[1]
+
+
+def _edge_rows(
+    level: str, prev: np.ndarray, cur: np.ndarray, path: np.ndarray, size: int
+) -> list[dict[str, Any]]:
+    """Rows of :func:`_edge_list` for one level: per (previous, current) pair of map
+    positions ``1 … size`` seen on the change rows where the position moved (``prev`` not 0
+    — 0 is "no previous" — and unlike ``cur``), its ``transitions`` (such rows) and
+    ``paths`` (distinct ``path`` numbers among them).
+
+    Every change of position is a change row (a change of touchpoint), and equal
+    positions in between are repeats the collapsed sequence drops, so each such row is one
+    transition of the collapsed sequence."""
+    moved = np.not_equal(prev, cur)
+    moved &= prev != 0
+    width = size + 1
+    code = prev[moved] * width  # in the tables' dtype: it holds every code
+    code += cur[moved]
+    transitions = np.bincount(code, minlength=width * width)
+    # Distinct paths per code: a stable sort by code keeps each code's rows in path order,
+    # so a path's rows of one code are one run and count once, at its first row.
+    by_code = np.argsort(code, kind="stable")
+    code_sorted = code[by_code]
+    path_sorted = path[moved][by_code]
+    first = np.ones(len(code_sorted), dtype=bool)
+    np.not_equal(code_sorted[1:], code_sorted[:-1], out=first[1:])
+    first[1:] |= path_sorted[1:] != path_sorted[:-1]
+    paths = np.bincount(code_sorted[first], minlength=width * width)
+    return [
+        {
+            "level": level,
+            "prev": c // width,
+            "cur": c % width,
+            "transitions": int(transitions[c]),
+            "paths": int(paths[c]),
+        }
+        for c in np.flatnonzero(transitions).tolist()
+    ]
+
+
+def _array_counts(
+    p: Paths, order: MapOrder, designed: Mapping[str, list[tuple[str, str]]]
+) -> _Counts | None:
+    """:class:`_Counts` read off the path frame's sorted arrays (``Paths.arrays``) in
+    linear passes; None unless the frame was sorted with a map ordering the stages and
+    steps of ``order`` and its arrays carry ``touchpoint_index`` and
+    ``prev_touchpoint_index`` (then :func:`_frame_counts` applies).
+
+    The same rows as :func:`_index_changes`, in path order instead of grouped: the *change
+    rows* are the bound events whose touchpoint differs from the previous bound one's (a
+    repeated touchpoint changes neither stage nor step). Each path with a bound event
+    starts with one — its first bound event, the only one with no previous touchpoint —
+    so the change rows of a path are contiguous and start where ``prev`` is NONE: per-path
+    figures are ``reduceat`` over those starts, with no unit ids. On each change row the
+    previous stage (step) is the collapsed sequence's predecessor; a path backtracked if
+    some row's stage lies before its previous stage; the stages it reached are the stages
+    of its change rows."""
+    a = p.arrays
+    if (
+        a is None
+        or p.journey_map is None
+        or a.touchpoint_index is None
+        or a.prev_touchpoint_index is None
+    ):
+        return None
+    framed = MapOrder.of(p.journey_map)
+    if (framed.stages, framed.steps) != (order.stages, order.steps):
+        return None
+    tp, prev = a.touchpoint_index, a.prev_touchpoint_index
+    bound = tp != NONE
+    n_bound = int(np.count_nonzero(bound))
+    # change rows; an unbound previous (NONE) differs from every bound touchpoint
+    bound &= tp != prev
+    cur_tp, prev_tp = tp[bound], prev[bound]
+    del bound
+    first = prev_tp == NONE
+    starts = np.flatnonzero(first)
+    ids = {"stage": order.stages, "step": order.steps}
+    if len(starts) == 0:
+        return _Counts(a.rows, a.rows - n_bound, a.units, [], _edge_list([], designed, ids))
+    stage_of, step_of = _position_tables(p.journey_map)
+    # NONE (-1) takes the tables' last entry: position 0
+    stage, prev_stage = np.take(stage_of, cur_tp), np.take(stage_of, prev_tp)
+    n_stages = len(order.stages)
+
+    # Per path: backtracked, furthest stage, stages reached (prev_stage 0 is never above a
+    # stage, so a path's first row is no backtrack).
+    back = np.logical_or.reduceat(prev_stage > stage, starts)
+    max_pos = np.maximum.reduceat(stage, starts).astype(np.intp)
+    width = n_stages + 1
+    if n_stages <= _MASK_STAGES:
+        # one pass: each path's reached stages as the bits of one int64
+        masks = np.bitwise_or.reduceat(np.left_shift(1, stage, dtype=np.int64), starts)
+        reached = [(masks & (1 << k)) != 0 for k in range(1, width)]
+    else:
+        reached = [np.logical_or.reduceat(stage == k, starts) for k in range(1, width)]
+    n_of = np.bincount(max_pos, minlength=width)
+    back_of = np.bincount(max_pos[back], minlength=width)
+    reached_of = [np.bincount(max_pos[r], minlength=width) for r in reached]
+    by_max = [
+        {
+            "max_pos": m,
+            "n": int(n_of[m]),
+            "back": int(back_of[m]),
+            **{f"_r{k}": int(r[m]) for k, r in enumerate(reached_of, start=1)},
+        }
+        for m in np.flatnonzero(n_of).tolist()
+    ]
+
+    # Edges: the path number of each change row counts the paths of an edge.
+    path = np.cumsum(first, dtype=np.int32)
+    rows = _edge_rows("stage", prev_stage, stage, path, n_stages)
+    rows += _edge_rows(
+        "step", np.take(step_of, prev_tp), np.take(step_of, cur_tp), path, len(order.steps)
+    )
+    return _Counts(a.rows, a.rows - n_bound, a.units, by_max, _edge_list(rows, designed, ids))
+
+
+def _frame_counts(
+    bound: nw.LazyFrame[Any],
+    paths: Paths | None,
+    names: Sequence[str],
+    order: MapOrder,
+    journey_map: JourneyMap,
+    designed: Mapping[str, list[tuple[str, str]]],
+) -> _Counts:
+    """:class:`_Counts` of the bound events or of a path frame, by the engine (narwhals)."""
     # With a path frame every unit has exactly one first event: counting them is cheaper
     # than a distinct count of units.
     units_expr = (
@@ -472,6 +605,65 @@ def conformance(
             ],
         )
     )
+    by_level = _edges(
+        changes,
+        designed,
+        {"stage": order.stages, "step": order.steps} if positions else None,
+        # positions: one row per (unit, touchpoint, previous touchpoint); when no step has
+        # two touchpoints, that is one row per (unit, step, previous step) too
+        ("step",) if positions and _one_touchpoint_per_step(journey_map) else (),
+    )
+    return _Counts(events, unbound, all_units, by_max, by_level)
+
+
+def conformance(
+    bound: nw.LazyFrame[Any] | Paths, journey_map: JourneyMap, *, top: int = 10
+) -> Conformance:
+    """Planned vs actual of bound events against ``journey_map`` (see the module docstring).
+
+    ``bound`` has ``unit_id``, ``occurred_at``, ``seq``, ``stage_id``, ``step_id`` and
+    ``touchpoint_id`` (null when the event matched no touchpoint). ``top`` limits the
+    backtrack pairs reported. ``bound`` may also be the shared path frame of bound events
+    sorted with ``sort_paths(bound, previous=("stage_id", "step_id"))``: the sequences are
+    then read off it without sorting again (its events are those with a label).
+
+    >>> import polars as pl
+    >>> from datetime import datetime
+    >>> from journeylens.model import JourneyMap
+    >>> m = JourneyMap.model_validate({"id": "m", "title": "M", "stages": [
+    ...     {"id": "s1", "name": "S1", "steps": [{"id": "a", "name": "A"}]},
+    ...     {"id": "s2", "name": "S2", "steps": [{"id": "b", "name": "B"}]},
+    ...     {"id": "s3", "name": "S3", "steps": [{"id": "c", "name": "C"}]}]})
+    >>> t = [datetime(2024, 1, 1, h) for h in range(4)]
+    >>> ev = pl.LazyFrame({"unit_id": ["u1"] * 3 + ["u2"] * 4,
+    ...     "occurred_at": t[:3] + t, "seq": list(range(7)),
+    ...     "stage_id": ["s1", "s3", None, "s1", "s2", "s1", "s3"],
+    ...     "step_id": ["a", "c", None, "a", "b", "a", "c"],
+    ...     "touchpoint_id": ["x", "y", None, "x", "z", "x", "y"]})
+    >>> r = conformance(nw.from_native(ev), m)
+    >>> r.fitness, r.backtrack_share, r.unbound_share, [(s.stage, s.skipped) for s in r.skips]
+    (0.5, 0.5, 0.14285714285714285, [('s1', 0), ('s2', 1), ('s3', 0)])
+    >>> [(e.source, e.target, e.transitions) for e in r.undesigned_edges if e.level == "stage"]
+    [('s1', 's3', 2), ('s2', 's1', 1)]
+    """
+    paths: Paths | None = None
+    if isinstance(bound, Paths):
+        paths, bound = bound, bound.frame
+        carried = [PREV_PREFIX + STAGE_ID, PREV_PREFIX + STEP_ID]
+        if not set(carried) <= set(bound.collect_schema().names()):
+            raise AnalyticsError(
+                "planned vs actual on a path frame needs "
+                + " and ".join(carried)
+                + ': sort with sort_paths(bound, previous=("stage_id", "step_id"))'
+            )
+    names = _require(bound, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
+    order = MapOrder.of(journey_map)
+    designed = {"stage": order.designed_stage_edges(), "step": order.designed_step_edges()}
+    # The path frame's sorted arrays, when it has them: every count in linear passes.
+    counts = None if paths is None else _array_counts(paths, order, designed)
+    if counts is None:
+        counts = _frame_counts(bound, paths, names, order, journey_map, designed)
+    events, unbound, all_units, by_max, by_level = counts
     n_paths = sum(int(r["n"]) for r in by_max)
     back_paths = sum(int(r["back"] or 0) for r in by_max)
 
@@ -486,14 +678,6 @@ def conformance(
             StageSkip(stage, skipped, ratio(skipped, n_paths), later, ratio(skipped, later))
         )
 
-    by_level = _edges(
-        changes,
-        {"stage": order.designed_stage_edges(), "step": order.designed_step_edges()},
-        {"stage": order.stages, "step": order.steps} if positions else None,
-        # positions: one row per (unit, touchpoint, previous touchpoint); when no step has
-        # two touchpoints, that is one row per (unit, step, previous step) too
-        ("step",) if positions and _one_touchpoint_per_step(journey_map) else (),
-    )
     stage_edges = by_level["stage"]
     edges = stage_edges + by_level["step"]
     # A backtrack is a stage edge going to an earlier stage of the map.
