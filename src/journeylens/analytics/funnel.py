@@ -323,7 +323,7 @@ def _figures_from_frame(
 
 
 def _figures_from_arrays(a: PathArrays, steps: Sequence[str], window_us: int | None) -> _Figures:
-    """The funnel's figures from the sorted path arrays, by linear passes.
+    """The funnel's figures from the sorted path arrays, by linear passes and binary searches.
 
     The occurrences of each step are the sorted row numbers of its label. Every attempt
     (an occurrence of s1; without a window only each unit's first, which goes furthest)
