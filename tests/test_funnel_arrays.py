@@ -9,6 +9,7 @@ made to fail while it runs) and give the frame path's figures.
 from __future__ import annotations
 
 import dataclasses
+import random
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -265,3 +266,15 @@ def logs(draw: st.DrawFn) -> list[Row]:
 )
 def test_arrays_path_equals_the_frame_path(rows: list[Row], steps: list[str], window: Any) -> None:
     run(rows, steps, window)
+
+
+@pytest.mark.parametrize("window", [None, 0, 30, "2m"])
+def test_random_log_equals_the_frame_path(window: Any) -> None:
+    # 4,000 events of 300 units over 10 minutes, times on whole seconds (many ties),
+    # 4 labels: long chains, many attempts per unit and windows cutting them anywhere.
+    rng = random.Random(5)
+    rows = [
+        (f"u{rng.randrange(300)}", s(rng.randrange(600)), rng.choice("abcd")) for _ in range(4000)
+    ]
+    r = run(rows, ["a", "b", "a", "c", "d"], window)
+    assert r.total_units == len({u for u, _, _ in rows})
