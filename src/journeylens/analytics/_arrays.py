@@ -20,7 +20,7 @@ narwhals code) against one pure-Python reference.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -43,7 +43,7 @@ class PathArrays:
     frame sorted with a journey map): the event's touchpoint as its position in the map
     (``binding.TOUCHPOINT_INDEX``), :data:`NONE` when unbound; ``prev_touchpoint_index``: the
     touchpoint index of the last bound event before this one in its path, :data:`NONE` when
-    there is none (sorted with ``previous=`` bound columns).
+    there is none (derived from ``touchpoint_index`` on first use).
 
     Derived arrays (``pos``, ``next_label``, ``gap_us`` …) are computed on first use and kept.
 
@@ -60,7 +60,9 @@ class PathArrays:
     label: np.ndarray
     labels: tuple[str, ...]
     touchpoint_index: np.ndarray | None = None
-    prev_touchpoint_index: np.ndarray | None = None
+    #: The frame's other columns (as the engine returned them, in row order): what the
+    #: path frame built from these arrays shows besides the derived columns.
+    payload: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -132,6 +134,14 @@ class PathArrays:
         out[self.is_last] = np.nan
         return out
 
+    @cached_property
+    def prev_touchpoint_index(self) -> np.ndarray | None:
+        """Per event, the touchpoint index of the last bound event before it in its path
+        (:data:`NONE` when there is none; None without ``touchpoint_index``)."""
+        if self.touchpoint_index is None:
+            return None
+        return previous_bound(self.touchpoint_index, self.starts)
+
     def label_code(self, text: str) -> int:
         """The code of a label text, :data:`NONE` when no event has it."""
         i = int(np.searchsorted(np.asarray(self.labels, dtype=object), text))
@@ -152,8 +162,7 @@ class PathArrays:
         touchpoint_index: Sequence[int | None] | None = None,
     ) -> PathArrays:
         """Arrays of plain rows in any order (sorted here by unit, time, ``seq``; ``seq``
-        defaults to the given order): for tests and small inputs. ``prev_touchpoint_index``
-        is derived when ``touchpoint_index`` is given."""
+        defaults to the given order): for tests and small inputs."""
         n = len(units)
         order_seq = np.arange(n) if seq is None else np.asarray(seq, dtype=np.int64)
         unit_values = sorted(set(units))
@@ -167,12 +176,11 @@ class PathArrays:
         codes = np.asarray([NONE if x is None else label_of[x] for x in labels], dtype=np.int32)
         counts = np.bincount(unit_code, minlength=len(unit_values)) if n else np.zeros(0, np.int64)
         starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        tp = prev = None
+        tp = None
         if touchpoint_index is not None:
             tp = np.asarray([NONE if x is None else x for x in touchpoint_index], dtype=np.int32)[
                 order
             ]
-            prev = previous_bound(tp, starts)
         return cls(
             starts=starts,
             unit_ids=pa.array(unit_values, pa.string()),
@@ -180,7 +188,6 @@ class PathArrays:
             label=codes[order],
             labels=tuple(label_values),
             touchpoint_index=tp,
-            prev_touchpoint_index=prev,
         )
 
 
@@ -193,21 +200,24 @@ def previous_bound(index: np.ndarray, starts: np.ndarray) -> np.ndarray:
     [-1, -1, 3, 3, -1, 5]
     """
     n = len(index)
-    out = np.full(n, NONE, dtype=np.int32)
     if n == 0:
-        return out
-    # The row number of the last bound row at or before each row (running max), shifted
-    # by one row; a path's first row, and rows whose last bound row lies in an earlier
-    # path, have none.
-    seen = np.where(index != NONE, np.arange(n, dtype=np.int64), -1)
-    np.maximum.accumulate(seen, out=seen)
-    last = np.empty(n, dtype=np.int64)
-    last[0] = -1
-    last[1:] = seen[:-1]
-    path_start = np.repeat(starts[:-1], np.diff(starts))
-    has = last >= path_start
-    out[has] = index[last[has]]
-    return out
+        return np.full(0, NONE, dtype=np.int32)
+    # before[i]: the last bound row before row i (a running maximum of bound row numbers,
+    # shifted by one row). At each path's first row the running maximum is lifted to the
+    # row before it — the previous path's last row, whose value is masked to NONE below —
+    # so no row looks past the start of its own path.
+    before = np.full(n, -1, dtype=np.int32)
+    bound_rows = np.flatnonzero(index[:-1] != NONE).astype(np.int32)
+    before[bound_rows + 1] = bound_rows
+    firsts = starts[1:-1]
+    before[firsts] = (firsts - 1).astype(np.int32)
+    np.maximum.accumulate(before, out=before)
+    padded = np.empty(n + 1, dtype=np.int32)  # padded[0] = NONE answers before = -1
+    padded[0] = NONE
+    padded[1:] = index
+    padded[starts[1:]] = NONE  # each path's last row (shifted by the pad)
+    before += 1
+    return padded[before]
 
 
 def quantiles_sorted(values: np.ndarray, tenths: Sequence[int]) -> list[float | None]:

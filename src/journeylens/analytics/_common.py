@@ -14,11 +14,13 @@ share the work; passing raw events builds one on the fly.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
 
 from journeylens.engine.frames import (
@@ -97,7 +99,7 @@ def with_unit(lf: nw.LazyFrame[Any], unit: Unit) -> nw.LazyFrame[Any]:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Paths:
     """Events sorted once per unit: the shared input of the path analytics.
 
@@ -106,9 +108,12 @@ class Paths:
     the path), ``next_label`` and ``gap_s`` (seconds to the next event; both
     null on the last event), ``prev_gap_s`` (seconds since the previous event) plus every
     original column.
+
+    ``source`` is that frame, or a function that builds it: a path frame sorted into
+    ``arrays`` is made a frame only when an analytic reads ``frame`` (most read the arrays).
     """
 
-    frame: nw.LazyFrame[Any]
+    source: nw.LazyFrame[Any] | Callable[[], nw.LazyFrame[Any]]
     unit: Unit
     label: str
     #: The frame's rows are stored in ``(unit_id, pos)`` order and read back in it (a
@@ -122,6 +127,11 @@ class Paths:
     #: when the engine handed them over (DuckDB, frames that fit in memory): the
     #: order-dependent analytics then read these instead of the frame. None elsewhere.
     arrays: PathArrays | None = None
+
+    @cached_property
+    def frame(self) -> nw.LazyFrame[Any]:
+        """The path frame (built from ``source`` on first use, then kept)."""
+        return self.source if isinstance(self.source, nw.LazyFrame) else self.source()
 
 
 def sort_paths(
@@ -223,6 +233,130 @@ def sort_paths(
     label_col = label if text_label else LABEL
     if not keep_unlabelled:
         lf = lf.filter(~nw.col(label_col).is_null())
+
+    def finish(lf: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+        """The numbered rows with what comes back after the sort (see above)."""
+        lf = with_epoch_us(lf)  # t_us, unless the events carried it already
+        if derived:
+            lf = lf.with_columns(*[e.alias(n) for n, e in derived.items()])
+        for index, lookups in tables.items():
+            lf = with_index_lookups(lf, index, lookups)
+        return lf.select(order)
+
+    arrays: PathArrays | None = None
+    source: nw.LazyFrame[Any] | Callable[[], nw.LazyFrame[Any]]
+    if materialise and not presorted and set(last_before) <= {PREV_TOUCHPOINT_INDEX}:
+        arrays = _sorted_arrays(lf, label_col)
+    if arrays is not None:
+        rows_of_arrays = _arrays_frame(lf, label_col, arrays, PREV_TOUCHPOINT_INDEX in last_before)
+        source = lambda: finish(rows_of_arrays())  # noqa: E731 (built on first read)
+    else:
+        source = finish(
+            _window_frame(lf, label_col, last_before, presorted=presorted, materialise=materialise)
+        )
+    # Only a collected Polars frame is stored in (unit, pos) order; DuckDB's partitioned
+    # window groups rows by partition without sorting them, Spark keeps no order.
+    ordered = materialise and engine_of(lf) == "polars"
+    return Paths(
+        source=source,
+        unit=unit,
+        label=label,
+        ordered=ordered,
+        journey_map=looked_up,
+        arrays=arrays,
+    )
+
+
+#: Up to this many events a DuckDB path frame is sorted once into numpy arrays
+#: (:mod:`journeylens.analytics._arrays`; about 80 bytes per event in memory); beyond, the
+#: partitioned window keeps the frame in the engine, which spills to disk (100M events).
+ARRAYS_MAX_ROWS = 30_000_000
+
+
+def _sorted_arrays(lf: nw.LazyFrame[Any], label_col: str) -> PathArrays | None:
+    """The rows of ``lf`` sorted once by (unit, ``occurred_at``, ``seq``) as
+    :class:`PathArrays` (:func:`~journeylens.engine.sorted.sort_to_arrays`: a sort by integer
+    keys). None when this does not apply — not DuckDB, a label that is not text, more than
+    :data:`ARRAYS_MAX_ROWS` rows, null or non-timestamp times — and the caller numbers the
+    rows with the engine's window instead."""
+    from journeylens.analytics._arrays import PathArrays
+    from journeylens.analytics.binding import TOUCHPOINT_INDEX
+    from journeylens.engine.sorted import epoch_us, rows_of, sort_to_arrays
+
+    if engine_of(lf) != "duckdb":
+        return None
+    schema = lf.collect_schema()
+    if schema[label_col] != nw.String or rows_of(lf) > ARRAYS_MAX_ROWS:
+        return None
+    names = schema.names()
+    ints = [TOUCHPOINT_INDEX] if schema.get(TOUCHPOINT_INDEX) == nw.Int64 else []
+    payload = [c for c in names if c not in (UNIT_ID, label_col, *ints)]
+    s = sort_to_arrays(lf, UNIT_ID, [TIME, SEQ], label=label_col, ints=ints, payload=payload)
+    t_us = epoch_us(s.payload[TIME])
+    if t_us is None:
+        return None
+    return PathArrays(
+        starts=s.starts,
+        unit_ids=s.units,
+        t_us=t_us,
+        label=s.label,
+        labels=s.label_values,
+        touchpoint_index=s.ints.get(TOUCHPOINT_INDEX),
+        payload=s.payload,
+    )
+
+
+def _arrays_frame(
+    lf: nw.LazyFrame[Any], label_col: str, a: PathArrays, with_previous: bool
+) -> Callable[[], nw.LazyFrame[Any]]:
+    """A function building the path frame of ``lf`` from its sorted arrays: its columns
+    plus ``pos``, ``next_label``, ``gap_s``, ``prev_gap_s``, ``t_us`` and, ``with_previous``,
+    ``prev_touchpoint_index`` — the window's outputs, read off the arrays by shifting them —
+    as a DuckDB relation over Arrow (no copy into the engine)."""
+    from journeylens.analytics._arrays import NONE
+    from journeylens.analytics.binding import TOUCHPOINT_INDEX
+    from journeylens.engine.sorted import arrow_relation, dictionary, masked
+
+    names = lf.collect_schema().names()
+
+    def build() -> nw.LazyFrame[Any]:
+        label_values = pa.array(a.labels, pa.string())
+        columns: dict[str, Any] = {}
+        for c in names:
+            if c == UNIT_ID:
+                columns[c] = dictionary(a.unit_of_row.astype(np.int32), a.unit_ids)
+            elif c == label_col:
+                columns[c] = dictionary(a.label, label_values)
+            elif c == TOUCHPOINT_INDEX and a.touchpoint_index is not None:
+                tp = a.touchpoint_index
+                columns[c] = masked(tp.astype(np.int64), tp == NONE)
+            else:
+                columns[c] = a.payload[c]
+        columns[POS] = a.pos
+        columns[NEXT_LABEL] = dictionary(a.next_label, label_values)
+        prev = a.prev_touchpoint_index
+        if with_previous and prev is not None:
+            columns[PREV_TOUCHPOINT_INDEX] = masked(prev.astype(np.int64), prev == NONE)
+        columns[GAP_S] = masked(a.gap_s, a.is_last)
+        before = np.empty(a.rows, dtype=np.float64)
+        before[1:] = a.gap_s[:-1]
+        columns[PREV_GAP_S] = masked(before, a.is_first)
+        columns.setdefault(TIME_US, a.t_us)
+        return arrow_relation(lf, pa.table(columns))
+
+    return build
+
+
+def _window_frame(
+    lf: nw.LazyFrame[Any],
+    label_col: str,
+    last_before: dict[str, str],
+    *,
+    presorted: bool,
+    materialise: bool,
+) -> nw.LazyFrame[Any]:
+    """The path frame's window outputs on the engine: one partitioned window (one sort)
+    numbers the rows and reads each one's neighbours; stored when ``materialise``."""
     # One window pass: position, next label and both neighbours' times share one sort.
     lf = ordered_window(
         lf,
@@ -240,19 +374,7 @@ def sort_paths(
         ((nw.col("_next_us") - nw.col("_t_us")).cast(nw.Float64) / 1e6).alias(GAP_S),
         ((nw.col("_t_us") - nw.col("_prev_us")).cast(nw.Float64) / 1e6).alias(PREV_GAP_S),
     ).drop("_next_t", "_prev_t", "_next_us", "_prev_us", "_t_us")
-    if materialise:
-        lf = cache(lf)
-    lf = with_epoch_us(lf)  # t_us, unless the events carried it already
-    if derived:
-        lf = lf.with_columns(*[e.alias(n) for n, e in derived.items()])
-    for index, lookups in tables.items():
-        lf = with_index_lookups(lf, index, lookups)
-    # Only a collected Polars frame is stored in (unit, pos) order; DuckDB's partitioned
-    # window groups rows by partition without sorting them, Spark keeps no order.
-    ordered = materialise and engine_of(lf) == "polars"
-    return Paths(
-        frame=lf.select(order), unit=unit, label=label, ordered=ordered, journey_map=looked_up
-    )
+    return cache(lf) if materialise else lf
 
 
 def _kept_columns(
