@@ -242,27 +242,47 @@ def grouped_quantiles_arrays(
     group: np.ndarray, values: np.ndarray, groups: int, tenths: Sequence[int]
 ) -> dict[int, list[float | None]]:
     """Per group number ``0 … groups-1`` present in ``group``, the quantiles ``t / 10`` of
-    its ``values`` (:func:`quantiles_sorted`): one stable sort of the group numbers, then a
-    selection within each group's slice."""
+    its ``values`` (linear interpolation, as :func:`quantiles_sorted`): the rows ordered by
+    group with a radix sort (:func:`group_order`), then a selection within each group's
+    slice of one gathered copy of the values.
+
+    >>> g = np.array([1, 0, 1, 1, 1]); v = np.array([4.0, 7.0, 1.0, 10.0, 2.0])
+    >>> grouped_quantiles_arrays(g, v, 2, [5, 9])
+    {0: [7.0, 7.0], 1: [3.0, 8.2]}
+    """
     if len(group) == 0:
         return {}
-    order = np.argsort(group, kind="stable")
-    counts = np.bincount(group, minlength=groups)
-    bounds = np.concatenate([[0], np.cumsum(counts)])
-    ordered = values[order]
-    return {
-        g: quantiles_sorted(ordered[bounds[g] : bounds[g + 1]], tenths)
-        for g in np.flatnonzero(counts).tolist()
-    }
+    order, bounds = group_order(group, groups)
+    return quantiles_in_groups(values[order], bounds, tenths)
 
 
 def unit_sets(unit: np.ndarray, code: np.ndarray, codes: int, units: int) -> np.ndarray:
     """How many distinct units have each code ``0 … codes-1`` (int64 per code): rows are
-    (unit number, code) pairs; a pair seen twice counts once."""
+    (unit number, code) pairs; a pair seen twice counts once.
+
+    Rows in unit order (non-decreasing ``unit``, as in a path frame) need no sort of the
+    pairs: up to 64 codes, each unit's codes are OR-ed into one 64-bit word
+    (``bitwise_or.reduceat`` over its rows) and the units counted per bit; beyond, the rows
+    are ordered by code with a stable radix sort, in which each code's units stay in
+    ascending order, so a unit is new where it differs from the row before. Other rows
+    take ``np.unique`` of the pairs (a full sort).
+
+    >>> unit_sets(np.array([0, 0, 1, 2, 2]), np.array([1, 1, 1, 0, 1]), 3, 3).tolist()
+    [1, 3, 0]
+    """
     if len(unit) == 0:
         return np.zeros(codes, dtype=np.int64)
-    pair = np.unique(unit.astype(np.int64) * codes + code)
-    return np.bincount(pair % codes, minlength=codes)
+    if not bool(np.all(unit[1:] >= unit[:-1])):
+        pair = np.unique(unit.astype(np.int64) * codes + code)
+        return np.bincount(pair % codes, minlength=codes)
+    if codes <= 64:
+        runs = np.flatnonzero(unit[1:] != unit[:-1])
+        runs += 1
+        firsts = np.concatenate([[0], runs])
+        bits = np.left_shift(np.uint64(1), code.astype(np.uint64))
+        return bit_counts(np.bitwise_or.reduceat(bits, firsts), codes)
+    order, bounds = group_order(code, codes)
+    return distinct_in_groups(unit[order], bounds)
 
 
 def as_int32(array: Any, missing: int = NONE) -> np.ndarray:
@@ -273,3 +293,102 @@ def as_int32(array: Any, missing: int = NONE) -> np.ndarray:
 
         arr = pc.fill_null(arr, missing)
     return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.int32)
+
+
+def group_order(group: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ordered by group number ``0 … groups-1``, rows of one group in their
+    original order (a stable sort), and ``bounds`` (int64, length groups + 1): group ``g``'s
+    rows are ``order[bounds[g]:bounds[g + 1]]``.
+
+    A radix sort on 16-bit keys — numpy's stable sort of ``uint16`` is one counting pass,
+    several times cheaper than the merge sort of wider integers — and, beyond 2^16 groups,
+    two of them (low then high 16 bits: least significant digit first keeps it stable).
+
+    >>> o, b = group_order(np.array([2, 0, 2, 1]), 3)
+    >>> o.tolist(), b.tolist()
+    ([1, 3, 0, 2], [0, 1, 2, 4])
+    """
+    counts = np.bincount(group, minlength=groups)
+    bounds = np.zeros(groups + 1, dtype=np.int64)
+    np.cumsum(counts, out=bounds[1:])
+    if groups <= 1 << 16:
+        order = np.argsort(group.astype(np.uint16), kind="stable")
+    else:
+        order = np.argsort(group.astype(np.uint16), kind="stable")  # low 16 bits (wraps)
+        high = np.right_shift(group, 16).astype(np.uint16)[order]
+        order = order[np.argsort(high, kind="stable")]
+    return order, bounds
+
+
+def distinct_in_groups(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Number of distinct values in each slice ``values[bounds[g]:bounds[g + 1]]`` (int64
+    per group), for values non-decreasing within each slice: a value counts where it
+    differs from the one before it or opens its slice.
+
+    >>> distinct_in_groups(np.array([3, 3, 5, 1, 1, 9]), np.array([0, 3, 3, 5])).tolist()
+    [2, 0, 1]
+    """
+    groups = len(bounds) - 1
+    out = np.zeros(groups, dtype=np.int64)
+    values = values[: bounds[-1]]  # rows past the last group (ignored) would join it
+    if len(values) == 0:
+        return out
+    new = np.empty(len(values), dtype=bool)
+    new[0] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    lo = bounds[:-1]
+    present = np.flatnonzero(bounds[1:] > lo)
+    new[lo[present]] = True
+    out[present] = np.add.reduceat(new, lo[present], dtype=np.int64)
+    return out
+
+
+def bit_counts(words: np.ndarray, bits: int) -> np.ndarray:
+    """How many of the 64-bit ``words`` have each bit ``0 … bits-1`` set (int64 per bit):
+    each of the eight bytes counted by value (``bincount``), every byte value spread over
+    its bits — eight passes over the words instead of one per bit.
+
+    >>> bit_counts(np.array([0b101, 0b100], np.uint64), 4).tolist()
+    [1, 0, 2, 0]
+    """
+    as_bytes = words.astype(np.uint64).view(np.uint8).reshape(-1, 8)
+    little = as_bytes if np.little_endian else as_bytes[:, ::-1]
+    # spread[v, j]: bit j of byte value v
+    spread = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1, bitorder="little")
+    out = np.zeros(64, dtype=np.int64)
+    for j in range(8):
+        per_value = np.bincount(little[:, j], minlength=256)
+        out[8 * j : 8 * j + 8] = per_value @ spread.astype(np.int64)
+    return out[:bits]
+
+
+def quantiles_in_groups(
+    ordered: np.ndarray,
+    bounds: np.ndarray,
+    tenths: Sequence[int],
+    divisor: float | None = None,
+) -> dict[int, list[float | None]]:
+    """Per non-empty slice ``g`` of ``ordered`` (``bounds`` as :func:`group_order`'s), the
+    quantiles ``t / 10`` of its values, as :func:`quantiles_sorted` — each value divided by
+    ``divisor`` first when given (µs gaps read as the path frame's float seconds
+    ``us / 1e6``: the same ranks, the same interpolated numbers). Partitions the slices of
+    ``ordered`` in place (pass a copy that may be reordered)."""
+    from journeylens.analytics._common import quantile_position
+
+    out: dict[int, list[float | None]] = {}
+    sizes = np.diff(bounds)
+    for g in np.flatnonzero(sizes).tolist():
+        n = int(sizes[g])
+        part = ordered[bounds[g] : bounds[g + 1]]
+        picks = [quantile_position(n, t) for t in tenths]
+        ranks = sorted({r for lo, _ in picks for r in (lo, min(lo + 1, n - 1))})
+        if n > 1:
+            part.partition(ranks)
+        got: list[float | None] = []
+        for lo, frac in picks:
+            low, high = float(part[lo]), float(part[min(lo + 1, n - 1)])
+            if divisor is not None:
+                low, high = low / divisor, high / divisor
+            got.append(low if frac == 0 else low + (high - low) * frac)
+        out[g] = got
+    return out

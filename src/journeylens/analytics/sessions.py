@@ -8,12 +8,15 @@ a ``session_id`` from its source keeps it; only events without one get a compute
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
 
+from journeylens.analytics._arrays import PathArrays, quantiles_in_groups
 from journeylens.analytics._common import (
     GAP_S,
     POS,
@@ -299,6 +302,72 @@ def _sessions_of_paths(p: Paths, seconds: float) -> SessionsResult:
     )
 
 
+def _gap_threshold_us(seconds: float) -> int | None:
+    """The least whole number of µs ``g`` with ``g / 1e6 > seconds`` — float division, as
+    the path frame's ``prev_gap_s`` — so that integer gaps compare exactly as the float
+    ones do (the division is monotone, so the set of such ``g`` starts there). None when
+    the timeout is beyond 2^52 µs (~142 years), where floats no longer hold every µs.
+
+    >>> _gap_threshold_us(1800.0), _gap_threshold_us(0.0000015)
+    (1800000001, 2)
+    """
+    scaled = seconds * 1e6
+    if scaled >= 2.0**52:
+        return None
+    g = max(math.floor(scaled) - 2, 0)  # at most a few µs below the threshold
+    while not g / 1e6 > seconds:
+        g += 1
+    return g
+
+
+def _sessions_of_arrays(a: PathArrays, seconds: float) -> SessionsResult:
+    """:func:`_sessions_of_paths` from the sorted arrays of a customer path frame: the
+    same figures, every session listed.
+
+    A session ends at its path's last row or at a row whose gap to the next one is
+    strictly greater than the timeout (compared in integer µs, :func:`_gap_threshold_us`).
+    With the end rows ``e_0 < e_1 < …`` in row order, session ``j`` holds rows
+    ``e_{j-1} + 1 … e_j``: its events are the difference of consecutive ends, its
+    duration ``t[e_j] − t[e_{j-1} + 1]``, and a customer's sessions are the ends among
+    its rows. Median and p90 are selections in these per-session values (µs durations
+    read as seconds ``µs / 1e6``, as the frame path's).
+    """
+    threshold = _gap_threshold_us(seconds)
+    # The last rows' gap (0 µs, NaN s) is never past the timeout; they are set below.
+    end = a.gap_s > seconds if threshold is None else a.gap_us >= threshold
+    end[a.starts[1:] - 1] = True
+    ends = np.flatnonzero(end)
+    n_sessions = len(ends)
+    firsts = np.empty(n_sessions, dtype=np.int64)
+    firsts[:1] = 0
+    np.add(ends[:-1], 1, out=firsts[1:])
+    events_per = ends - firsts
+    events_per += 1
+    duration_us = a.t_us[ends]
+    duration_us -= a.t_us[firsts]
+    per_customer = np.diff(np.searchsorted(ends, a.starts))
+    total_us = int(duration_us.sum())
+    customers = a.units
+    return SessionsResult(
+        timeout_s=seconds,
+        customers=customers,
+        sessions=n_sessions,
+        events=a.rows,
+        sessions_per_customer=_spread_array(ratio(n_sessions, customers), per_customer),
+        events_per_session=_spread_array(ratio(a.rows, n_sessions), events_per),
+        duration_s=_spread_array(ratio(total_us / 1e6, n_sessions), duration_us, 1e6),
+    )
+
+
+def _spread_array(mean: float | None, values: np.ndarray, divisor: float | None = None) -> Spread:
+    """``mean`` with the median and p90 of ``values`` (each divided by ``divisor`` first
+    when given); reorders ``values``."""
+    bounds = np.array([0, len(values)], dtype=np.int64)
+    tenths = [t for _, t in QUANTILES]
+    median, p90 = quantiles_in_groups(values, bounds, tenths, divisor).get(0, [None, None])
+    return Spread(mean, median, p90)
+
+
 def sessions(
     events: Any, *, timeout: str | float = DEFAULT_TIMEOUT_S, keep_source: bool = False
 ) -> SessionsResult:
@@ -323,6 +392,8 @@ def sessions(
         p = sort_paths(events, unit="customer")
         if p.unit != "customer":
             raise AnalyticsError("sessions are cut per customer: pass unit='customer' paths")
+        if p.arrays is not None:
+            return _sessions_of_arrays(p.arrays, seconds)
         return _sessions_of_paths(p, seconds)
     lf = with_epoch_us(sessionize(events, timeout=seconds, keep_source=True))
     per_session = (

@@ -20,8 +20,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
 
+from journeylens.analytics._arrays import (
+    PathArrays,
+    distinct_in_groups,
+    group_order,
+    quantiles_in_groups,
+)
 from journeylens.analytics._common import (
     GAP_S,
     LABEL,
@@ -157,6 +164,120 @@ def transitions(
     3
     """
     p = sort_paths(events, unit=unit, label=label)
+    # The same edge rows from the sorted arrays when the engine handed them over (linear
+    # passes over the rows), else from group-bys of the path frame.
+    if p.arrays is not None:
+        rows, starts, ends = _edges_of_arrays(p.arrays)
+    else:
+        rows, starts, ends = _edges_of_frame(p)
+    # Path starts and ends: every path has exactly one of each, so a marker edge's count
+    # is also its number of distinct paths, and the starts count the paths.
+    n_paths = sum(starts.values())
+    if markers:
+        for key, per_label in (("starts", starts), ("ends", ends)):
+            for lab, n in per_label.items():
+                if n:
+                    edge = (PATH_START, lab) if key == "starts" else (lab, PATH_END)
+                    rows.append(
+                        {
+                            "from": edge[0],
+                            "to": edge[1],
+                            "count": n,
+                            "unique_paths": n,
+                            "t_median": None,
+                            "t_p90": None,
+                        }
+                    )
+    total = sum(int(r["count"]) for r in rows)
+    out_of: dict[str, int] = {}
+    for r in rows:
+        out_of[r["from"]] = out_of.get(r["from"], 0) + int(r["count"])
+    # _text: a null label (keep_unlabelled) sorts before every text instead of failing
+    rows.sort(key=lambda r: (-int(r["count"]), _text(r["from"]), _text(r["to"])))
+    return TransitionsResult(
+        unit=p.unit,
+        markers=markers,
+        paths=n_paths,
+        total_transitions=total,
+        transitions=tuple(
+            Transition(
+                from_=r["from"],
+                to=r["to"],
+                count=int(r["count"]),
+                unique_paths=int(r["unique_paths"]),
+                share=int(r["count"]) / total,
+                probability=int(r["count"]) / out_of[r["from"]],
+                median_time_s=clean_float(r["t_median"]),
+                p90_time_s=clean_float(r["t_p90"]),
+            )
+            for r in rows
+        ),
+    )
+
+
+def _edges_of_arrays(
+    a: PathArrays,
+) -> tuple[list[dict[str, Any]], dict[str | None, int], dict[str | None, int]]:
+    """:func:`_edges_of_frame` read off the sorted arrays: the same rows, starts and ends.
+
+    Each row ``i`` but a path's last pairs with row ``i + 1``: its edge code is ``from ·
+    L + to`` (``L`` labels; a null ``from`` is code ``L``). A pair whose next label is null
+    is no edge (it counts as an end of ``from``, as in the frame's group-by) and takes the
+    code past the last edge, as do the paths' last rows. One radix sort of the codes
+    (:func:`~journeylens.analytics._arrays.group_order`) gives every edge's rows in path
+    order: their number is the count, the distinct units among them — ascending within
+    an edge, so a unit is new where it changes — the unique paths, and a selection in
+    their gaps (µs, read as seconds ``µs / 1e6`` as the frame's ``gap_s``) the median and
+    p90. Starts and ends per label are counts of the first rows' labels and of the rows
+    that are no edge.
+    """
+    n, n_labels = a.rows, len(a.labels)
+    texts: list[str | None] = [*a.labels, None]  # code n_labels: the null label
+    label = a.label
+    has_null = n > 0 and int(label.min()) < 0
+    if has_null:
+        label = np.where(label < 0, np.int32(n_labels), label)
+    no_edge = (n_labels + 1) * n_labels
+    # int64 codes: (L + 1) · L outgrows int32 beyond ~46k labels
+    code = label[:-1].astype(np.int64)
+    code *= n_labels
+    code += a.label[1:]
+    code[a.starts[1:-1] - 1] = no_edge  # a path's last row pairs with the next path
+    if has_null:
+        code[a.label[1:] < 0] = no_edge
+    order, bounds = group_order(code, no_edge + 1)
+    edges = bounds[: no_edge + 1]
+    counts = np.diff(edges)
+    paths = distinct_in_groups(a.unit_of_row[:-1][order], edges)
+    gaps = quantiles_in_groups(a.gap_us[:-1][order], edges, (5, 9), divisor=1e6)
+    rows: list[dict[str, Any]] = []
+    for e in np.flatnonzero(counts).tolist():
+        median, p90 = gaps[e]
+        rows.append(
+            {
+                "from": texts[e // n_labels],
+                "to": texts[e % n_labels],
+                "count": int(counts[e]),
+                "unique_paths": int(paths[e]),
+                "t_median": median,
+                "t_p90": p90,
+            }
+        )
+    per_label = np.bincount(label, minlength=n_labels + 1)
+    edges_out = counts.reshape(n_labels + 1, n_labels).sum(axis=1)
+    first = np.bincount(label[a.starts[:-1]], minlength=n_labels + 1)
+    starts = {texts[c]: int(first[c]) for c in np.flatnonzero(first).tolist()}
+    ends_at = per_label - edges_out
+    ends = {texts[c]: int(ends_at[c]) for c in np.flatnonzero(ends_at).tolist()}
+    return rows, starts, ends
+
+
+def _edges_of_frame(
+    p: Paths,
+) -> tuple[list[dict[str, Any]], dict[str | None, int], dict[str | None, int]]:
+    """The edges of the path frame's rows (``from``, ``to``, ``count``, ``unique_paths``,
+    ``t_median``, ``t_p90``; no markers) and the path starts and ends per label, from
+    the engine's group-bys (any engine)."""
     f = p.frame
     # One group-by of every event by (label, next label): the edges' counts and gap
     # quantiles, and — from the groups without a next label and the first events — the
@@ -194,8 +315,8 @@ def transitions(
         {LABEL: labels, NEXT_LABEL: labels},
     )
     rows: list[dict[str, Any]] = []
-    starts: dict[str, int] = {}
-    ends: dict[str, int] = {}
+    starts: dict[str | None, int] = {}
+    ends: dict[str | None, int] = {}
     for g in groups:
         start, to = int(g["starts"] or 0), g[NEXT_LABEL]
         starts[g[LABEL]] = starts.get(g[LABEL], 0) + start
@@ -212,45 +333,4 @@ def transitions(
                 "t_p90": g["t_p90"],
             }
         )
-    # Path starts and ends: every path has exactly one of each, so a marker edge's count
-    # is also its number of distinct paths, and the starts count the paths.
-    n_paths = sum(starts.values())
-    if markers:
-        for key, per_label in (("starts", starts), ("ends", ends)):
-            for lab, n in per_label.items():
-                if n:
-                    edge = (PATH_START, lab) if key == "starts" else (lab, PATH_END)
-                    rows.append(
-                        {
-                            "from": edge[0],
-                            "to": edge[1],
-                            "count": n,
-                            "unique_paths": n,
-                            "t_median": None,
-                            "t_p90": None,
-                        }
-                    )
-    total = sum(int(r["count"]) for r in rows)
-    out_of: dict[str, int] = {}
-    for r in rows:
-        out_of[r["from"]] = out_of.get(r["from"], 0) + int(r["count"])
-    rows.sort(key=lambda r: (-int(r["count"]), r["from"], r["to"]))
-    return TransitionsResult(
-        unit=p.unit,
-        markers=markers,
-        paths=n_paths,
-        total_transitions=total,
-        transitions=tuple(
-            Transition(
-                from_=r["from"],
-                to=r["to"],
-                count=int(r["count"]),
-                unique_paths=int(r["unique_paths"]),
-                share=int(r["count"]) / total,
-                probability=int(r["count"]) / out_of[r["from"]],
-                median_time_s=clean_float(r["t_median"]),
-                p90_time_s=clean_float(r["t_p90"]),
-            )
-            for r in rows
-        ),
-    )
+    return rows, starts, ends
