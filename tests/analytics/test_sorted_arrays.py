@@ -1,0 +1,245 @@
+"""The path frame sorted once into arrays (DuckDB): ``sort_paths`` hands over
+``Paths.arrays`` and builds the frame from them only when read; that frame equals the
+partitioned window's, row for row, on hand-computed and generated logs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+import narwhals as nw
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from journeylens.analytics import _common, bind, sort_paths
+from journeylens.analytics._arrays import NONE, PathArrays, previous_bound
+from journeylens.analytics.binding import STAGE_ID, STEP_ID
+from journeylens.engine.sorted import epoch_us, sort_to_arrays
+
+from .test_path_frame import MAP
+
+T0 = datetime(2024, 3, 1)
+
+
+def _duck(rows: list[tuple[str | None, int, int, str | None]]) -> nw.LazyFrame[Any]:
+    """Events on DuckDB from (customer, second, seq, event name) rows."""
+    table = pa.table(
+        {
+            "customer_id": pa.array([r[0] for r in rows], pa.string()),
+            "event_name": pa.array([r[3] for r in rows], pa.string()),
+            "occurred_at": pa.array(
+                [T0 + timedelta(seconds=r[1]) for r in rows], pa.timestamp("us")
+            ),
+            "seq": pa.array([r[2] for r in rows], pa.int64()),
+        }
+    )
+    con = duckdb.connect()
+    return nw.from_native(con.from_arrow(table))
+
+
+def _frame_rows(p: Any) -> list[tuple[Any, ...]]:
+    lf = p.frame
+    names = sorted(lf.collect_schema().names())
+    return sorted(lf.select(names).collect().rows(), key=lambda r: tuple(map(str, r)))
+
+
+HAND = [
+    ("b", 5, 1, "x"),
+    ("a", 0, 3, "y"),
+    ("a", 0, 2, "x"),  # a tie in time: seq 2 before 3
+    ("a", 7, 4, "é"),
+    ("c", 1, 5, "x"),
+]
+
+
+def test_arrays_hand_computed() -> None:
+    p = sort_paths(_duck(HAND))
+    a = p.arrays
+    assert a is not None
+    assert a.unit_ids.to_pylist() == ["a", "b", "c"]
+    assert a.starts.tolist() == [0, 3, 4, 5]
+    assert a.labels == ("x", "y", "é")  # by code point, as the engine orders text
+    assert [a.labels[c] for c in a.label] == ["x", "y", "é", "x", "x"]
+    assert (a.t_us - a.t_us[0]).tolist() == [0, 0, 7_000_000, 5_000_000, 1_000_000]
+    assert a.pos.tolist() == [1, 2, 3, 1, 1]
+    assert a.next_label.tolist() == [1, 2, NONE, NONE, NONE]
+    assert a.gap_s[:2].tolist() == [0.0, 7.0]
+    assert np.isnan(a.gap_s[2:]).all()
+
+
+def test_frame_is_built_only_when_read() -> None:
+    p = sort_paths(_duck(HAND))
+    assert "frame" not in p.__dict__  # the arrays are enough for the analytics that read them
+    rows = sorted(p.frame.select("unit_id", "pos", "label", "next_label", "gap_s").collect().rows())
+    assert rows == [
+        ("a", 1, "x", "y", 0.0),
+        ("a", 2, "y", "é", 7.0),
+        ("a", 3, "é", None, None),
+        ("b", 1, "x", None, None),
+        ("c", 1, "x", None, None),
+    ]
+    assert p.frame is p.frame  # built once
+
+
+def test_only_duckdb_hands_over_arrays() -> None:
+    import polars as pl
+
+    events = pl.DataFrame(
+        {
+            "customer_id": ["a"],
+            "event_name": ["x"],
+            "occurred_at": [T0],
+            "seq": [1],
+        }
+    )
+    assert sort_paths(events).arrays is None
+
+
+def test_large_frames_null_times_and_lazy_sorts_keep_the_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert sort_paths(_duck(HAND), materialise=False).arrays is None
+    monkeypatch.setattr(_common, "ARRAYS_MAX_ROWS", 4)
+    assert sort_paths(_duck(HAND)).arrays is None  # 5 rows > 4
+    monkeypatch.setattr(_common, "ARRAYS_MAX_ROWS", 5)
+    assert sort_paths(_duck(HAND)).arrays is not None
+    con = duckdb.connect()
+    null_time = con.sql(
+        "SELECT 'a' AS customer_id, 'x' AS event_name, CAST(NULL AS TIMESTAMP) AS occurred_at, "
+        "1 AS seq"
+    )
+    p = sort_paths(nw.from_native(null_time))
+    assert p.arrays is None
+    assert p.frame.select("pos").collect().rows() == [(1,)]
+
+
+def test_unlabelled_events_kept_as_null_codes() -> None:
+    p = sort_paths(_duck([("a", 0, 1, "x"), ("a", 1, 2, None)]), keep_unlabelled=True)
+    assert p.arrays is not None
+    assert p.arrays.label.tolist() == [0, NONE]
+    assert p.arrays.next_label.tolist() == [NONE, NONE]
+    rows = sorted(p.frame.select("pos", "label", "next_label").collect().rows())
+    assert rows == [(1, "x", None), (2, None, None)]
+
+
+def test_sort_to_arrays_codes_ints_and_payload() -> None:
+    con = duckdb.connect()
+    rel = con.sql(
+        "SELECT * FROM (VALUES ('u2', 3, 'b', NULL, 'p'), ('u1', 2, 'a', 7, 'q'), "
+        "('u1', 1, NULL, 1, 'r')) AS t(u, o, l, i, x)"
+    )
+    s = sort_to_arrays(nw.from_native(rel), "u", ["o"], label="l", ints=["i"], payload=["x"])
+    assert s.units.to_pylist() == ["u1", "u2"]
+    assert s.starts.tolist() == [0, 2, 3]
+    assert s.label_values == ("a", "b")
+    assert s.label.tolist() == [NONE, 0, 1]
+    assert s.ints["i"].tolist() == [1, 7, NONE]
+    assert s.payload["x"].to_pylist() == ["r", "q", "p"]
+
+
+def test_epoch_us_of_every_unit() -> None:
+    t = datetime(2024, 1, 2, 3, 4, 5, 678901)
+    us = 1704164645678901
+    assert epoch_us(pa.chunked_array([pa.array([t], pa.timestamp("us"))])).tolist() == [us]
+    assert epoch_us(pa.chunked_array([pa.array([t], pa.timestamp("ms"))])).tolist() == [
+        1704164645678000
+    ]
+    assert epoch_us(pa.chunked_array([pa.array([t], pa.timestamp("s"))])).tolist() == [
+        1704164645000000
+    ]
+    ns = pa.chunked_array([pa.array([us * 1000 + 999], pa.timestamp("ns"))])
+    assert epoch_us(ns).tolist() == [us]  # floored to the microsecond
+    assert epoch_us(pa.chunked_array([pa.array([None], pa.timestamp("us"))])) is None
+    assert epoch_us(pa.chunked_array([pa.array([1], pa.int64())])) is None
+
+
+def _previous_reference(index: list[int], lengths: list[int]) -> list[int]:
+    out: list[int] = []
+    at = 0
+    for n in lengths:
+        last = NONE
+        for i in range(at, at + n):
+            out.append(last)
+            if index[i] != NONE:
+                last = index[i]
+        at += n
+    return out
+
+
+@given(
+    paths=st.lists(
+        st.lists(st.integers(NONE, 3), min_size=1, max_size=6), min_size=1, max_size=8
+    )
+)
+def test_previous_bound_equals_a_forward_fill(paths: list[list[int]]) -> None:
+    index = [x for p in paths for x in p]
+    lengths = [len(p) for p in paths]
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    got = previous_bound(np.asarray(index, np.int32), starts)
+    assert got.tolist() == _previous_reference(index, lengths)
+
+
+def test_from_rows_matches_the_engine_sort() -> None:
+    rows = [(u, s, q, e) for (u, s, q, e) in HAND]
+    mine = PathArrays.from_rows(
+        [r[0] for r in rows],
+        [r[1] * 1_000_000 for r in rows],
+        [r[3] for r in rows],
+        seq=[r[2] for r in rows],
+    )
+    engine = sort_paths(_duck(HAND)).arrays
+    assert engine is not None
+    assert mine.starts.tolist() == engine.starts.tolist()
+    assert mine.labels == engine.labels
+    assert mine.label.tolist() == engine.label.tolist()
+
+
+row = st.tuples(
+    st.sampled_from(["u1", "u2", "ü3", "客户"]),
+    st.integers(0, 4),
+    st.sampled_from(["view", "prod_a", "pay", "cash", "ok", "other", "事件"]),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(row, max_size=16))
+def test_frame_from_arrays_equals_the_window_frame(rows: list[tuple[str, int, str]]) -> None:
+    """Every column of every row, bound with a map (previous stage / step carried by the
+    touchpoint index), the window's frame against the one built from the arrays."""
+    events = _duck([(u, s, i, e) for i, (u, s, e) in enumerate(rows)])
+    bound = bind(events, MAP)
+    kwargs: dict[str, Any] = {"previous": (STAGE_ID, STEP_ID), "journey_map": MAP}
+    from_arrays = sort_paths(bound, **kwargs)
+    assert from_arrays.arrays is not None  # also for no events: empty arrays
+    saved = _common.ARRAYS_MAX_ROWS
+    _common.ARRAYS_MAX_ROWS = -1  # the window path
+    try:
+        windowed = sort_paths(bound, **kwargs)
+    finally:
+        _common.ARRAYS_MAX_ROWS = saved
+    assert windowed.arrays is None
+    assert dict(from_arrays.frame.collect_schema()) == dict(windowed.frame.collect_schema())
+    assert _frame_rows(from_arrays) == _frame_rows(windowed)
+
+
+def test_many_chunks_equal_the_window_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """60k events (many vectors and Arrow batches, two threads): the same frame."""
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    rel = con.sql(
+        "SELECT 'c' || (i % 997) AS customer_id, "
+        "TIMESTAMP '2024-01-01' + to_seconds(CAST(hash(i) % 5000 AS BIGINT)) AS occurred_at, "
+        "i AS seq, 'e' || (hash(i, 2) % 7) AS event_name FROM range(60000) t(i)"
+    )
+    events = nw.from_native(rel)
+    from_arrays = sort_paths(events)
+    assert from_arrays.arrays is not None and from_arrays.arrays.units == 997
+    monkeypatch.setattr(_common, "ARRAYS_MAX_ROWS", -1)
+    windowed = sort_paths(events)
+    assert windowed.arrays is None
+    assert _frame_rows(from_arrays) == _frame_rows(windowed)
