@@ -172,9 +172,7 @@ def _previous_reference(index: list[int], lengths: list[int]) -> list[int]:
 
 
 @given(
-    paths=st.lists(
-        st.lists(st.integers(NONE, 3), min_size=1, max_size=6), min_size=1, max_size=8
-    )
+    paths=st.lists(st.lists(st.integers(NONE, 3), min_size=1, max_size=6), min_size=1, max_size=8)
 )
 def test_previous_bound_equals_a_forward_fill(paths: list[list[int]]) -> None:
     index = [x for p in paths for x in p]
@@ -238,7 +236,8 @@ def test_many_chunks_equal_the_window_frame(monkeypatch: pytest.MonkeyPatch) -> 
     )
     events = nw.from_native(rel)
     from_arrays = sort_paths(events)
-    assert from_arrays.arrays is not None and from_arrays.arrays.units == 997
+    assert from_arrays.arrays is not None
+    assert from_arrays.arrays.units == 997
     monkeypatch.setattr(_common, "ARRAYS_MAX_ROWS", -1)
     windowed = sort_paths(events)
     assert windowed.arrays is None
