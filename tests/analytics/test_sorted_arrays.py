@@ -15,13 +15,12 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.analytics.test_path_frame import MAP
 
 from journeylens.analytics import _common, bind, sort_paths
 from journeylens.analytics._arrays import NONE, PathArrays, previous_bound
 from journeylens.analytics.binding import STAGE_ID, STEP_ID
 from journeylens.engine.sorted import epoch_us, sort_to_arrays
-
-from .test_path_frame import MAP
 
 T0 = datetime(2024, 3, 1)
 
