@@ -251,13 +251,24 @@ def test_position_tables_and_edge_rows() -> None:
     assert stage_of.tolist() == [1, 1, 2, 2, 3, 0]
     assert step_of.tolist() == [1, 1, 2, 3, 4, 0]
     assert stage_of.dtype == np.int16
-    prev = np.array([0, 1, 2, 0, 1], np.int16)
-    cur = np.array([1, 2, 1, 1, 2], np.int16)
-    path = np.array([1, 1, 1, 2, 2], np.int32)
-    rows = _edge_rows("stage", prev, cur, path, 3)
+    # change rows of two paths (starting at rows 0 and 3): 1 → 2 → 1, then 1 → 2 → 2
+    prev = np.array([0, 1, 2, 0, 1, 2], np.int16)
+    cur = np.array([1, 2, 1, 1, 2, 2], np.int16)
+    rows = _edge_rows("stage", prev, cur, np.array([0, 3]), 3)
     assert sorted((r["prev"], r["cur"], r["transitions"], r["paths"]) for r in rows) == [
         (1, 2, 2, 2), (2, 1, 1, 1),
     ]  # fmt: skip
+
+
+def test_more_edges_than_one_bit_mask() -> None:
+    """Random walks over the 70 stages: more distinct stage and step edges than one bit
+    mask per path holds, so the paths per edge are counted from a sort by edge."""
+    rnd = random.Random(7)
+    rows = [(f"u{rnd.randrange(12)}", i, i, f"e{rnd.randrange(70)}") for i in range(600)]
+    r, narwhals = _both(rows, MANY)
+    assert sum(1 for e in r.edges if e.level == "stage" and e.transitions) > 62
+    assert any(e.paths > 1 for e in r.edges)
+    assert r.to_dict() == narwhals.to_dict()
 
 
 EVENTS = ["page_view", "search", "purchase", "receipt", "app_open", "other", "ünïcode"]

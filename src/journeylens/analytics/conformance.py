@@ -408,8 +408,8 @@ class _Counts(NamedTuple):
     edges: dict[str, tuple[Edge, ...]]
 
 
-#: Most stages whose reached set is one bit mask per path (bits 1 … 62 of an int64).
-_MASK_STAGES = 62
+#: Most stages (edges) whose set per path is one bit mask (bits 1 … 62 of an int64).
+_MASK_BITS = 62
 
 
 def _position_tables(journey_map: JourneyMap) -> tuple[np.ndarray, np.ndarray]:
@@ -431,31 +431,53 @@ def _position_tables(journey_map: JourneyMap) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _edge_rows(
-    level: str, prev: np.ndarray, cur: np.ndarray, path: np.ndarray, size: int
+    level: str, prev: np.ndarray, cur: np.ndarray, starts: np.ndarray, size: int
 ) -> list[dict[str, Any]]:
     """Rows of :func:`_edge_list` for one level: per (previous, current) pair of map
     positions ``1 … size`` seen on the change rows where the position moved (``prev`` not 0
     — 0 is "no previous" — and unlike ``cur``), its ``transitions`` (such rows) and
-    ``paths`` (distinct ``path`` numbers among them).
+    ``paths`` (paths with such a row; ``starts``: each path's first change row).
 
     Every change of position is a change row (a change of touchpoint), and equal
     positions in between are repeats the collapsed sequence drops, so each such row is one
-    transition of the collapsed sequence."""
-    moved = np.not_equal(prev, cur)
-    moved &= prev != 0
+    transition of the collapsed sequence.
+
+    >>> rows = _edge_rows("stage", np.array([0, 1, 2, 0, 1, 1], np.int16),
+    ...                   np.array([1, 2, 1, 1, 2, 1], np.int16), np.array([0, 3]), 2)
+    >>> [(r["prev"], r["cur"], r["transitions"], r["paths"]) for r in rows]
+    [(1, 2, 2, 2), (2, 1, 1, 1)]
+    """
     width = size + 1
-    code = prev[moved] * width  # in the tables' dtype: it holds every code
-    code += cur[moved]
+    # code prev·width + cur of every row (in the tables' dtype: it holds every code), 0 on
+    # the rows that are no move — code 0, (none, none), is no edge
+    code = prev * width
+    code += cur
+    code *= np.not_equal(prev, cur) & (prev != 0)
     transitions = np.bincount(code, minlength=width * width)
-    # Distinct paths per code: a stable sort by code keeps each code's rows in path order,
-    # so a path's rows of one code are one run and count once, at its first row.
-    by_code = np.argsort(code, kind="stable")
-    code_sorted = code[by_code]
-    path_sorted = path[moved][by_code]
-    first = np.ones(len(code_sorted), dtype=bool)
-    np.not_equal(code_sorted[1:], code_sorted[:-1], out=first[1:])
-    first[1:] |= path_sorted[1:] != path_sorted[:-1]
-    paths = np.bincount(code_sorted[first], minlength=width * width)
+    transitions[0] = 0
+    seen = np.flatnonzero(transitions)
+    if len(seen) <= _MASK_BITS:
+        # the edges of each path as the bits of one int64 (bit 0: no edge), then the paths
+        # per bit: one pass over the rows, no sort
+        bit = np.zeros(width * width, dtype=np.int8)
+        bit[seen] = np.arange(1, len(seen) + 1)
+        masks = np.bitwise_or.reduceat(np.left_shift(1, np.take(bit, code), dtype=np.int64), starts)
+        paths = np.zeros(width * width, dtype=np.int64)
+        for b, c in enumerate(seen.tolist(), start=1):
+            paths[c] = np.count_nonzero(masks & (1 << b))
+    else:
+        # a stable (radix) sort by code keeps each code's rows in path order, so a path's
+        # rows of one code are one run and count once, at its first row
+        path = np.zeros(len(code), dtype=np.int32)
+        path[starts] = 1
+        np.cumsum(path, out=path)
+        by_code = np.argsort(code, kind="stable")
+        code_sorted = np.take(code, by_code)
+        path_sorted = np.take(path, by_code)
+        first = np.ones(len(code_sorted), dtype=bool)
+        np.not_equal(code_sorted[1:], code_sorted[:-1], out=first[1:])
+        first[1:] |= path_sorted[1:] != path_sorted[:-1]
+        paths = np.bincount(np.compress(first, code_sorted), minlength=width * width)
     return [
         {
             "level": level,
@@ -464,8 +486,43 @@ def _edge_rows(
             "transitions": int(transitions[c]),
             "paths": int(paths[c]),
         }
-        for c in np.flatnonzero(transitions).tolist()
+        for c in seen.tolist()
     ]
+
+
+def _change_rows(tp: np.ndarray, starts: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """The number of bound events (``tp`` not NONE), and the touchpoint index and the
+    previous bound event's (NONE on a path's first bound event) of every *change row*: a
+    bound event whose touchpoint differs from the previous bound event's in its path, or
+    that has none. ``starts``: the paths' first rows (``PathArrays.starts``).
+
+    Read off the bound events alone, in row order: their previous bound event is the
+    previous one of them unless it lies in an earlier path — then the event is its path's
+    first bound one, found from the bound events per path. (No per-event previous
+    touchpoint over all events is needed.)
+
+    >>> n, cur, prev = _change_rows(np.array([-1, 3, 3, -1, 2, 2, 2], np.int32), np.array([0, 5, 7]))
+    >>> n, cur.tolist(), prev.tolist()
+    (5, [3, 2, 2], [-1, 3, -1])
+    """
+    bound = tp != NONE
+    # np.compress, not a boolean index: several times faster on masks without runs
+    values = np.compress(bound, tp)
+    n_bound = len(values)
+    if n_bound == 0:
+        return 0, values, values
+    # each path's first bound event, as a position among the bound events
+    per_path = np.add.reduceat(bound, starts[:-1], dtype=np.int64)
+    del bound
+    first_bound = np.cumsum(per_path)
+    first_bound -= per_path
+    prev = np.empty(n_bound, dtype=values.dtype)
+    prev[0] = NONE
+    prev[1:] = values[:-1]
+    prev[np.compress(per_path > 0, first_bound)] = NONE
+    # an unbound previous (NONE) differs from every touchpoint: first bound events change
+    changed = np.not_equal(values, prev)
+    return n_bound, np.compress(changed, values), np.compress(changed, prev)
 
 
 def _array_counts(
@@ -473,8 +530,8 @@ def _array_counts(
 ) -> _Counts | None:
     """:class:`_Counts` read off the path frame's sorted arrays (``Paths.arrays``) in
     linear passes; None unless the frame was sorted with a map ordering the stages and
-    steps of ``order`` and its arrays carry ``touchpoint_index`` and
-    ``prev_touchpoint_index`` (then :func:`_frame_counts` applies).
+    steps of ``order`` and its arrays carry ``touchpoint_index`` (then
+    :func:`_frame_counts` applies).
 
     The same rows as :func:`_index_changes`, in path order instead of grouped: the *change
     rows* are the bound events whose touchpoint differs from the previous bound one's (a
@@ -486,23 +543,12 @@ def _array_counts(
     some row's stage lies before its previous stage; the stages it reached are the stages
     of its change rows."""
     a = p.arrays
-    if (
-        a is None
-        or p.journey_map is None
-        or a.touchpoint_index is None
-        or a.prev_touchpoint_index is None
-    ):
+    if a is None or p.journey_map is None or a.touchpoint_index is None:
         return None
     framed = MapOrder.of(p.journey_map)
     if (framed.stages, framed.steps) != (order.stages, order.steps):
         return None
-    tp, prev = a.touchpoint_index, a.prev_touchpoint_index
-    bound = tp != NONE
-    n_bound = int(np.count_nonzero(bound))
-    # change rows; an unbound previous (NONE) differs from every bound touchpoint
-    bound &= tp != prev
-    cur_tp, prev_tp = tp[bound], prev[bound]
-    del bound
+    n_bound, cur_tp, prev_tp = _change_rows(a.touchpoint_index, a.starts)
     first = prev_tp == NONE
     starts = np.flatnonzero(first)
     ids = {"stage": order.stages, "step": order.steps}
@@ -518,15 +564,15 @@ def _array_counts(
     back = np.logical_or.reduceat(prev_stage > stage, starts)
     max_pos = np.maximum.reduceat(stage, starts).astype(np.intp)
     width = n_stages + 1
-    if n_stages <= _MASK_STAGES:
+    if n_stages <= _MASK_BITS:
         # one pass: each path's reached stages as the bits of one int64
         masks = np.bitwise_or.reduceat(np.left_shift(1, stage, dtype=np.int64), starts)
         reached = [(masks & (1 << k)) != 0 for k in range(1, width)]
     else:
         reached = [np.logical_or.reduceat(stage == k, starts) for k in range(1, width)]
     n_of = np.bincount(max_pos, minlength=width)
-    back_of = np.bincount(max_pos[back], minlength=width)
-    reached_of = [np.bincount(max_pos[r], minlength=width) for r in reached]
+    back_of = np.bincount(np.compress(back, max_pos), minlength=width)
+    reached_of = [np.bincount(np.compress(r, max_pos), minlength=width) for r in reached]
     by_max = [
         {
             "max_pos": m,
@@ -537,11 +583,9 @@ def _array_counts(
         for m in np.flatnonzero(n_of).tolist()
     ]
 
-    # Edges: the path number of each change row counts the paths of an edge.
-    path = np.cumsum(first, dtype=np.int32)
-    rows = _edge_rows("stage", prev_stage, stage, path, n_stages)
+    rows = _edge_rows("stage", prev_stage, stage, starts, n_stages)
     rows += _edge_rows(
-        "step", np.take(step_of, prev_tp), np.take(step_of, cur_tp), path, len(order.steps)
+        "step", np.take(step_of, prev_tp), np.take(step_of, cur_tp), starts, len(order.steps)
     )
     return _Counts(a.rows, a.rows - n_bound, a.units, by_max, _edge_list(rows, designed, ids))
 
