@@ -131,12 +131,16 @@ def epoch_us(column: pa.ChunkedArray) -> np.ndarray | None:
     timestamp (the caller then keeps the engine's own path)."""
     if not pa.types.is_timestamp(column.type) or column.null_count:
         return None
-    scale = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 0}[column.type.unit]
-    raw = _numpy(column.cast(pa.int64()), np.int64)
-    if scale == 0:  # nanoseconds: floor to microseconds, as the engines' epoch_us does
+    arr = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    # A timestamp's values are int64 counts of its unit: read the buffer as such.
+    raw = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(arr), offset=8 * arr.offset)
+    unit = column.type.unit
+    if unit == "us":
+        return raw
+    if unit == "ns":  # floored to microseconds, as the engines' epoch_us does
         out: np.ndarray = np.floor_divide(raw, 1000)
         return out
-    return raw * scale if scale != 1 else raw
+    return raw * (1_000_000 if unit == "s" else 1_000)
 
 
 def arrow_relation(lf: nw.LazyFrame[Any], table: pa.Table) -> nw.LazyFrame[Any]:
