@@ -19,6 +19,7 @@ from typing import Any
 
 import narwhals as nw
 import polars as pl
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -125,24 +126,26 @@ HAND = [
 ]  # fmt: skip
 
 
-def _paths(rows: Sequence[tuple[str, int, int, str]], journey_map: JourneyMap) -> Paths:
-    """The Polars path frame of rows (customer, minute, seq, event name) bound to the map
-    and sorted with it — no arrays: conformance takes the narwhals path."""
-    events = pl.LazyFrame(
+def _events(rows: Sequence[tuple[str, int, int, str]]) -> pa.Table:
+    """Events of rows (customer, minute, seq, event name)."""
+    return pa.table(
         {
-            "customer_id": [r[0] for r in rows],
-            "event_name": [r[3] for r in rows],
-            "occurred_at": [T0 + timedelta(minutes=r[1]) for r in rows],
-            "seq": [r[2] for r in rows],
-        },
-        schema={
-            "customer_id": pl.String,
-            "event_name": pl.String,
-            "occurred_at": pl.Datetime("us"),
-            "seq": pl.Int64,
-        },
+            "customer_id": pa.array([r[0] for r in rows], pa.string()),
+            "event_name": pa.array([r[3] for r in rows], pa.string()),
+            "occurred_at": pa.array(
+                [T0 + timedelta(minutes=r[1]) for r in rows], pa.timestamp("us")
+            ),
+            "seq": pa.array([r[2] for r in rows], pa.int64()),
+        }
     )
-    bound = bind(nw.from_native(events), journey_map)
+
+
+def _paths(rows: Sequence[tuple[str, int, int, str]], journey_map: JourneyMap) -> Paths:
+    """The Polars path frame of the rows' events bound to the map and sorted with it — no
+    arrays: conformance takes the narwhals path."""
+    events = pl.from_arrow(_events(rows))
+    assert isinstance(events, pl.DataFrame)
+    bound = bind(nw.from_native(events.lazy()), journey_map)
     return sort_paths(bound, previous=(STAGE_ID, STEP_ID), journey_map=journey_map)
 
 
@@ -269,6 +272,22 @@ def test_more_edges_than_one_bit_mask() -> None:
     assert sum(1 for e in r.edges if e.level == "stage" and e.transitions) > 62
     assert any(e.paths > 1 for e in r.edges)
     assert r.to_dict() == narwhals.to_dict()
+
+
+def test_duckdb_path_frame_reads_the_arrays_only() -> None:
+    """On DuckDB ``sort_paths`` hands over the arrays: conformance answers from them without
+    building the frame, with the figures of the Polars frame."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    events = nw.from_native(con.from_arrow(_events(HAND)))
+    p = sort_paths(bind(events, MAP), previous=(STAGE_ID, STEP_ID), journey_map=MAP)
+    assert p.arrays is not None
+    r = conformance(p, MAP)
+    assert "frame" not in p.__dict__  # the path frame was never built
+    assert r.to_dict() == conformance(_paths(HAND, MAP), MAP).to_dict()
+    assert (r.paths, r.backtrack_paths, r.unbound_events) == (4, 3, 3)
 
 
 EVENTS = ["page_view", "search", "purchase", "receipt", "app_open", "other", "ünïcode"]

@@ -669,7 +669,10 @@ def conformance(
     ``touchpoint_id`` (null when the event matched no touchpoint). ``top`` limits the
     backtrack pairs reported. ``bound`` may also be the shared path frame of bound events
     sorted with ``sort_paths(bound, previous=("stage_id", "step_id"))``: the sequences are
-    then read off it without sorting again (its events are those with a label).
+    then read off it without sorting again (its events are those with a label). When that
+    path frame was sorted with the map into arrays (``Paths.arrays``, DuckDB), they are
+    read off the arrays' touchpoint indexes in linear passes (the frame is not built, and
+    ``previous`` is not needed: the previous bound touchpoint follows from the order).
 
     >>> import polars as pl
     >>> from datetime import datetime
@@ -690,23 +693,23 @@ def conformance(
     >>> [(e.source, e.target, e.transitions) for e in r.undesigned_edges if e.level == "stage"]
     [('s1', 's3', 2), ('s2', 's1', 1)]
     """
-    paths: Paths | None = None
-    if isinstance(bound, Paths):
-        paths, bound = bound, bound.frame
+    order = MapOrder.of(journey_map)
+    designed = {"stage": order.designed_stage_edges(), "step": order.designed_step_edges()}
+    paths = bound if isinstance(bound, Paths) else None
+    # The path frame's sorted arrays, when it has them: every count in linear passes, and
+    # the frame itself is never built.
+    counts = None if paths is None else _array_counts(paths, order, designed)
+    if counts is None:
+        frame = bound.frame if isinstance(bound, Paths) else bound
         carried = [PREV_PREFIX + STAGE_ID, PREV_PREFIX + STEP_ID]
-        if not set(carried) <= set(bound.collect_schema().names()):
+        if paths is not None and not set(carried) <= set(frame.collect_schema().names()):
             raise AnalyticsError(
                 "planned vs actual on a path frame needs "
                 + " and ".join(carried)
                 + ': sort with sort_paths(bound, previous=("stage_id", "step_id"))'
             )
-    names = _require(bound, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
-    order = MapOrder.of(journey_map)
-    designed = {"stage": order.designed_stage_edges(), "step": order.designed_step_edges()}
-    # The path frame's sorted arrays, when it has them: every count in linear passes.
-    counts = None if paths is None else _array_counts(paths, order, designed)
-    if counts is None:
-        counts = _frame_counts(bound, paths, names, order, journey_map, designed)
+        names = _require(frame, UNIT_ID, TIME, SEQ, STAGE_ID, STEP_ID, TOUCHPOINT_ID)
+        counts = _frame_counts(frame, paths, names, order, journey_map, designed)
     events, unbound, all_units, by_max, by_level = counts
     n_paths = sum(int(r["n"]) for r in by_max)
     back_paths = sum(int(r["back"] or 0) for r in by_max)
