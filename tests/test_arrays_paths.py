@@ -298,3 +298,23 @@ def test_grouped_quantiles_arrays_against_numpy() -> None:
     for g, (median, p90) in got.items():
         assert median == pytest.approx(np.quantile(values[group == g], 0.5), rel=1e-12)
         assert p90 == pytest.approx(np.quantile(values[group == g], 0.9), rel=1e-12)
+
+
+@pytest.mark.parametrize(("labels", "keep"), [(3, True), (300, False), (300, True)])
+def test_random_log_numpy_paths_equal_the_narwhals_paths(labels: int, keep: bool) -> None:
+    """3,000 events of 60 customers; 300 labels take the 64-bit edge codes (more than
+    2^16 of them), 3 the 16-bit ones; times on a 10-minute grid (ties) over two days."""
+    rng = np.random.default_rng(labels + keep)
+    names = [f"é{i}" for i in range(labels)] + ([None] if keep else [])
+    rows: list[Row] = [
+        (
+            f"u{int(rng.integers(60))}",
+            float(rng.integers(0, 288)) * 600.0,
+            names[int(rng.integers(len(names)))],
+        )
+        for _ in range(3000)
+    ]
+    slow, fast = both(rows, keep_unlabelled=keep)
+    assert fields(transitions(fast, markers=True)) == approx(transitions(slow, markers=True))
+    assert fields(step_matrix(fast, max_steps=5)) == approx(step_matrix(slow, max_steps=5))
+    assert fields(sessions(fast, timeout=1200)) == approx(sessions(slow, timeout=1200))

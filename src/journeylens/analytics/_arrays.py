@@ -314,11 +314,10 @@ def group_order(group: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]
     >>> o.tolist(), b.tolist()
     ([1, 3, 0, 2], [0, 1, 2, 4])
     """
-    counts = np.bincount(group, minlength=groups)
     bounds = np.zeros(groups + 1, dtype=np.int64)
-    np.cumsum(counts, out=bounds[1:])
+    np.cumsum(counts_of(group, groups), out=bounds[1:])
     if groups <= 1 << 16:
-        order = np.argsort(group.astype(np.uint16), kind="stable")
+        order = np.argsort(group.astype(np.uint16, copy=False), kind="stable")
     else:
         order = np.argsort(group.astype(np.uint16), kind="stable")  # low 16 bits (wraps)
         high = np.right_shift(group, 16).astype(np.uint16)[order]
@@ -470,4 +469,17 @@ def gap_exceeds(t: np.ndarray, starts: np.ndarray, threshold: int) -> np.ndarray
         np.subtract(t[lo + 1 : hi + 1], t[lo:hi], out=gap[: hi - lo])
         np.greater_equal(gap[: hi - lo], threshold, out=out[lo:hi])
     out[starts[1:] - 1] = False
+    return out
+
+
+def counts_of(code: np.ndarray, codes: int) -> np.ndarray:
+    """``np.bincount(code, minlength=codes)`` (int64 per code) a block at a time: bincount
+    converts its input to int64 first, a whole-length temporary for narrow codes."""
+    out = np.zeros(codes, dtype=np.int64)
+    if code.dtype.itemsize == 8:
+        out += np.bincount(code, minlength=codes)
+        return out
+    block = max(BLOCK, 8 * codes)  # each call also zeroes ``codes`` counters
+    for lo in range(0, len(code), block):
+        out += np.bincount(code[lo : lo + block], minlength=codes)
     return out

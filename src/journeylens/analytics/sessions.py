@@ -16,7 +16,7 @@ import narwhals as nw
 import numpy as np
 import pyarrow as pa
 
-from journeylens.analytics._arrays import PathArrays, quantiles_in_groups
+from journeylens.analytics._arrays import PathArrays, gap_exceeds, quantiles_in_groups
 from journeylens.analytics._common import (
     GAP_S,
     POS,
@@ -322,50 +322,68 @@ def _gap_threshold_us(seconds: float) -> int | None:
 
 def _sessions_of_arrays(a: PathArrays, seconds: float) -> SessionsResult:
     """:func:`_sessions_of_paths` from the sorted arrays of a customer path frame: the
-    same figures, every session listed.
+    same figures by the same plan, each step a pass over boolean rows.
 
-    A session ends at its path's last row or at a row whose gap to the next one is
-    strictly greater than the timeout (compared in integer µs, :func:`_gap_threshold_us`).
-    With the end rows ``e_0 < e_1 < …`` in row order, session ``j`` holds rows
-    ``e_{j-1} + 1 … e_j``: its events are the difference of consecutive ends, its
-    duration ``t[e_j] − t[e_{j-1} + 1]``, and a customer's sessions are the ends among
-    its rows. Median and p90 are selections in these per-session values (µs durations
-    read as seconds ``µs / 1e6``, as the frame path's).
+    A row *ends* a session when it is its path's last row or its gap to the next row is
+    strictly greater than the timeout (compared in integer µs, :func:`_gap_threshold_us`);
+    it *starts* one when the row before it ends one (a path's first row follows the last
+    row of the path before). Sessions = end rows, per customer too (a sum over each
+    path's rows). A row that both starts and ends is a one-event session (1 event, 0 s);
+    the others pair up in row order — the k-th start-only row with the k-th end-only row
+    — into the multi-event sessions: events ``end − start + 1``, duration ``t[end] −
+    t[start]`` (µs, read as seconds ``µs / 1e6``). The median and p90 are those of the
+    union with the one-event block first (:func:`_union_quantile`), the multi-event
+    values needed found by selection — so nothing per session is held but the multi-event
+    ones (few when most sessions have one event, as in sparse logs).
     """
+    n = a.rows
     threshold = _gap_threshold_us(seconds)
-    # The last rows' gap (0 µs, NaN s) is never past the timeout; they are set below.
-    end = a.gap_s > seconds if threshold is None else a.gap_us >= threshold
+    # (beyond 2^52 µs, the float gaps themselves: NaN on the last rows, never greater)
+    end = a.gap_s > seconds if threshold is None else gap_exceeds(a.t_us, a.starts, threshold)
     end[a.starts[1:] - 1] = True
-    ends = np.flatnonzero(end)
-    n_sessions = len(ends)
-    firsts = np.empty(n_sessions, dtype=np.int64)
-    firsts[:1] = 0
-    np.add(ends[:-1], 1, out=firsts[1:])
-    events_per = ends - firsts
-    events_per += 1
-    duration_us = a.t_us[ends]
-    duration_us -= a.t_us[firsts]
-    per_customer = np.diff(np.searchsorted(ends, a.starts))
-    total_us = int(duration_us.sum())
+    start = np.empty(n, dtype=bool)
+    start[:1] = True
+    start[1:] = end[:-1]
+    single = start & end
+    ones = int(np.count_nonzero(single))
+    np.logical_xor(start, single, out=start)  # start-only rows
+    np.logical_xor(end, single, out=single)  # end-only rows
+    first, last = np.flatnonzero(start), np.flatnonzero(single)
+    n_sessions = ones + len(first)
+    multi_events = last - first
+    multi_events += 1
+    multi_us = a.t_us[last]
+    multi_us -= a.t_us[first]
+    if n:
+        per_customer = np.add.reduceat(end, a.starts[:-1], dtype=np.int64)
+    else:
+        per_customer = np.zeros(0, dtype=np.int64)
     customers = a.units
+    k_median, k_p90 = quantiles_in_groups(
+        per_customer, np.array([0, customers]), [t for _, t in QUANTILES]
+    ).get(0, [None, None])
+
+    def spread(mean: float | None, low: float, values: np.ndarray, divisor: float) -> Spread:
+        """Mean, and median and p90 of ``ones`` times ``low`` and ``values`` (each over
+        ``divisor``)."""
+        ranks = [r - 1 for r in _ranks_needed(n_sessions, ones)]  # 0-based
+        if ranks:
+            values.partition(ranks)
+        picked = {r + 1: float(values[r]) / divisor for r in ranks}
+        median, p90 = (
+            _union_quantile(n_sessions, ones, low, tenths, picked) for _, tenths in QUANTILES
+        )
+        return Spread(mean, median, p90)
+
     return SessionsResult(
         timeout_s=seconds,
         customers=customers,
         sessions=n_sessions,
-        events=a.rows,
-        sessions_per_customer=_spread_array(ratio(n_sessions, customers), per_customer),
-        events_per_session=_spread_array(ratio(a.rows, n_sessions), events_per),
-        duration_s=_spread_array(ratio(total_us / 1e6, n_sessions), duration_us, 1e6),
+        events=n,
+        sessions_per_customer=Spread(ratio(n_sessions, customers), k_median, k_p90),
+        events_per_session=spread(ratio(n, n_sessions), 1.0, multi_events, 1.0),
+        duration_s=spread(ratio(int(multi_us.sum()) / 1e6, n_sessions), 0.0, multi_us, 1e6),
     )
-
-
-def _spread_array(mean: float | None, values: np.ndarray, divisor: float | None = None) -> Spread:
-    """``mean`` with the median and p90 of ``values`` (each divided by ``divisor`` first
-    when given); reorders ``values``."""
-    bounds = np.array([0, len(values)], dtype=np.int64)
-    tenths = [t for _, t in QUANTILES]
-    median, p90 = quantiles_in_groups(values, bounds, tenths, divisor).get(0, [None, None])
-    return Spread(mean, median, p90)
 
 
 def sessions(
