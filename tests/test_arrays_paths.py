@@ -269,6 +269,17 @@ def test_unit_sets_counts_distinct_units_per_code(codes: int) -> None:
     assert got.tolist() == expected.tolist()
 
 
+@pytest.mark.parametrize("codes", [7, 64, 300])
+def test_unit_sets_over_many_blocks(codes: int) -> None:
+    """200,000 rows: units straddle the blocks of the 64-bit word pass."""
+    rng = np.random.default_rng(codes)
+    unit = np.sort(rng.integers(0, 3000, 200_000))
+    code = rng.integers(0, codes, 200_000)
+    pairs = np.unique(unit * codes + code)  # brute force: the distinct (unit, code) pairs
+    expected = np.bincount(pairs % codes, minlength=codes)
+    assert unit_sets(unit, code, codes, 3000).tolist() == expected.tolist()
+
+
 def test_unit_sets_by_hand() -> None:
     # unit 0: codes 1, 1; unit 1: 1; unit 2: 0, 1 → code 0: 1 unit, code 1: 3, code 2: 0
     unit = np.array([0, 0, 1, 2, 2])

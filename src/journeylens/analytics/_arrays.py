@@ -282,13 +282,19 @@ def unit_sets(unit: np.ndarray, code: np.ndarray, codes: int, units: int) -> np.
         pair = np.unique(unit.astype(np.int64) * codes + code)
         return np.bincount(pair % codes, minlength=codes)
     if codes <= 64:
-        runs = np.flatnonzero(unit[1:] != unit[:-1])
-        runs += 1
-        firsts = np.concatenate([[0], runs])
-        bits = np.left_shift(np.uint64(1), code.astype(np.uint64))
-        return bit_counts(np.bitwise_or.reduceat(bits, firsts), codes)
+        # One 64-bit word per unit: OR of 1 << code over its rows, a block of rows at a
+        # time (a unit whose rows straddle two blocks gets both blocks' words OR-ed).
+        words = np.zeros(units, dtype=np.uint64)
+        bits = np.empty(BLOCK, dtype=np.uint64)
+        for lo in range(0, len(unit), BLOCK):
+            u = unit[lo : lo + BLOCK]
+            b = bits[: len(u)]
+            np.left_shift(1, code[lo : lo + BLOCK], out=b, dtype=np.uint64, casting="unsafe")
+            firsts = np.flatnonzero(np.concatenate([[True], u[1:] != u[:-1]]))
+            words[u[firsts]] |= np.bitwise_or.reduceat(b, firsts)
+        return bit_counts(words, codes)
     order, bounds = group_order(code, codes)
-    return distinct_in_groups(unit[order], bounds)
+    return distinct_in_order(unit, order, bounds)
 
 
 def as_int32(array: Any, missing: int = NONE) -> np.ndarray:
