@@ -1071,9 +1071,10 @@ def _distinct_units_by_combinations(
     return out
 
 
-#: Estimated bytes of one text value of a fetched combination (Arrow offsets, the text,
-#: its integer code and the numpy work on it), for :func:`_distinct_units_by_combinations`.
-_COMBINATION_BYTES = 48
+#: Bytes of one text value of a fetched combination, for
+#: :func:`_distinct_units_by_combinations`: its Arrow offset and text (~12 for short ids),
+#: its int64 code and the numpy work on it; about twice what the bench data takes.
+_COMBINATION_BYTES = 32
 
 
 def _units_per_code(units: Any, codes: Any, flagged: Any, n_codes: int) -> tuple[Any, Any]:
