@@ -21,12 +21,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeylens.analytics import sessions, sort_paths, step_matrix, transitions
+from journeylens.analytics import _arrays, sessions, sort_paths, step_matrix, transitions
 from journeylens.analytics._arrays import (
     PathArrays,
     bit_counts,
     group_order,
     grouped_quantiles_arrays,
+    quantiles_in_groups,
     unit_sets,
 )
 from journeylens.analytics._common import Paths
@@ -329,3 +330,27 @@ def test_random_log_numpy_paths_equal_the_narwhals_paths(labels: int, keep: bool
     assert fields(transitions(fast, markers=True)) == approx(transitions(slow, markers=True))
     assert fields(step_matrix(fast, max_steps=5)) == approx(step_matrix(slow, max_steps=5))
     assert fields(sessions(fast, timeout=1200)) == approx(sessions(slow, timeout=1200))
+
+
+@pytest.mark.parametrize("divisor", [None, 1e6])
+def test_quantiles_of_many_groups_equal_the_selection_per_group(
+    divisor: float | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """6,000 groups (one sort of group-and-value keys) give the same numbers, to the last
+    bit, as the selection in each group; negative values fall back to the selection."""
+    rng = np.random.default_rng(11)
+    group = rng.integers(0, 6000, 40_000)
+    values = rng.integers(0, 10**12, 40_000)
+    order, bounds = group_order(group, 6000)
+    many = quantiles_in_groups(values[order], bounds, [5, 9], divisor)
+    monkeypatch.setattr(_arrays, "MANY_GROUPS", 10**9)
+    assert many == quantiles_in_groups(values[order], bounds, [5, 9], divisor)
+    g = int(group[0])
+    expected = [np.quantile(values[group == g], q) for q in (0.5, 0.9)]
+    scale = 1.0 if divisor is None else divisor
+    assert many[g] == [pytest.approx(e / scale, rel=1e-12) for e in expected]
+    monkeypatch.undo()
+    shifted = values[order] - 10**11
+    got = quantiles_in_groups(shifted.copy(), bounds, [5, 9], divisor)
+    monkeypatch.setattr(_arrays, "MANY_GROUPS", 10**9)
+    assert got == quantiles_in_groups(shifted.copy(), bounds, [5, 9], divisor)
