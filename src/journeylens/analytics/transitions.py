@@ -239,8 +239,8 @@ def _edges_of_arrays(
     if has_null:
         label = np.where(label < 0, np.int32(n_labels), label)
     no_edge = (n_labels + 1) * n_labels
-    # 16-bit codes when they fit (up to 255 labels): the radix sort reads them in one
-    # pass, and they are a quarter of the memory of int64 ones.
+    # 16-bit codes when they fit (up to 255 labels): numpy's stable sort of them is a
+    # radix sort, and they are a quarter of the memory of int64 ones.
     code = label[:-1].astype(np.uint16 if no_edge < 1 << 16 else np.int64)
     np.multiply(code, n_labels, out=code, casting="unsafe")
     np.add(code, a.label[1:], out=code, casting="unsafe")  # a null next label: reset below
