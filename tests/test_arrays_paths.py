@@ -25,8 +25,11 @@ from journeylens.analytics import _arrays, sessions, sort_paths, step_matrix, tr
 from journeylens.analytics._arrays import (
     PathArrays,
     bit_counts,
+    gap_quantiles_by_buckets,
     group_order,
     grouped_quantiles_arrays,
+    next_gaps_in_place,
+    path_code_counts,
     quantiles_in_groups,
     unit_sets,
 )
@@ -270,7 +273,7 @@ def test_unit_sets_counts_distinct_units_per_code(codes: int) -> None:
     assert got.tolist() == expected.tolist()
 
 
-@pytest.mark.parametrize("codes", [7, 64, 300])
+@pytest.mark.parametrize("codes", [7, 64, 200, 300])
 def test_unit_sets_over_many_blocks(codes: int) -> None:
     """200,000 rows: units straddle the blocks of the 64-bit word pass."""
     rng = np.random.default_rng(codes)
@@ -354,3 +357,45 @@ def test_quantiles_of_many_groups_equal_the_selection_per_group(
     got = quantiles_in_groups(shifted.copy(), bounds, [5, 9], divisor)
     monkeypatch.setattr(_arrays, "MANY_GROUPS", 10**9)
     assert got == quantiles_in_groups(shifted.copy(), bounds, [5, 9], divisor)
+
+
+@pytest.mark.parametrize(
+    "kind", ["spread", "ties", "zeros", "huge", "one_code_equal", "codes_left_out"]
+)
+def test_gap_quantiles_by_buckets_equal_the_ordered_selection(kind: str) -> None:
+    """Counts and per-code quantiles of the gaps from the bucket passes equal, to the last
+    bit, those of the rows ordered by code (radix order, selection per code)."""
+    rng = np.random.default_rng(len(kind))
+    n, codes = (150_000, 40) if kind != "huge" else (3, 2)
+    code = rng.integers(0, codes + 1, n)
+    if kind == "spread":
+        gaps = rng.exponential(7.7e10, n).astype(np.int64)
+    elif kind == "ties":
+        gaps = rng.integers(0, 3, n) * 900_000_000
+    elif kind == "zeros":
+        gaps = np.zeros(n, dtype=np.int64)
+    elif kind == "huge":  # 61 bits: too wide beside the cell numbers, the lexsort branch
+        gaps = np.array([2**61, 2**61 - 5, 2**60])
+    elif kind == "one_code_equal":  # one code, every gap the same: all its rows ranked
+        code[:] = 3
+        gaps = np.full(n, 60_000_000)
+    else:
+        gaps = rng.integers(0, 10**9, n)
+        code[rng.random(n) < 0.2] = -1  # neither counted nor ranked
+    t = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(gaps, out=t[1:])
+    counts, got = gap_quantiles_by_buckets(code, t, codes, (5, 9), divisor=1e6)
+    kept = np.where((code >= 0) & (code < codes), code, codes)
+    order, bounds = group_order(kept, codes + 1)
+    gap = next_gaps_in_place(order[: bounds[codes]], t)
+    assert counts.tolist() == np.diff(bounds[: codes + 1]).tolist()
+    assert got == quantiles_in_groups(gap, bounds[: codes + 1], (5, 9), divisor=1e6)
+
+
+def test_path_code_counts_by_hand() -> None:
+    # paths: rows 0-1 (codes 1, 1), row 2 (1), rows 3-4 (0, 70) → code 1 on 2 paths,
+    # 0 and 70 on 1; a code of 72 or -1 is left out
+    starts = np.array([0, 2, 3, 5])
+    got = path_code_counts(starts, np.array([1, 1, 1, 0, 70]), 72)
+    assert (got[0], got[1], got[70], int(got.sum())) == (1, 2, 1, 4)
+    assert path_code_counts(starts, np.array([72, -1, 5, 5, 5]), 72)[5] == 2

@@ -267,11 +267,11 @@ def unit_sets(unit: np.ndarray, code: np.ndarray, codes: int, units: int) -> np.
     (unit number, code) pairs; a pair seen twice counts once.
 
     Rows in unit order (non-decreasing ``unit``, as in a path frame) need no sort of the
-    pairs: up to 64 codes, each unit's codes are OR-ed into one 64-bit word
-    (``bitwise_or.reduceat`` over its rows) and the units counted per bit; beyond, the rows
-    are ordered by code with a stable radix sort, in which each code's units stay in
-    ascending order, so a unit is new where it differs from the row before. Other rows
-    take ``np.unique`` of the pairs (a full sort).
+    pairs: up to :data:`WORD_CODES` codes, each unit's codes are OR-ed into 64-bit words
+    (:func:`path_code_counts`) and the units counted per bit; beyond, the rows are ordered
+    by code with a stable radix sort, in which each code's units stay in ascending order,
+    so a unit is new where it differs from the row before. Other rows take ``np.unique``
+    of the pairs (a full sort).
 
     >>> unit_sets(np.array([0, 0, 1, 2, 2]), np.array([1, 1, 1, 0, 1]), 3, 3).tolist()
     [1, 3, 0]
@@ -281,18 +281,10 @@ def unit_sets(unit: np.ndarray, code: np.ndarray, codes: int, units: int) -> np.
     if not bool(np.all(unit[1:] >= unit[:-1])):
         pair = np.unique(unit.astype(np.int64) * codes + code)
         return np.bincount(pair % codes, minlength=codes)
-    if codes <= 64:
-        # One 64-bit word per unit: OR of 1 << code over its rows, a block of rows at a
-        # time (a unit whose rows straddle two blocks gets both blocks' words OR-ed).
-        words = np.zeros(units, dtype=np.uint64)
-        bits = np.empty(BLOCK, dtype=np.uint64)
-        for lo in range(0, len(unit), BLOCK):
-            u = unit[lo : lo + BLOCK]
-            b = bits[: len(u)]
-            np.left_shift(1, code[lo : lo + BLOCK], out=b, dtype=np.uint64, casting="unsafe")
-            firsts = np.flatnonzero(np.concatenate([[True], u[1:] != u[:-1]]))
-            words[u[firsts]] |= np.bitwise_or.reduceat(b, firsts)
-        return bit_counts(words, codes)
+    if codes <= WORD_CODES:  # each unit's rows are one run: a path
+        runs = np.flatnonzero(unit[1:] != unit[:-1])
+        runs += 1
+        return path_code_counts(np.concatenate([[0], runs, [len(unit)]]), code, codes)
     order, bounds = group_order(code, codes)
     return distinct_in_order(unit, order, bounds)
 
@@ -541,3 +533,159 @@ def _quantiles_of_many_groups(
             high /= divisor
         columns.append(np.where(frac_at == 0, low, low + (high - low) * frac_at).tolist())
     return {g: [c[i] for c in columns] for i, g in enumerate(present.tolist())}
+
+
+#: Buckets of :func:`gap_quantiles_by_buckets`: 0 for a gap of 0, else 1 + 16 per
+#: octave (a float64's exponent and top 4 mantissa bits) — 1,009 at most for int64 gaps.
+_BUCKETS = 1024
+#: A float64's bits shifted right by 48 for 1.0 (exponent 1023, mantissa 0), less one.
+_BELOW_ONE = (1023 << 4) - 1
+
+
+def _bucket_of(gap: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """The bucket of each non-negative ``gap`` into ``out`` (int64): monotone in the
+    gap, so a bucket's values all lie between the previous bucket's and the next's."""
+    np.right_shift(gap.astype(np.float64).view(np.int64), 48, out=out)
+    out -= _BELOW_ONE
+    np.maximum(out, 0, out=out)
+    return out
+
+
+def gap_quantiles_by_buckets(
+    code: np.ndarray,
+    t: np.ndarray,
+    codes: int,
+    tenths: Sequence[int],
+    divisor: float | None = None,
+) -> tuple[np.ndarray, dict[int, list[float | None]]]:
+    """Rows per code ``0 … codes-1`` (int64; rows of other codes are left out) and, per
+    code present, the quantiles ``t / 10`` of its rows' gaps ``t[i + 1] − t[i]`` (row
+    ``i`` of ``code``, ``len(code) < len(t)``; gaps ≥ 0), as :func:`quantiles_in_groups`
+    of the gaps grouped by code — without ordering the rows.
+
+    Selection in two blocked passes, as the engines' ``grouped_quantiles``: (1) counts
+    per code and *bucket* of the gap (:func:`_bucket_of`, monotone, ~16 per octave); the
+    cumulative counts place every rank a quantile reads in one bucket. (2) The rows of
+    those few (code, bucket) cells are collected and sorted, and the ranks read off. No
+    whole-length array is made (an argsort would make two of int64), and the sort is of
+    a few percent of the rows for spread-out gaps (all of one code's when its gaps are
+    equal: correct, only slower).
+    """
+    m = len(code)
+    cells = (codes + 1) * _BUCKETS  # one code past the last: the rows left out
+    per_cell = np.zeros(cells, dtype=np.int64)
+    block = max(BLOCK, 1 << 18)
+    gap = np.empty(block, dtype=np.int64)
+    cell = np.empty(block, dtype=np.int64)
+
+    for lo in range(0, m, block):
+        hi = min(lo + block, m)
+        g, c = gap[: hi - lo], cell[: hi - lo]
+        np.subtract(t[lo + 1 : hi + 1], t[lo:hi], out=g)
+        _bucket_of(g, c)
+        c += _clipped(code[lo:hi], codes) * _BUCKETS
+        per_cell += np.bincount(c, minlength=cells)
+    counts_by = per_cell[: codes * _BUCKETS].reshape(codes, _BUCKETS)
+    counts = counts_by.sum(axis=1)
+    present = np.flatnonzero(counts)
+    if len(present) == 0:
+        return counts, {}
+    # Per present code, the ranks each quantile reads (lower, upper) and the weight.
+    n = counts[present]
+    lows, highs, fracs = [], [], []
+    for tt in tenths:
+        scaled = (n - 1) * tt
+        lows.append(scaled // 10)
+        highs.append(np.minimum(scaled // 10 + 1, n - 1))
+        fracs.append((scaled % 10) / 10.0)
+    ranks = np.stack([*lows, *highs], axis=1)  # (present, 2 · quantiles)
+    cum = counts_by[present].cumsum(axis=1)
+    bucket = (cum[:, None, :] <= ranks[:, :, None]).sum(axis=2)
+    before = np.where(bucket > 0, np.take_along_axis(cum, np.maximum(bucket - 1, 0), 1), 0)
+    within = ranks - before
+    wanted = present[:, None] * _BUCKETS + bucket  # cell of each rank
+    # Dense numbers of the wanted cells (1-based; 0: not wanted), then pass 2.
+    ids = np.unique(wanted)
+    number = np.zeros(cells, dtype=np.int32)
+    number[ids] = np.arange(1, len(ids) + 1, dtype=np.int32)
+    got_cell, got_gap = [], []
+    for lo in range(0, m, block):
+        hi = min(lo + block, m)
+        g, c = gap[: hi - lo], cell[: hi - lo]
+        np.subtract(t[lo + 1 : hi + 1], t[lo:hi], out=g)
+        _bucket_of(g, c)
+        c += _clipped(code[lo:hi], codes) * _BUCKETS
+        k = number[c]
+        keep = np.flatnonzero(k)
+        got_cell.append(k[keep])
+        got_gap.append(g[keep])
+    sel_cell = np.concatenate(got_cell).astype(np.int64)
+    sel_gap = np.concatenate(got_gap)
+    top = int(sel_gap.max()) if len(sel_gap) else 0
+    shift = max(top.bit_length(), 1)
+    if shift + len(ids).bit_length() + 1 <= 63:
+        key = sel_cell << shift
+        key |= sel_gap
+        key.sort()
+        sel_cell = key >> shift
+        sel_gap = key & ((1 << shift) - 1)
+    else:
+        order = np.lexsort((sel_gap, sel_cell))
+        sel_cell, sel_gap = sel_cell[order], sel_gap[order]
+    first = np.searchsorted(sel_cell, np.arange(1, len(ids) + 1))
+    at = first[np.searchsorted(ids, wanted)] + within
+    value = sel_gap[at].astype(np.float64)
+    if divisor is not None:
+        value /= divisor
+    q = len(tenths)
+    columns = []
+    for j in range(q):
+        low, high, frac = value[:, j], value[:, q + j], fracs[j]
+        columns.append(np.where(frac == 0, low, low + (high - low) * frac).tolist())
+    return counts, {g: [c[i] for c in columns] for i, g in enumerate(present.tolist())}
+
+
+def _clipped(code: np.ndarray, codes: int) -> np.ndarray:
+    """``code`` as int64, every value outside ``0 … codes-1`` as ``codes``."""
+    out = code.astype(np.int64)
+    out[(out < 0) | (out > codes)] = codes
+    return out
+
+
+#: Up to this many codes, :func:`path_code_counts` ORs each path's codes into 64-bit
+#: words (one blocked pass per 64 codes): cheaper than the radix order up to ~4 words.
+WORD_CODES = 256
+
+
+def path_code_counts(starts: np.ndarray, code: np.ndarray, codes: int) -> np.ndarray:
+    """How many paths have each code ``0 … codes-1`` among their rows (int64 per code):
+    path ``p``'s rows are ``starts[p]:starts[p + 1]`` (``starts`` increasing; rows past
+    ``len(code)`` are none), rows of other codes are ignored.
+
+    Per path, one 64-bit word per 64 codes: the OR of ``1 << (code − 64·w)`` over its
+    rows (``bitwise_or.reduceat`` over each path's rows in a block; a path straddling two
+    blocks gets both ORs), then the paths counted per bit (:func:`bit_counts`). A shift
+    outside 0…63 (another word's code, a code left out) gives 0 in numpy.
+
+    >>> path_code_counts(np.array([0, 2, 3, 5]), np.array([1, 1, 1, 0, 70]), 72)[[0, 1, 70]]
+    array([1, 2, 1])
+    """
+    m = len(code)
+    n_words = max(-(-codes // 64), 1)
+    paths = len(starts) - 1
+    words = np.zeros((n_words, paths), dtype=np.uint64)
+    shift = np.empty(BLOCK, dtype=np.int64)
+    bits = np.empty(BLOCK, dtype=np.uint64)
+    for lo in range(0, m, BLOCK):
+        hi = min(lo + BLOCK, m)
+        # the paths with rows in [lo, hi) and where each one's rows begin there
+        p0 = int(np.searchsorted(starts, lo, side="right")) - 1
+        p1 = int(np.searchsorted(starts, hi - 1, side="right"))
+        firsts = np.maximum(starts[p0:p1], lo) - lo
+        for w in range(n_words):
+            s, b = shift[: hi - lo], bits[: hi - lo]
+            np.subtract(code[lo:hi], 64 * w, out=s, dtype=np.int64)
+            np.left_shift(1, s, out=b, dtype=np.uint64, casting="unsafe")
+            words[w, p0:p1] |= np.bitwise_or.reduceat(b, firsts)
+    counts = [bit_counts(words[w], 64) for w in range(n_words)]
+    return np.concatenate(counts)[:codes]

@@ -24,10 +24,13 @@ import numpy as np
 import pyarrow as pa
 
 from journeylens.analytics._arrays import (
+    WORD_CODES,
     PathArrays,
     distinct_in_order,
+    gap_quantiles_by_buckets,
     group_order,
     next_gaps_in_place,
+    path_code_counts,
     quantiles_in_groups,
 )
 from journeylens.analytics._common import (
@@ -247,17 +250,26 @@ def _edges_of_arrays(
     code[a.starts[1:-1] - 1] = no_edge  # a path's last row pairs with the next path
     if has_null:
         code[a.label[1:] < 0] = no_edge
-    order, bounds = group_order(code, no_edge + 1)
-    del code
-    edges = bounds[: no_edge + 1]
-    counts = np.diff(edges)
-    # Read block by block through the order, then overwritten by the gaps it gathers:
-    # no whole-length copy (int32 unit numbers: half the bytes of unit_of_row's int64).
-    unit = np.repeat(np.arange(a.units, dtype=np.int32), a.lengths)
-    paths = distinct_in_order(unit, order, edges)
-    del unit
-    gaps = next_gaps_in_place(order[: edges[-1]], a.t_us)  # the edges' rows only
-    times = quantiles_in_groups(gaps, edges, (5, 9), divisor=1e6)
+    # The codes that can occur: without null labels only from · L + to < L².
+    used = no_edge if has_null else n_labels * n_labels
+    if used <= WORD_CODES:
+        # Few edges: no order of the rows at all — counts and gap quantiles by two
+        # blocked passes of bucket counts, paths per edge as per-path bit words.
+        counts, times = gap_quantiles_by_buckets(code, a.t_us, no_edge, (5, 9), divisor=1e6)
+        paths = np.zeros(no_edge, dtype=np.int64)
+        paths[:used] = path_code_counts(a.starts, code, used)
+    else:
+        order, bounds = group_order(code, no_edge + 1)
+        del code
+        edges = bounds[: no_edge + 1]
+        counts = np.diff(edges)
+        # Read block by block through the order, then overwritten by the gaps it gathers:
+        # no whole-length copy (int32 unit numbers: half the bytes of unit_of_row's).
+        unit = np.repeat(np.arange(a.units, dtype=np.int32), a.lengths)
+        paths = distinct_in_order(unit, order, edges)
+        del unit
+        gaps = next_gaps_in_place(order[: edges[-1]], a.t_us)  # the edges' rows only
+        times = quantiles_in_groups(gaps, edges, (5, 9), divisor=1e6)
     rows: list[dict[str, Any]] = []
     for e in np.flatnonzero(counts).tolist():
         median, p90 = times[e]
