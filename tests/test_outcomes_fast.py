@@ -11,7 +11,9 @@ the same comparison on DuckDB and Polars.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
@@ -23,9 +25,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeylens.analytics.outcomes import compare_outcome
+from journeylens.analytics import bind, sort_paths
+from journeylens.analytics.outcomes import OutcomeComparison, compare_outcome
 from journeylens.engine import frames
 from journeylens.engine.frames import distinct_units
+from journeylens.model import JourneyMap
+
+outcomes_module = sys.modules["journeylens.analytics.outcomes"]
 
 Make = Callable[[Mapping[str, Sequence[Any]]], nw.LazyFrame[Any]]
 #: Columns of rows by name.
@@ -46,13 +52,18 @@ def duckdb_maker() -> Make:
 
 def polars_make(columns: Mapping[str, Sequence[Any]]) -> nw.LazyFrame[Any]:
     """A Polars lazy frame of the columns."""
-    frame = pl.from_arrow(table(columns))
+    return polars_lazy(table(columns))
+
+
+def polars_lazy(arrow: pa.Table) -> nw.LazyFrame[Any]:
+    """A Polars lazy frame of an Arrow table."""
+    frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
     return nw.from_native(frame.lazy())
 
 
 #: Columns of booleans; every other column is text.
-FLAG_COLUMNS = ("flag", "converted")
+FLAG_COLUMNS = ("flag", "converted", "won")
 
 
 def table(columns: Mapping[str, Sequence[Any]]) -> pa.Table:
@@ -219,3 +230,178 @@ def test_compare_outcome_same_on_duckdb_and_polars() -> None:
     app = duck.get("channel", "app")
     assert app is not None
     assert (app.a, app.c, app.flag) == (5, 0, "too rare")
+
+
+# -- compare_outcome off the path frame's sorted arrays ------------------------------------
+
+MAP = JourneyMap.model_validate(
+    {
+        "id": "m",
+        "title": "M",
+        "stages": [
+            {
+                "id": "find",
+                "name": "Find",
+                "steps": [
+                    {
+                        "id": "look",
+                        "name": "Look",
+                        "touchpoints": [
+                            {
+                                "id": "site",
+                                "name": "Site",
+                                "channel": "web",
+                                "match": [{"event": "view*"}],
+                            },
+                            {
+                                "id": "app",
+                                "name": "App",
+                                "channel": "app",
+                                "match": [{"event": "open"}],
+                            },
+                        ],
+                    }
+                ],
+            },
+            {
+                "id": "get",
+                "name": "Get",
+                "steps": [
+                    {
+                        "id": "pay",
+                        "name": "Pay",
+                        "touchpoints": [
+                            {
+                                "id": "till",
+                                "name": "Till",
+                                "channel": "web",
+                                "match": [{"event": "buy"}],
+                            }
+                        ],
+                    }
+                ],
+            },
+        ],
+    }
+)
+KINDS = ["touchpoint", "step", "stage", "event", "channel"]
+T0 = datetime(2024, 5, 1)
+
+
+def event_rows(rows: Sequence[tuple[str, int, str | None, str]]) -> Rows:
+    """Canonical events of (customer, seconds after T0, event name, channel) rows."""
+    return {
+        "customer_id": [r[0] for r in rows],
+        "occurred_at": [T0 + timedelta(seconds=r[1]) for r in rows],
+        "seq": list(range(1, len(rows) + 1)),
+        "event_name": [r[2] for r in rows],
+        "channel": [r[3] for r in rows],
+    }
+
+
+def path_comparisons(
+    rows: Sequence[tuple[str, int, str | None, str]], outcome: dict[str, bool]
+) -> tuple[OutcomeComparison, OutcomeComparison]:
+    """``compare_outcome`` of the same Paths on DuckDB (off its arrays, the SQL count made
+    to fail meanwhile) and on Polars (off its path frame)."""
+    events = pa.table(
+        event_rows(rows),
+        pa.schema(
+            [
+                ("customer_id", pa.string()),
+                ("occurred_at", pa.timestamp("us")),
+                ("seq", pa.int64()),
+                ("event_name", pa.string()),
+                ("channel", pa.string()),
+            ]
+        ),
+    )
+    flags = table({"unit_id": list(outcome), "won": list(outcome.values())})
+    out = []
+    for engine in ("duckdb", "polars"):
+        ev: nw.LazyFrame[Any]
+        outs: nw.LazyFrame[Any]
+        if engine == "duckdb":
+            con = duckdb.connect()
+            con.execute("SET TimeZone = 'UTC'")
+            ev = nw.from_native(con.from_arrow(events))
+            outs = nw.from_native(con.from_arrow(flags))
+        else:
+            ev, outs = polars_lazy(events), polars_lazy(flags)
+        p = sort_paths(bind(ev, MAP), journey_map=MAP, columns=["channel"])
+        guard: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if engine == "duckdb":
+            assert p.arrays is not None
+            guard = mock.patch.object(
+                outcomes_module, "_feature_counts", side_effect=AssertionError("read the events")
+            )
+        with guard:
+            out.append(compare_outcome(p, outs, "won", features=KINDS, min_support=2))
+    return out[0], out[1]
+
+
+def test_arrays_hand_counted() -> None:
+    rows = [
+        ("a", 0, "view_home", "web"),
+        ("a", 5, "buy", "web"),
+        ("b", 0, "open", "app"),
+        ("b", 0, "buy", "app"),  # a tie in time: seq decides, counts are unaffected
+        ("c", 3, "open", "app"),
+        ("c", 9, "zzz", "web"),  # unbound: an event and a channel, no touchpoint
+        ("d", 1, "view_é", "web"),  # d has no outcome row: not counted
+    ]
+    # e has an outcome row and no event: "without" every feature.
+    duck, polars = path_comparisons(rows, {"a": True, "b": True, "c": False, "e": False})
+    assert duck.to_dict() == polars.to_dict()
+    assert (duck.units, duck.positive) == (4, 2)
+
+    def cells(kind: str, value: str) -> tuple[int, int, int, int]:
+        f = duck.get(kind, value)
+        assert f is not None
+        return (f.a, f.b, f.c, f.d)
+
+    # till: a and b (both positive); app: b (+) and c (-); site: a; look: a, b, c.
+    assert cells("touchpoint", "till") == (2, 0, 0, 2)
+    assert cells("touchpoint", "app") == (1, 1, 1, 1)
+    assert cells("touchpoint", "site") == (1, 1, 0, 2)
+    assert cells("step", "look") == (2, 0, 1, 1)
+    assert cells("stage", "get") == (2, 0, 0, 2)
+    assert cells("event", "zzz") == (0, 2, 1, 1)
+    assert cells("channel", "web") == (1, 1, 1, 1)
+    assert cells("channel", "app") == (1, 1, 1, 1)
+    assert duck.get("event", "view_é") is None  # only d, which is not counted
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["u1", "u2", "u3", "ü4", "u5"]),
+            st.integers(0, 3),
+            st.sampled_from(["view_a", "view_日本", "open", "buy", "other", None]),
+            st.sampled_from(["web", "app", "é"]),
+        ),
+        max_size=30,
+    ),
+    outcome=st.dictionaries(st.sampled_from(["u1", "u2", "u3", "ü4", "u6"]), st.booleans()),
+)
+def test_arrays_match_the_path_frame(
+    rows: list[tuple[str, int, str | None, str]], outcome: dict[str, bool]
+) -> None:
+    duck, polars = path_comparisons(rows, outcome)
+    assert duck.to_dict() == polars.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("names", "units_of_first"), [(70, 1), (600, 2)], ids=["two-words", "sorted-pairs"]
+)
+def test_arrays_many_event_names(names: int, units_of_first: int) -> None:
+    # More than 64 names: several 64-bit words per unit; more than 512: sorted pairs.
+    rows = [(f"u{i % 7}", i, f"e{i % names:04d}", "web") for i in range(2 * names)]
+    duck, polars = path_comparisons(rows, {f"u{i}": i % 2 == 0 for i in range(7)})
+    assert duck.to_dict() == polars.to_dict()
+    first = duck.get("event", "e0000")
+    assert first is not None
+    # e0000 is on rows 0 and `names`: units u0 and u(names % 7) — u0 twice for 70 (70 = 7·10),
+    # u0 and u5 for 600 (600 = 7·85 + 5).
+    assert first.a + first.c == units_of_first

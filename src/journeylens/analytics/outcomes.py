@@ -31,11 +31,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from journeylens.analytics import stats
-from journeylens.analytics._common import UNIT_ID, AnalyticsError, collect_rows
+from journeylens.analytics._arrays import BLOCK, NONE, PathArrays, bit_counts
+from journeylens.analytics._common import UNIT_ID, AnalyticsError, Paths, collect_rows
 from journeylens.analytics._results import RowResult
+from journeylens.analytics.binding import bound_values
 from journeylens.engine.frames import EVENT, distinct_units
 
 #: Feature kinds and the bound-event column each reads.
@@ -148,8 +152,133 @@ def _feature_counts(
     return out
 
 
+def _array_codes(p: Paths, kind: str) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+    """A feature kind read off ``p.arrays``: each event's source code (:data:`NONE`: no
+    value), the value code of each source code, and the values by value code. The source
+    is the label, a payload column (``sort_paths(columns=…)``; value = source), or the
+    touchpoint index of a path frame sorted with its map, whose touchpoint / step / stage
+    is the value (several touchpoints share a step: no per-event lookup is made). None
+    when the arrays hold none of these."""
+    a = p.arrays
+    assert a is not None
+    column = FEATURE_COLUMNS[kind]
+    if column == p.label:
+        return a.label, np.arange(len(a.labels)), list(a.labels)
+    if (
+        p.journey_map is not None
+        and a.touchpoint_index is not None
+        and column in ("touchpoint_id", "step_id", "stage_id")
+    ):
+        per_touchpoint = [str(v) for v in bound_values(p.journey_map)[column][0]]
+        names = sorted(set(per_touchpoint))
+        at = {v: i for i, v in enumerate(names)}
+        return a.touchpoint_index, np.array([at[v] for v in per_touchpoint]), names
+    if column in a.payload:
+        values = a.payload[column]
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        d = pc.dictionary_encode(pc.cast(values, pa.string()))
+        codes = np.asarray(d.indices.fill_null(NONE).to_numpy(zero_copy_only=False), np.int32)
+        names = [str(v) for v in d.dictionary.to_pylist()]
+        return codes, np.arange(len(names)), names
+    return None
+
+
+#: Above this many values a kind's units are counted by sorting (unit, value) pairs
+#: instead of one pass over the events per 64 values.
+_MAX_WORD_PASSES = 8
+
+
+def _array_units_per_code(
+    a: PathArrays,
+    source: np.ndarray,
+    value_of: np.ndarray,
+    n_values: int,
+    counted: np.ndarray,
+    flagged: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(having, positive)`` per value code: the ``counted`` units (a boolean per unit)
+    with an event whose source code (``source``, :data:`NONE` for none) has that value
+    (``value_of[source]``), and of those the ``flagged`` ones.
+
+    Each unit's rows are contiguous (``a.starts``): per 64 values, one lookup per event
+    gives its bit (a table over the source codes, 0 for :data:`NONE` and other words'
+    values) and the bits of a unit's events are OR-ed into one 64-bit word
+    (``bitwise_or.reduceat``, a block of units at a time), then the units with each bit
+    set are counted. Many values: ``np.unique`` of the (unit, value) pairs.
+    """
+    having = np.zeros(n_values, dtype=np.int64)
+    positive = np.zeros(n_values, dtype=np.int64)
+    if n_values == 0 or a.rows == 0:
+        return having, positive
+    if n_values > 64 * _MAX_WORD_PASSES:
+        keep = source >= 0
+        pairs = np.unique(a.unit_of_row[keep] * n_values + value_of[source[keep]])
+        unit, value = pairs // n_values, pairs % n_values
+        having += np.bincount(value[counted[unit]], minlength=n_values)
+        positive += np.bincount(value[flagged[unit]], minlength=n_values)
+        return having, positive
+    starts = a.starts
+    bits = np.empty(min(a.rows, 2 * BLOCK), dtype=np.uint64)
+    for base in range(0, n_values, 64):
+        # table[s]: the bit of source code s in this word; the last entry, read for
+        # NONE (-1), stays 0.
+        table = np.zeros(len(value_of) + 1, dtype=np.uint64)
+        inside = np.flatnonzero((value_of >= base) & (value_of < base + 64))
+        table[inside] = np.left_shift(np.uint64(1), (value_of[inside] - base).astype(np.uint64))
+        words = np.zeros(a.units, dtype=np.uint64)
+        lo = 0
+        while lo < a.units:
+            # Units lo … hi - 1: about BLOCK rows (at least one unit, however long).
+            hi = max(lo + 1, int(np.searchsorted(starts, starts[lo] + BLOCK, "right")) - 1)
+            first, last = int(starts[lo]), int(starts[hi])
+            if last - first > len(bits):
+                bits = np.empty(last - first, dtype=np.uint64)
+            b = table.take(source[first:last], out=bits[: last - first])
+            words[lo:hi] = np.bitwise_or.reduceat(b, starts[lo:hi] - first)
+            lo = hi
+        width = min(64, n_values - base)
+        having[base : base + width] = bit_counts(words[counted], width)
+        positive[base : base + width] = bit_counts(words[flagged], width)
+    return having, positive
+
+
+def _array_feature_counts(
+    p: Paths, units: nw.LazyFrame[Any], kinds: Sequence[str]
+) -> tuple[int, int, list[tuple[str, str, int, int]]] | None:
+    """``(units, positive units, rows)``: what :func:`_feature_counts` and the totals give,
+    read off the path frame's sorted arrays (one pass per kind and 64 values, no read of the
+    events); None when a kind is not in the arrays."""
+    a = p.arrays
+    assert a is not None
+    coded = [_array_codes(p, kind) for kind in kinds]
+    if any(c is None for c in coded):
+        return None
+    got = units.collect().to_arrow()
+    ids = got.column(UNIT_ID).combine_chunks()
+    pos = np.asarray(got.column("_pos").fill_null(0).to_numpy(zero_copy_only=False), np.int64)
+    # The outcome frame's units among the paths' (sorted unit ids); units of the paths
+    # missing from it are not counted, its units without events are "without" every value.
+    at = pc.index_in(ids.cast(pa.string()), value_set=a.unit_ids.cast(pa.string()))
+    found = np.asarray(at.is_valid().to_numpy(zero_copy_only=False), bool)
+    where = np.asarray(at.fill_null(0).to_numpy(zero_copy_only=False), np.int64)[found]
+    counted = np.zeros(a.units, dtype=bool)
+    counted[where] = True
+    flagged = np.zeros(a.units, dtype=bool)
+    flagged[where[pos[found] == 1]] = True
+    out: list[tuple[str, str, int, int]] = []
+    for kind, code in zip(kinds, coded, strict=True):
+        assert code is not None
+        source, value_of, names = code
+        having, positive = _array_units_per_code(a, source, value_of, len(names), counted, flagged)
+        out += sorted(
+            (kind, names[i], int(having[i]), int(positive[i])) for i in np.flatnonzero(having)
+        )
+    return len(got), int(pos.sum()), out
+
+
 def compare_outcome(
-    bound: nw.LazyFrame[Any],
+    bound: nw.LazyFrame[Any] | Paths,
     outcomes: nw.LazyFrame[Any],
     outcome: str,
     *,
@@ -162,6 +291,13 @@ def compare_outcome(
     ``bound`` are events with ``unit_id`` and the feature columns (``touchpoint_id``,
     ``step_id`` … after binding; ``event_name``, ``channel`` always); ``outcomes`` has
     ``unit_id`` and a boolean column named ``outcome``.
+
+    ``bound`` may also be the :class:`~journeylens.analytics._common.Paths` of the bound
+    events (then its events are those of the path frame). When it carries the sorted
+    arrays and they hold every kind asked for — the label, the touchpoint / step / stage
+    of a path frame sorted with its map, other columns as ``sort_paths(columns=…)`` — the
+    features are counted off the arrays without reading the events again; otherwise off
+    ``Paths.frame``. Same figures either way.
 
     >>> import polars as pl
     >>> # 40 units; 30 saw "help" and 20 of them converted; 10 did not and 2 converted.
@@ -184,24 +320,32 @@ def compare_outcome(
         )
     if min_support < 0:
         raise AnalyticsError(f"min_support must be ≥ 0, got {min_support}")
-    names = bound.collect_schema().names()
     units = _outcome_units(outcomes, outcome)
-    tot = collect_rows(
-        units.select(nw.len().cast(nw.Int64).alias("n"), nw.col("_pos").sum().alias("p"))
-    )[0]
-    n, positive = int(tot["n"] or 0), int(tot["p"] or 0)
-
-    for kind in features:
-        column = FEATURE_COLUMNS[kind]
-        if column not in names:
-            raise AnalyticsError(
-                f"feature kind '{kind}' needs a '{column}' column on the events"
-                + (" (bind the map first)" if kind in ("touchpoint", "step", "stage") else "")
-                + f"; the columns are: {', '.join(names)}"
-            )
     kinds = list(dict.fromkeys(features))
+    from_arrays = None
+    if isinstance(bound, Paths) and bound.arrays is not None:
+        from_arrays = _array_feature_counts(bound, units, kinds)
     # kind, feature, units with f, positive with f
-    raw: list[tuple[str, str, int, int]] = _feature_counts(bound, units, kinds)
+    raw: list[tuple[str, str, int, int]]
+    if from_arrays is not None:
+        n, positive, raw = from_arrays
+    else:
+        if isinstance(bound, Paths):
+            bound = bound.frame  # built only here: the arrays do not hold every kind
+        names = bound.collect_schema().names()
+        tot = collect_rows(
+            units.select(nw.len().cast(nw.Int64).alias("n"), nw.col("_pos").sum().alias("p"))
+        )[0]
+        n, positive = int(tot["n"] or 0), int(tot["p"] or 0)
+        for kind in features:
+            column = FEATURE_COLUMNS[kind]
+            if column not in names:
+                raise AnalyticsError(
+                    f"feature kind '{kind}' needs a '{column}' column on the events"
+                    + (" (bind the map first)" if kind in ("touchpoint", "step", "stage") else "")
+                    + f"; the columns are: {', '.join(names)}"
+                )
+        raw = _feature_counts(bound, units, kinds)
 
     tested: list[tuple[int, float, str]] = []  # index in raw, p, test
     for i, (_, _, with_f, a) in enumerate(raw):
