@@ -405,3 +405,21 @@ def test_arrays_many_event_names(names: int, units_of_first: int) -> None:
     # e0000 is on rows 0 and `names`: units u0 and u(names % 7) — u0 twice for 70 (70 = 7·10),
     # u0 and u5 for 600 (600 = 7·85 + 5).
     assert first.a + first.c == units_of_first
+
+
+def test_arrays_sorted_pairs_for_every_kind() -> None:
+    # No 64-bit word pass at all: every kind, the three read off the touchpoint index
+    # together, by the sorted (unit, value) pairs — the same figures.
+    rows = [
+        (
+            f"u{i % 5}",
+            i,
+            ["view_a", "open", "buy", "zzz", None][i % 5 * i % 5],
+            ["web", "app"][i % 2],
+        )
+        for i in range(40)
+    ]
+    with mock.patch.object(outcomes_module, "_MAX_WORD_PASSES", 0):
+        duck, polars = path_comparisons(rows, {f"u{i}": i < 3 for i in range(6)})
+    assert duck.to_dict() == polars.to_dict()
+    assert duck.get("stage", "find") is not None

@@ -177,7 +177,9 @@ def _array_codes(p: Paths, kind: str) -> tuple[np.ndarray, np.ndarray, list[str]
         values = a.payload[column]
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
-        d = pc.dictionary_encode(pc.cast(values, pa.string()))
+        if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+            values = pc.cast(values, pa.string())  # a cast of text would copy it for nothing
+        d = pc.dictionary_encode(values)
         codes = np.asarray(d.indices.fill_null(NONE).to_numpy(zero_copy_only=False), np.int32)
         names = [str(v) for v in d.dictionary.to_pylist()]
         return codes, np.arange(len(names)), names
@@ -192,17 +194,19 @@ _MAX_WORD_PASSES = 8
 def _array_units_per_code(
     a: PathArrays,
     source: np.ndarray,
-    value_of: np.ndarray,
+    value_ofs: Sequence[np.ndarray],
     n_values: int,
     counted: np.ndarray,
     flagged: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(having, positive)`` per value code: the ``counted`` units (a boolean per unit)
-    with an event whose source code (``source``, :data:`NONE` for none) has that value
-    (``value_of[source]``), and of those the ``flagged`` ones.
+    """``(having, positive)`` per value code 0 … n_values − 1: the ``counted`` units (a
+    boolean per unit) with an event whose source code (``source``, :data:`NONE` for none)
+    has that value by one of ``value_ofs`` (each a value per source code: kinds read off
+    the same source share the pass, each in its own range of values), and of those the
+    ``flagged`` ones.
 
     Each unit's rows are contiguous (``a.starts``): per 64 values, one lookup per event
-    gives its bit (a table over the source codes, 0 for :data:`NONE` and other words'
+    gives its bits (a table over the source codes, 0 for :data:`NONE` and other words'
     values) and the bits of a unit's events are OR-ed into one 64-bit word
     (``bitwise_or.reduceat``, a block of units at a time), then the units with each bit
     set are counted. Many values: ``np.unique`` of the (unit, value) pairs.
@@ -213,7 +217,8 @@ def _array_units_per_code(
         return having, positive
     if n_values > 64 * _MAX_WORD_PASSES:
         keep = source >= 0
-        pairs = np.unique(a.unit_of_row[keep] * n_values + value_of[source[keep]])
+        unit_of_row, kept = a.unit_of_row[keep] * n_values, source[keep]
+        pairs = np.unique(np.concatenate([unit_of_row + v[kept] for v in value_ofs]))
         unit, value = pairs // n_values, pairs % n_values
         having += np.bincount(value[counted[unit]], minlength=n_values)
         positive += np.bincount(value[flagged[unit]], minlength=n_values)
@@ -221,11 +226,12 @@ def _array_units_per_code(
     starts = a.starts
     bits = np.empty(min(a.rows, 2 * BLOCK), dtype=np.uint64)
     for base in range(0, n_values, 64):
-        # table[s]: the bit of source code s in this word; the last entry, read for
+        # table[s]: the bits of source code s in this word; the last entry, read for
         # NONE (-1), stays 0.
-        table = np.zeros(len(value_of) + 1, dtype=np.uint64)
-        inside = np.flatnonzero((value_of >= base) & (value_of < base + 64))
-        table[inside] = np.left_shift(np.uint64(1), (value_of[inside] - base).astype(np.uint64))
+        table = np.zeros(len(value_ofs[0]) + 1, dtype=np.uint64)
+        for v in value_ofs:
+            inside = np.flatnonzero((v >= base) & (v < base + 64))
+            table[inside] |= np.left_shift(np.uint64(1), (v[inside] - base).astype(np.uint64))
         words = np.zeros(a.units, dtype=np.uint64)
         lo = 0
         while lo < a.units:
@@ -247,12 +253,13 @@ def _array_feature_counts(
     p: Paths, units: nw.LazyFrame[Any], kinds: Sequence[str]
 ) -> tuple[int, int, list[tuple[str, str, int, int]]] | None:
     """``(units, positive units, rows)``: what :func:`_feature_counts` and the totals give,
-    read off the path frame's sorted arrays (one pass per kind and 64 values, no read of the
-    events); None when a kind is not in the arrays."""
+    read off the path frame's sorted arrays (one pass per source and 64 values, no read of
+    the events); None when a kind is not in the arrays."""
     a = p.arrays
     assert a is not None
-    coded = [_array_codes(p, kind) for kind in kinds]
-    if any(c is None for c in coded):
+    maybe = [_array_codes(p, kind) for kind in kinds]
+    coded = [c for c in maybe if c is not None]
+    if len(coded) < len(kinds):
         return None
     got = units.collect().to_arrow()
     ids = got.column(UNIT_ID).combine_chunks()
@@ -266,13 +273,31 @@ def _array_feature_counts(
     counted[where] = True
     flagged = np.zeros(a.units, dtype=bool)
     flagged[where[pos[found] == 1]] = True
+    # Kinds read off the same source (touchpoint, step and stage off the touchpoint index)
+    # are counted in one pass, each kind's values after the previous kind's.
+    by_source: dict[int, list[int]] = {}
+    for i, code in enumerate(coded):
+        by_source.setdefault(id(code[0]), []).append(i)
+    counts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for members in by_source.values():
+        offsets = np.cumsum(np.array([0] + [len(coded[i][2]) for i in members], np.int64))
+        having, positive = _array_units_per_code(
+            a,
+            coded[members[0]][0],
+            [coded[i][1] + offsets[j] for j, i in enumerate(members)],
+            int(offsets[-1]),
+            counted,
+            flagged,
+        )
+        for j, i in enumerate(members):
+            part = slice(int(offsets[j]), int(offsets[j + 1]))
+            counts[i] = (having[part], positive[part])
     out: list[tuple[str, str, int, int]] = []
-    for kind, code in zip(kinds, coded, strict=True):
-        assert code is not None
-        source, value_of, names = code
-        having, positive = _array_units_per_code(a, source, value_of, len(names), counted, flagged)
+    for i, (kind, code) in enumerate(zip(kinds, coded, strict=True)):
+        names = code[2]
+        having, positive = counts[i]
         out += sorted(
-            (kind, names[i], int(having[i]), int(positive[i])) for i in np.flatnonzero(having)
+            (kind, names[v], int(having[v]), int(positive[v])) for v in np.flatnonzero(having)
         )
     return len(got), int(pos.sum()), out
 
