@@ -241,3 +241,27 @@ def test_many_chunks_equal_the_window_frame(monkeypatch: pytest.MonkeyPatch) -> 
     windowed = sort_paths(events)
     assert windowed.arrays is None
     assert _frame_rows(from_arrays) == _frame_rows(windowed)
+
+
+@pytest.mark.parametrize(
+    "time_type", ["TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"]
+)
+def test_every_time_type_gives_the_window_frame(
+    monkeypatch: pytest.MonkeyPatch, time_type: str
+) -> None:
+    """Microsecond times travel through the sort as integers and come back as the same
+    timestamp type (with its zone); other precisions travel as they are."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Europe/Berlin'")
+    rel = con.sql(
+        f"SELECT 'c' || (i % 7) AS customer_id, CAST(TIMESTAMP '2024-03-31 00:30:00' "
+        f"+ to_seconds(CAST(i * 997 % 9000 AS BIGINT)) AS {time_type}) AS occurred_at, "
+        "i AS seq, 'e' || (i % 3) AS event_name FROM range(200) t(i)"
+    )
+    events = nw.from_native(rel)
+    from_arrays = sort_paths(events)
+    assert from_arrays.arrays is not None
+    monkeypatch.setattr(_common, "ARRAYS_MAX_ROWS", -1)
+    windowed = sort_paths(events)
+    assert dict(from_arrays.frame.collect_schema()) == dict(windowed.frame.collect_schema())
+    assert _frame_rows(from_arrays) == _frame_rows(windowed)

@@ -290,11 +290,30 @@ def _sorted_arrays(lf: nw.LazyFrame[Any], label_col: str) -> PathArrays | None:
         return None
     names = schema.names()
     ints = [TOUCHPOINT_INDEX] if schema.get(TOUCHPOINT_INDEX) == nw.Int64 else []
+    time_type = schema[TIME]
+    # A microsecond timestamp travels through the sort as its epoch µs (the frame's
+    # timestamp column is then a view of those integers); another time type as it is.
+    as_epoch = isinstance(time_type, nw.Datetime) and time_type.time_unit == "us"
     payload = [c for c in names if c not in (UNIT_ID, label_col, *ints)]
-    s = sort_to_arrays(lf, UNIT_ID, [TIME, SEQ], label=label_col, ints=ints, payload=payload)
-    t_us = epoch_us(s.payload[TIME])
+    if as_epoch:
+        payload.remove(TIME)
+    s = sort_to_arrays(
+        lf,
+        UNIT_ID,
+        [TIME, SEQ],
+        label=label_col,
+        ints=ints,
+        payload=payload,
+        epoch=TIME if as_epoch else None,
+    )
+    t_us = s.t_us if as_epoch else epoch_us(s.payload[TIME])
     if t_us is None:
         return None
+    kept = dict(s.payload)
+    if as_epoch:
+        assert isinstance(time_type, nw.Datetime)
+        arrow_type = pa.timestamp("us", tz=time_type.time_zone)
+        kept[TIME] = pa.Array.from_buffers(arrow_type, len(t_us), [None, pa.py_buffer(t_us)])
     return PathArrays(
         starts=s.starts,
         unit_ids=s.units,
@@ -302,7 +321,7 @@ def _sorted_arrays(lf: nw.LazyFrame[Any], label_col: str) -> PathArrays | None:
         label=s.label,
         labels=s.label_values,
         touchpoint_index=s.ints.get(TOUCHPOINT_INDEX),
-        payload=s.payload,
+        payload=kept,
     )
 
 

@@ -46,6 +46,9 @@ class SortedColumns:
     label_values: tuple[str, ...]
     ints: dict[str, np.ndarray]
     payload: dict[str, pa.ChunkedArray]
+    #: The ``epoch`` column as int64 epoch microseconds (None when not asked, or when it has
+    #: nulls).
+    t_us: np.ndarray | None = None
 
 
 def rows_of(lf: nw.LazyFrame[Any]) -> int:
@@ -61,13 +64,16 @@ def sort_to_arrays(
     label: str,
     ints: Sequence[str] = (),
     payload: Sequence[str] = (),
+    epoch: str | None = None,
 ) -> SortedColumns:
     """Sort ``lf`` (a DuckDB-backed frame) by ``unit`` then ``order`` (ascending, nulls first)
     once and return its columns in that order (:class:`SortedColumns`).
 
     ``unit`` must have no nulls. ``label`` is returned as codes of its text; ``ints`` as
-    int32 (values must fit); ``payload`` as they are. Only DuckDB: the other engines keep
-    their path frame in the engine.
+    int32 (values must fit); ``payload`` as they are. ``epoch``: a timestamp column of
+    microsecond precision, sorted by and returned as ``t_us`` (epoch microseconds) only —
+    one integer moved by the sort instead of the timestamp and a copy of it. Only DuckDB:
+    the other engines keep their path frame in the engine.
     """
     if engine_of(lf) != "duckdb":
         raise ValueError("sort_to_arrays needs a DuckDB-backed frame")
@@ -90,8 +96,11 @@ def sort_to_arrays(
         f"coalesce(l.k, {NONE}) AS _jl_l",
         *[f"CAST(coalesce(e.{q(c)}, {NONE}) AS INTEGER) AS {q(c)}" for c in ints],
         *[f"e.{q(c)}" for c in payload],
+        *([f"epoch_us(e.{q(epoch)}) AS _jl_t"] if epoch else []),
     ]
-    by = ", ".join(["u.k", *[f"e.{q(c)} ASC NULLS FIRST" for c in order]])
+    # epoch_us keeps the order of a microsecond timestamp: sorting by it is the same.
+    keys = ["_jl_t" if c == epoch else f"e.{q(c)}" for c in order]
+    by = ", ".join(["u.k", *[f"{k} ASC NULLS FIRST" for k in keys]])
     sql = (
         f"SELECT {', '.join(cols)} FROM _jl_src AS e "
         f"JOIN _jl_units AS u ON CAST(e.{q(unit)} AS VARCHAR) = u.v "
@@ -103,7 +112,11 @@ def sort_to_arrays(
     counts = np.bincount(key, minlength=len(units)) if len(key) else np.zeros(0, np.int64)
     starts = np.zeros(len(units) + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
+    t_us = None
+    if epoch and not got.column("_jl_t").null_count:
+        t_us = _numpy(got.column("_jl_t"), np.int64)
     return SortedColumns(
+        t_us=t_us,
         units=units,
         starts=starts,
         label=_numpy(got.column("_jl_l"), np.int32),
