@@ -327,8 +327,8 @@ def _sessions_of_arrays(a: PathArrays, seconds: float) -> SessionsResult:
     A row *ends* a session when it is its path's last row or its gap to the next row is
     strictly greater than the timeout (compared in integer µs, :func:`_gap_threshold_us`);
     it *starts* one when the row before it ends one (a path's first row follows the last
-    row of the path before). Sessions = end rows, per customer too (a sum over each
-    path's rows). A row that both starts and ends is a one-event session (1 event, 0 s);
+    row of the path before). Sessions = end rows, per customer too (the end rows among
+    each path's rows). A row that both starts and ends is a one-event session (1 event, 0 s);
     the others pair up in row order — the k-th start-only row with the k-th end-only row
     — into the multi-event sessions: events ``end − start + 1``, duration ``t[end] −
     t[start]`` (µs, read as seconds ``µs / 1e6``). The median and p90 are those of the
@@ -354,10 +354,9 @@ def _sessions_of_arrays(a: PathArrays, seconds: float) -> SessionsResult:
     multi_events += 1
     multi_us = a.t_us[last]
     multi_us -= a.t_us[first]
-    if n:
-        per_customer = np.add.reduceat(end, a.starts[:-1], dtype=np.int64)
-    else:
-        per_customer = np.zeros(0, dtype=np.int64)
+    # Sessions per customer: the end rows within each path's rows (their row numbers
+    # located among the path starts; a reduceat over the flags would widen every row).
+    per_customer = np.diff(np.searchsorted(np.flatnonzero(end), a.starts))
     customers = a.units
     k_median, k_p90 = quantiles_in_groups(
         per_customer, np.array([0, customers]), [t for _, t in QUANTILES]
