@@ -146,10 +146,10 @@ MAP = JourneyMap.model_validate(
     }
 )
 FUNNEL = ["page_view", "add_to_cart", "purchase"]
-#: The event columns the order-dependent analyses below read besides the path frame's own:
-#: none. The one sort moves only what needs the order; the outcome comparison and the
-#: survey metrics do not depend on it and read the bound events themselves.
-PATH_COLUMNS: list[str] = []
+#: The event columns the analyses below read besides the path frame's own: the channel, a
+#: feature kind of the outcome comparison, which counts its features off the sorted arrays
+#: like the order-dependent analyses. The survey metrics read the bound events themselves.
+PATH_COLUMNS: list[str] = ["channel"]
 
 
 def cpu_seconds() -> float:
@@ -170,10 +170,11 @@ def timed(label: str, fn: Callable[[], Any]) -> tuple[float, float, Any]:
 def full_analysis(events: nw.LazyFrame[Any], add: Callable[[str, Callable[[], Any]], Any]) -> Any:
     """The issue's full analysis, each part timed by ``add``; returns every result as data.
 
-    bind + one shared sort (the path frame, which also carries each event's previous bound
-    stage and step for planned vs actual) + sessions + transitions + step matrix + funnel
-    + planned vs actual, all read off the path frame; + outcome comparison + survey
-    metrics, which do not depend on the order and read the bound events.
+    bind + one shared sort (the path frame: on DuckDB sorted arrays, which also give each
+    event's previous bound stage and step for planned vs actual) + sessions + transitions
+    + step matrix + funnel + planned vs actual + the outcome comparison's feature counts,
+    all read off the path frame; the outcomes per unit and the survey metrics read the
+    bound events.
     """
     bound = add("bind", lambda: bind(events, MAP))
     p = add(
@@ -191,7 +192,7 @@ def full_analysis(events: nw.LazyFrame[Any], add: Callable[[str, Callable[[], An
 
     def compare() -> Any:
         outcomes = evaluate_outcomes(bound, MAP)
-        return compare_outcome(bound, outcomes, "converted")
+        return compare_outcome(p, outcomes, "converted")
 
     out["compare"] = add("outcome comparison", compare).to_dict()
     out["survey"] = add(
