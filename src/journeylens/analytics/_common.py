@@ -127,6 +127,10 @@ class Paths:
     #: when the engine handed them over (DuckDB, frames that fit in memory): the
     #: order-dependent analytics then read these instead of the frame. None elsewhere.
     arrays: PathArrays | None = None
+    #: With ``arrays``: the events they were sorted from (one row per event, the frame's
+    #: unit and kept columns): what an analytic that reads the arrays builds its own small
+    #: frames next to (on the same engine and connection). None without arrays.
+    events: nw.LazyFrame[Any] | None = None
 
     @cached_property
     def frame(self) -> nw.LazyFrame[Any]:
@@ -264,6 +268,7 @@ def sort_paths(
         ordered=ordered,
         journey_map=looked_up,
         arrays=arrays,
+        events=lf if arrays is not None else None,
     )
 
 
