@@ -265,3 +265,26 @@ def test_every_time_type_gives_the_window_frame(
     windowed = sort_paths(events)
     assert dict(from_arrays.frame.collect_schema()) == dict(windowed.frame.collect_schema())
     assert _frame_rows(from_arrays) == _frame_rows(windowed)
+
+
+def test_asked_text_columns_travel_as_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text column kept with ``columns=`` comes back as a dictionary of its sorted
+    distinct texts (nulls as nulls), and the frame shows the texts, as the window's does."""
+    con = duckdb.connect()
+    rel = con.sql(
+        "SELECT * FROM (VALUES ('a', TIMESTAMP '2024-01-01 00:00:02', 1, 'x', 'web'), "
+        "('a', TIMESTAMP '2024-01-01 00:00:01', 2, 'y', NULL), "
+        "('b', TIMESTAMP '2024-01-01 00:00:00', 3, 'x', 'app')) "
+        "AS t(customer_id, occurred_at, seq, event_name, channel)"
+    )
+    events = nw.from_native(rel)
+    p = sort_paths(events, columns=["channel"])
+    assert p.arrays is not None
+    channel = p.arrays.payload["channel"]
+    assert pa.types.is_dictionary(channel.type)
+    assert channel.dictionary.to_pylist() == ["app", "web"]
+    assert channel.to_pylist() == [None, "web", "app"]  # rows in (unit, time) order
+    monkeypatch.setattr(_common, "ARRAYS_MAX_ROWS", -1)
+    windowed = sort_paths(events, columns=["channel"])
+    assert dict(p.frame.collect_schema()) == dict(windowed.frame.collect_schema())
+    assert _frame_rows(p) == _frame_rows(windowed)

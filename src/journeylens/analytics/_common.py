@@ -250,7 +250,7 @@ def sort_paths(
     arrays: PathArrays | None = None
     source: nw.LazyFrame[Any] | Callable[[], nw.LazyFrame[Any]]
     if materialise and not presorted and set(last_before) <= {PREV_TOUCHPOINT_INDEX}:
-        arrays = _sorted_arrays(lf, label_col)
+        arrays = _sorted_arrays(lf, label_col, coded=columns or ())
     if arrays is not None:
         rows_of_arrays = _arrays_frame(lf, label_col, arrays, PREV_TOUCHPOINT_INDEX in last_before)
         source = lambda: finish(rows_of_arrays())  # noqa: E731 (built on first read)
@@ -278,10 +278,13 @@ def sort_paths(
 ARRAYS_MAX_ROWS = 30_000_000
 
 
-def _sorted_arrays(lf: nw.LazyFrame[Any], label_col: str) -> PathArrays | None:
+def _sorted_arrays(
+    lf: nw.LazyFrame[Any], label_col: str, *, coded: Sequence[str] = ()
+) -> PathArrays | None:
     """The rows of ``lf`` sorted once by (unit, ``occurred_at``, ``seq``) as
     :class:`PathArrays` (:func:`~journeylens.engine.sorted.sort_to_arrays`: a sort by integer
-    keys). None when this does not apply — not DuckDB, a label that is not text, more than
+    keys). The text columns among ``coded`` (the columns a caller asked the frame to keep,
+    read as features) travel as codes and are kept as dictionary arrays. None when this does not apply — not DuckDB, a label that is not text, more than
     :data:`ARRAYS_MAX_ROWS` rows, null or non-timestamp times — and the caller numbers the
     rows with the engine's window instead."""
     from journeylens.analytics._arrays import PathArrays
@@ -309,6 +312,7 @@ def _sorted_arrays(lf: nw.LazyFrame[Any], label_col: str) -> PathArrays | None:
         label=label_col,
         ints=ints,
         payload=payload,
+        codes=[c for c in coded if c in payload and schema[c] == nw.String],
         epoch=TIME if as_epoch else None,
     )
     t_us = s.t_us if as_epoch else epoch_us(s.payload[TIME])

@@ -177,6 +177,12 @@ def _array_codes(p: Paths, kind: str) -> tuple[np.ndarray, np.ndarray, list[str]
         values = a.payload[column]
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
+        if pa.types.is_dictionary(values.type):  # coded by the sort (sort_paths(columns=…))
+            codes = np.asarray(
+                values.indices.fill_null(NONE).to_numpy(zero_copy_only=False), np.int32
+            )
+            names = [str(v) for v in values.dictionary.to_pylist()]
+            return codes, np.arange(len(names)), names
         if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
             values = pc.cast(values, pa.string())  # a cast of text would copy it for nothing
         d = pc.dictionary_encode(values)

@@ -37,7 +37,8 @@ class SortedColumns:
     ``u``'s rows are ``starts[u]:starts[u + 1]``. ``label``: the coded column's value per row
     as a position in ``label_values`` (its distinct texts, ascending), :data:`NONE` for
     null. ``ints``: each integer column asked for, as int32 with nulls as :data:`NONE`.
-    ``payload``: every other column asked for, as Arrow arrays in row order.
+    ``payload``: every other column asked for, as Arrow arrays in row order (the ``codes``
+    columns as dictionary arrays).
     """
 
     units: pa.Array
@@ -64,13 +65,17 @@ def sort_to_arrays(
     label: str,
     ints: Sequence[str] = (),
     payload: Sequence[str] = (),
+    codes: Sequence[str] = (),
     epoch: str | None = None,
 ) -> SortedColumns:
     """Sort ``lf`` (a DuckDB-backed frame) by ``unit`` then ``order`` (ascending, nulls first)
     once and return its columns in that order (:class:`SortedColumns`).
 
     ``unit`` must have no nulls. ``label`` is returned as codes of its text; ``ints`` as
-    int32 (values must fit); ``payload`` as they are. ``epoch``: a timestamp column of
+    int32 (values must fit); ``payload`` as they are; ``codes`` (text columns, also listed
+    in ``payload``) as dictionary arrays — int32 positions in their sorted distinct texts,
+    which move through the sort and come back as four bytes a row instead of the text.
+    ``epoch``: a timestamp column of
     microsecond precision, sorted by and returned as ``t_us`` (epoch microseconds) only —
     one integer moved by the sort instead of the timestamp and a copy of it. Only DuckDB:
     the other engines keep their path frame in the engine.
@@ -79,32 +84,45 @@ def sort_to_arrays(
         raise ValueError("sort_to_arrays needs a DuckDB-backed frame")
     native = nw.to_native(lf)
     q = _quote
-    # The distinct units and labels in one scan (two small hash sets), ordered in Arrow.
+    coded = [label, *[c for c in codes if c != label]]
+    # The distinct units and coded values in one scan (small hash sets), ordered in Arrow.
+    lists = ", ".join(
+        f"list(DISTINCT CAST({q(c)} AS VARCHAR)) AS _jl_v{i}" for i, c in enumerate(coded)
+    )
     found = native.query(
-        "_jl_src",
-        f"SELECT list(DISTINCT CAST({q(unit)} AS VARCHAR)) AS u, "
-        f"list(DISTINCT CAST({q(label)} AS VARCHAR)) AS l FROM _jl_src",
+        "_jl_src", f"SELECT list(DISTINCT CAST({q(unit)} AS VARCHAR)) AS u, {lists} FROM _jl_src"
     ).to_arrow_table()
     units = _sorted_texts(found.column("u"))
-    labels = _sorted_texts(found.column("l"))
+    values = [_sorted_texts(found.column(f"_jl_v{i}")) for i in range(len(coded))]
     # Read by DuckDB by name (replacement scans) in the query below: the small tables that
-    # turn each unit id and label into its position (a join on a few thousand keys).
+    # turn each unit id and each coded text into its position (joins on few keys).
     _jl_units = pa.table({"v": units, "k": pa.array(np.arange(len(units), dtype=np.int32))})
-    _jl_labels = pa.table({"v": labels, "k": pa.array(np.arange(len(labels), dtype=np.int32))})
+    _jl_codes = pa.table(
+        {
+            "c": pa.array(
+                np.repeat(np.arange(len(coded), dtype=np.int32), [len(v) for v in values])
+            ),
+            "v": pa.concat_arrays([v.cast(pa.string()) for v in values]) if coded else [],
+            "k": pa.array(np.concatenate([np.arange(len(v), dtype=np.int32) for v in values])),
+        }
+    )
     cols = [
         "u.k AS _jl_k",
-        f"coalesce(l.k, {NONE}) AS _jl_l",
+        *[f"coalesce(d{i}.k, {NONE}) AS _jl_c{i}" for i in range(len(coded))],
         *[f"CAST(coalesce(e.{q(c)}, {NONE}) AS INTEGER) AS {q(c)}" for c in ints],
-        *[f"e.{q(c)}" for c in payload],
+        *[f"e.{q(c)}" for c in payload if c not in coded],
         *([f"epoch_us(e.{q(epoch)}) AS _jl_t"] if epoch else []),
     ]
     # epoch_us keeps the order of a microsecond timestamp: sorting by it is the same.
     keys = ["_jl_t" if c == epoch else f"e.{q(c)}" for c in order]
     by = ", ".join(["u.k", *[f"{k} ASC NULLS FIRST" for k in keys]])
+    joins = " ".join(
+        f"LEFT JOIN _jl_codes AS d{i} ON d{i}.c = {i} AND CAST(e.{q(c)} AS VARCHAR) = d{i}.v"
+        for i, c in enumerate(coded)
+    )
     sql = (
         f"SELECT {', '.join(cols)} FROM _jl_src AS e "
-        f"JOIN _jl_units AS u ON CAST(e.{q(unit)} AS VARCHAR) = u.v "
-        f"LEFT JOIN _jl_labels AS l ON CAST(e.{q(label)} AS VARCHAR) = l.v "
+        f"JOIN _jl_units AS u ON CAST(e.{q(unit)} AS VARCHAR) = u.v {joins} "
         f"ORDER BY {by}"
     )
     got = native.query("_jl_src", sql).to_arrow_table()
@@ -115,14 +133,20 @@ def sort_to_arrays(
     t_us = None
     if epoch and not got.column("_jl_t").null_count:
         t_us = _numpy(got.column("_jl_t"), np.int64)
+    kept: dict[str, Any] = {c: got.column(c) for c in payload if c not in coded}
+    for i, c in enumerate(coded):
+        if c in payload:
+            at = _numpy(got.column(f"_jl_c{i}"), np.int32)
+            indices = pa.array(at, pa.int32(), mask=at == NONE)
+            kept[c] = pa.DictionaryArray.from_arrays(indices, values[i].cast(pa.string()))
     return SortedColumns(
         t_us=t_us,
         units=units,
         starts=starts,
-        label=_numpy(got.column("_jl_l"), np.int32),
-        label_values=tuple(labels.to_pylist()),
+        label=_numpy(got.column("_jl_c0"), np.int32),
+        label_values=tuple(values[0].to_pylist()),
         ints={c: _numpy(got.column(c), np.int32) for c in ints},
-        payload={c: got.column(c) for c in payload},
+        payload=kept,
     )
 
 
