@@ -354,9 +354,13 @@ def _sessions_of_arrays(a: PathArrays, seconds: float) -> SessionsResult:
     multi_events += 1
     multi_us = a.t_us[last]
     multi_us -= a.t_us[first]
-    # Sessions per customer: the end rows within each path's rows (their row numbers
-    # located among the path starts; a reduceat over the flags would widen every row).
-    per_customer = np.diff(np.searchsorted(np.flatnonzero(end), a.starts))
+    # Sessions per customer: the end rows within each path's rows, summed as bytes into
+    # int32 (no per-row temporary: listing the end rows costs 0.2 s at 10M when nearly
+    # every event is its own session, as the int64 widening of every flag did).
+    if n:
+        per_customer = np.add.reduceat(end.view(np.int8), a.starts[:-1], dtype=np.int32)
+    else:
+        per_customer = np.zeros(0, dtype=np.int32)
     customers = a.units
     k_median, k_p90 = quantiles_in_groups(
         per_customer, np.array([0, customers]), [t for _, t in QUANTILES]
