@@ -614,6 +614,11 @@ def evaluate_outcomes(
       days (no activity for D days). ``as_of`` defaults to the end of the data window, the
       latest ``occurred_at`` of all events.
 
+    ``events`` may be a :class:`~journeylens.analytics._common.Paths`: its events (the path
+    frame's rows) are read. When it carries the sorted arrays of the same unit, labelled by
+    the event name, and every rule is an event-name rule or ``inactive_days``, the outcomes
+    are read off the arrays (:func:`_outcomes_from_arrays`) without reading the events.
+
     >>> import polars as pl
     >>> from datetime import datetime
     >>> from journeylens.model import Outcome
@@ -624,8 +629,16 @@ def evaluate_outcomes(
     >>> evaluate_outcomes(ev, outs).sort("unit_id").collect().rows()
     [('a', True, True), ('b', False, False)]
     """
+    from journeylens.analytics._common import Paths
+
     outcomes = list(journey_map.outcomes if isinstance(journey_map, JourneyMap) else journey_map)
-    lf = with_unit(as_events(events), unit)
+    if isinstance(events, Paths):
+        from_arrays = _outcomes_from_arrays(events, outcomes, unit, as_of)
+        if from_arrays is not None:
+            return from_arrays
+        lf = _events_of_paths(events, unit)
+    else:
+        lf = with_unit(as_events(events), unit)
     lf, fields = prepare_matches(
         lf,
         [m for o in outcomes for m in (o.did, o.did_not) if m is not None],
@@ -660,9 +673,146 @@ def evaluate_outcomes(
             if as_of is None:
                 finals.append(nw.lit(False).alias(o.id))
             else:
-                cutoff = as_of - timedelta(days=o.inactive_days)
+                cutoff = _inactive_cutoff(as_of, o.inactive_days)
                 finals.append((nw.col("_last") <= nw.lit(cutoff)).alias(o.id))
     return per_unit.select(UNIT_ID, *finals)
+
+
+def _events_of_paths(p: Any, unit: Unit) -> nw.LazyFrame[Any]:
+    """The events of a :class:`~journeylens.analytics._common.Paths` with their ``unit_id``:
+    the events its arrays were sorted from when it has them and the same unit (the path
+    frame's rows, without building the frame from the arrays), else its path frame."""
+    if p.events is not None and p.unit == unit:
+        # unit_id is set and never null there; the customer id may be left to the frame.
+        events: nw.LazyFrame[Any] = p.events
+        return events
+    return with_unit(p.frame, unit)
+
+
+def _inactive_cutoff(as_of: datetime, days: int) -> datetime:
+    """The latest last-event time of a unit inactive for ``days`` days at ``as_of``: a unit is
+    inactive when its last event is at or before it (Python's datetime arithmetic, also on
+    an aware ``as_of``: both paths of :func:`evaluate_outcomes` compute it here)."""
+    return as_of - timedelta(days=days)
+
+
+def _names_only(rule: MatchRule) -> bool:
+    """Whether a match rule tests the event name and nothing else (no source, channel,
+    ``where``)."""
+    return (
+        rule.event is not None and rule.source is None and rule.channel is None and not rule.where
+    )
+
+
+def _epoch_us(moment: datetime) -> int:
+    """``moment`` as integer epoch microseconds (a naive time read as UTC, as the arrays'
+    ``t_us`` of a column without a zone; an aware one as its instant), exactly."""
+    from datetime import UTC
+
+    # The epoch of a naive time and of an aware one: the distance to it is exact.
+    since = moment - datetime(1970, 1, 1, tzinfo=None if moment.tzinfo is None else UTC)
+    return since // timedelta(microseconds=1)
+
+
+def _outcomes_from_arrays(
+    p: Any, outcomes: Sequence[Outcome], unit: Unit, as_of: datetime | None
+) -> nw.LazyFrame[Any] | None:
+    """:func:`evaluate_outcomes` of a path frame read off its sorted arrays — the same rows,
+    one per path, as the engine's group-by of the path frame's events — or None when they
+    do not hold what the rules read, and the caller reads the events.
+
+    Readable: arrays of the asked ``unit``; ``did`` / ``did_not`` rules on the event name
+    only, with the event name as the paths' label (the rule is evaluated by the engine on
+    the distinct label texts, so globs match exactly as on the events; per path, any row
+    whose label code matched); ``inactive_days`` on a time of at most microsecond
+    precision (``t_us`` exact) with ``as_of`` as zoned as the time column, so that
+    ``last <= as_of − D days`` is an integer comparison of epoch microseconds. The result
+    is an Arrow table on the events' connection (``unit_id`` and one boolean per outcome).
+    """
+    import numpy as np
+
+    from journeylens.analytics._arrays import NONE
+    from journeylens.engine.sorted import arrow_relation
+
+    a, events = p.arrays, p.events
+    if a is None or events is None or p.unit != unit:
+        return None
+    rules = [o.did if o.did is not None else o.did_not for o in outcomes]
+    if any(r is not None and (p.label != EVENT or not _names_only(r)) for r in rules):
+        return None
+    inactive = any(r is None for r in rules)
+    time_type = events.collect_schema()[TIME]
+    if inactive:
+        if not isinstance(time_type, nw.Datetime) or time_type.time_unit == "ns":
+            return None  # ns times are floored in t_us: not exact at the cutoff
+        if as_of is not None and (as_of.tzinfo is None) != (time_type.time_zone is None):
+            return None  # a naive and a zoned time: the engine converts in its session zone
+    starts = a.starts
+    columns: dict[str, Any] = {UNIT_ID: a.unit_ids}
+    labelled = [o for o, r in zip(outcomes, rules, strict=True) if r is not None]
+    matched = _matched_labels(events, a.labels, [r for r in rules if r is not None])
+    hit = np.empty(a.rows, dtype=bool)  # one buffer for every rule's rows
+    for o, codes in zip(labelled, matched, strict=True):
+        # lookup[NONE] (its last entry) answers an unlabelled row: never a match.
+        lookup = np.zeros(len(a.labels) + 1, dtype=bool)
+        lookup[codes] = True
+        assert NONE == -1
+        np.take(lookup, a.label, out=hit)
+        any_hit = np.logical_or.reduceat(hit, starts[:-1]) if a.units else np.zeros(0, dtype=bool)
+        columns[o.id] = any_hit if o.did is not None else ~any_hit
+    if inactive:
+        last = a.t_us[a.last_rows]
+        if as_of is None and a.units:
+            as_of = _latest_time(events, int(last.max()), time_type)
+        for o, r in zip(outcomes, rules, strict=True):
+            if r is not None:
+                continue
+            assert o.inactive_days is not None
+            if as_of is None:
+                columns[o.id] = np.zeros(a.units, dtype=bool)
+            else:
+                columns[o.id] = last <= _epoch_us(_inactive_cutoff(as_of, o.inactive_days))
+    ordered = {UNIT_ID: columns[UNIT_ID]}
+    for o in outcomes:
+        ordered[o.id] = pa.array(columns[o.id], pa.bool_())
+    return arrow_relation(events, pa.table(ordered))
+
+
+def _matched_labels(
+    events: nw.LazyFrame[Any], labels: Sequence[str], rules: Sequence[MatchRule]
+) -> list[Any]:
+    """Per rule (event name rules only), the codes of the label texts it matches: the
+    rules compiled as on the events (:func:`compile_match`) and evaluated by the engine of
+    ``events`` on one row per distinct text, so exact names and globs match as there."""
+    import numpy as np
+
+    from journeylens.engine.sorted import arrow_relation
+
+    if not rules or not labels:
+        return [np.zeros(0, dtype=np.int64) for _ in rules]
+    texts = pa.table(
+        {EVENT: pa.array(labels, pa.string()), "_code": pa.array(range(len(labels)), pa.int64())}
+    )
+    lf = arrow_relation(events, texts)
+    fields = _event_fields(lf, "outcomes")
+    got = lf.select(
+        "_code", *[compile_match(r, fields).alias(f"_m{i}") for i, r in enumerate(rules)]
+    ).collect()
+    code = np.asarray(got["_code"].to_list(), dtype=np.int64)
+    return [code[np.asarray(got[f"_m{i}"].to_list(), dtype=bool)] for i in range(len(rules))]
+
+
+def _latest_time(events: nw.LazyFrame[Any], t_us: int, time_type: Any) -> datetime:
+    """The time ``t_us`` (epoch µs) as the engine hands the latest ``occurred_at`` of the
+    events back (the default ``as_of`` of the group-by path): the same Python value, zone
+    included (a zoned time comes back in the connection's session zone)."""
+    from journeylens.engine.sorted import arrow_relation
+
+    one = pa.table({TIME: pa.array([t_us], pa.timestamp("us", tz=time_type.time_zone))})
+    got = collect_rows(arrow_relation(events, one).select(nw.col(TIME).max().alias("t")))
+    moment = got[0]["t"]
+    assert isinstance(moment, datetime)
+    return moment
 
 
 # -- populations --------------------------------------------------------------------------------
