@@ -11,6 +11,7 @@ every other rule or time takes the group-by.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -276,3 +277,48 @@ def test_equals_the_group_by_on_a_larger_random_log() -> None:
     ]
     for as_of in (None, T0 + 45 * DAY):
         _check_same(rows, as_of)
+
+
+TEXTS = ["page_view", "page_", "page", "abc", "a/c", "a.c", "a\nc", "abc\n", "été", "[x]", "x"]
+TEXTS += ["a*c", "a?c", "ay", "day", "Day", "a]c", "a-c", "b\\c", "ünïcode", "a", ""]
+PATTERNS: list[str | list[str]] = ["page_*", "a?c", "[!p]ay", "é*", "a*c", "[a-c]?c", "*"]
+PATTERNS += ["?", "a[*]c", "a[?]c", "[x]", "a\\c", "b\\c", "*c", "a.c", "x"]
+PATTERNS += [["abc", "a?c", "d*"]]
+
+
+@pytest.mark.parametrize("names", PATTERNS, ids=str)
+def test_label_matching_is_the_engines(names: str | list[str]) -> None:
+    """The label texts a name rule matches (Python) = the events the rule matches on
+    DuckDB and on Polars (the compiled expression)."""
+    from journeylens.analytics.binding import _matched_codes, _names_expr
+
+    texts = pa.table({"event_name": TEXTS, "i": range(len(TEXTS))})
+    for lf in (nw.from_native(duckdb.connect().from_arrow(texts)), _polars_of(texts)):
+        got = lf.filter(_names_expr("event_name", names)).select("i").collect()["i"]
+        assert _matched_codes(TEXTS, names) == sorted(got.to_list())
+
+
+def _polars_of(arrow: pa.Table) -> Any:
+    frame = pl.from_arrow(arrow)
+    assert isinstance(frame, pl.DataFrame)
+    return nw.from_native(frame.lazy())
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 64])
+def test_paths_with_over_blocks(monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    """Any matching row per path, blocks of rows cutting paths anywhere (a path over many
+    blocks, a block over many paths) = a plain loop over each path's rows."""
+    import numpy as np
+
+    from journeylens.analytics import _arrays
+    from journeylens.analytics.binding import _paths_with
+
+    monkeypatch.setattr(_arrays, "BLOCK", block)
+    rnd = random.Random(block)
+    lengths = [rnd.choice([1, 1, 2, 5, 30]) for _ in range(60)]
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    code = np.array([rnd.choice([-1, 0, 1, 2, 2, 2]) for _ in range(int(starts[-1]))], np.int32)
+    lookup = np.array([False, True, False, False])  # code 1 (and not NONE, the last entry)
+    expected = [bool((code[lo:hi] == 1).any()) for lo, hi in itertools.pairwise(starts.tolist())]
+    assert _paths_with(code, lookup, starts).tolist() == expected
+    assert 0 < sum(expected) < len(expected)

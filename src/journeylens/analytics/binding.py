@@ -29,10 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
 
 from journeylens.analytics._common import (
@@ -704,16 +705,6 @@ def _names_only(rule: MatchRule) -> bool:
     )
 
 
-def _epoch_us(moment: datetime) -> int:
-    """``moment`` as integer epoch microseconds (a naive time read as UTC, as the arrays'
-    ``t_us`` of a column without a zone; an aware one as its instant), exactly."""
-    from datetime import UTC
-
-    # The epoch of a naive time and of an aware one: the distance to it is exact.
-    since = moment - datetime(1970, 1, 1, tzinfo=None if moment.tzinfo is None else UTC)
-    return since // timedelta(microseconds=1)
-
-
 def _outcomes_from_arrays(
     p: Any, outcomes: Sequence[Outcome], unit: Unit, as_of: datetime | None
 ) -> nw.LazyFrame[Any] | None:
@@ -722,15 +713,13 @@ def _outcomes_from_arrays(
     do not hold what the rules read, and the caller reads the events.
 
     Readable: arrays of the asked ``unit``; ``did`` / ``did_not`` rules on the event name
-    only, with the event name as the paths' label (the rule is evaluated by the engine on
-    the distinct label texts, so globs match exactly as on the events; per path, any row
-    whose label code matched); ``inactive_days`` on a time of at most microsecond
-    precision (``t_us`` exact) with ``as_of`` as zoned as the time column, so that
-    ``last <= as_of − D days`` is an integer comparison of epoch microseconds. The result
-    is an Arrow table on the events' connection (``unit_id`` and one boolean per outcome).
+    only, with the event name as the paths' label (per path: any row whose label code the
+    rule matches, :func:`_matched_codes`); ``inactive_days`` on a time of at most
+    microsecond precision (``t_us`` exact) with ``as_of`` as zoned as the time column, so
+    that ``last <= as_of − D days`` is an integer comparison of epoch microseconds. The
+    result is an Arrow table on the events' connection (``unit_id`` and one boolean per
+    outcome).
     """
-    import numpy as np
-
     from journeylens.analytics._arrays import NONE
     from journeylens.engine.sorted import arrow_relation
 
@@ -741,78 +730,119 @@ def _outcomes_from_arrays(
     if any(r is not None and (p.label != EVENT or not _names_only(r)) for r in rules):
         return None
     inactive = any(r is None for r in rules)
-    time_type = events.collect_schema()[TIME]
+    zone: tzinfo | None = None
     if inactive:
+        time_type = events.collect_schema()[TIME]
         if not isinstance(time_type, nw.Datetime) or time_type.time_unit == "ns":
             return None  # ns times are floored in t_us: not exact at the cutoff
         if as_of is not None and (as_of.tzinfo is None) != (time_type.time_zone is None):
             return None  # a naive and a zoned time: the engine converts in its session zone
-    starts = a.starts
+        if as_of is None and time_type.time_zone is not None:
+            zone = _zone(time_type.time_zone)
+            if zone is None:
+                return None
     columns: dict[str, Any] = {UNIT_ID: a.unit_ids}
-    labelled = [o for o, r in zip(outcomes, rules, strict=True) if r is not None]
-    matched = _matched_labels(events, a.labels, [r for r in rules if r is not None])
-    hit = np.empty(a.rows, dtype=bool)  # one buffer for every rule's rows
-    for o, codes in zip(labelled, matched, strict=True):
-        # lookup[NONE] (its last entry) answers an unlabelled row: never a match.
-        lookup = np.zeros(len(a.labels) + 1, dtype=bool)
-        lookup[codes] = True
+    for o, rule in zip(outcomes, rules, strict=True):
+        if rule is None:
+            continue
+        assert rule.event is not None
+        # lookup[NONE] (its last entry, as NONE is -1) answers an unlabelled row: no match.
         assert NONE == -1
-        np.take(lookup, a.label, out=hit)
-        any_hit = np.logical_or.reduceat(hit, starts[:-1]) if a.units else np.zeros(0, dtype=bool)
-        columns[o.id] = any_hit if o.did is not None else ~any_hit
+        lookup = np.zeros(len(a.labels) + 1, dtype=bool)
+        lookup[_matched_codes(a.labels, rule.event)] = True
+        got = _paths_with(a.label, lookup, a.starts)
+        columns[o.id] = got if o.did is not None else ~got
     if inactive:
         last = a.t_us[a.last_rows]
         if as_of is None and a.units:
-            as_of = _latest_time(events, int(last.max()), time_type)
-        for o, r in zip(outcomes, rules, strict=True):
-            if r is not None:
+            # The default of the group-by path: the latest time as the engine hands it back.
+            as_of = _EPOCH + timedelta(microseconds=int(last.max()))
+            if zone is not None:
+                as_of = as_of.replace(tzinfo=UTC).astimezone(zone)
+        for o, rule in zip(outcomes, rules, strict=True):
+            if rule is not None:
                 continue
             assert o.inactive_days is not None
             if as_of is None:
                 columns[o.id] = np.zeros(a.units, dtype=bool)
             else:
                 columns[o.id] = last <= _epoch_us(_inactive_cutoff(as_of, o.inactive_days))
-    ordered = {UNIT_ID: columns[UNIT_ID]}
+    result = {UNIT_ID: columns[UNIT_ID]}
     for o in outcomes:
-        ordered[o.id] = pa.array(columns[o.id], pa.bool_())
-    return arrow_relation(events, pa.table(ordered))
+        result[o.id] = pa.array(columns[o.id], pa.bool_())
+    return arrow_relation(events, pa.table(result))
 
 
-def _matched_labels(
-    events: nw.LazyFrame[Any], labels: Sequence[str], rules: Sequence[MatchRule]
-) -> list[Any]:
-    """Per rule (event name rules only), the codes of the label texts it matches: the
-    rules compiled as on the events (:func:`compile_match`) and evaluated by the engine of
-    ``events`` on one row per distinct text, so exact names and globs match as there."""
-    import numpy as np
+def _paths_with(code: np.ndarray, lookup: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per path (rows ``starts[u]:starts[u + 1]``, none empty), whether a row's code is one
+    ``lookup`` holds True for (``lookup[code]``): any over each path, a block of rows at a
+    time — the block's codes looked up, an OR per path piece in it, and the pieces of a
+    path that crosses blocks OR-ed together — so no whole-length array is made (the lookup
+    of int32 codes converts them to 64-bit indices first)."""
+    from journeylens.analytics._arrays import BLOCK
 
-    from journeylens.engine.sorted import arrow_relation
+    units = len(starts) - 1
+    out = np.zeros(units, dtype=bool)
+    rows = int(starts[-1])
+    hit = np.empty(BLOCK, dtype=bool)
+    for lo in range(0, rows, BLOCK):
+        hi = min(lo + BLOCK, rows)
+        got = hit[: hi - lo]
+        np.take(lookup, code[lo:hi], out=got)
+        # The paths with rows in the block: the one holding row lo, up to the last one
+        # starting before hi; each one's piece begins at its start (the first at lo).
+        first = int(np.searchsorted(starts, lo, side="right")) - 1
+        end = int(np.searchsorted(starts, hi, side="left"))
+        pieces = starts[first:end] - lo
+        pieces[0] = 0
+        out[first:end] |= np.logical_or.reduceat(got, pieces)
+    return out
 
-    if not rules or not labels:
-        return [np.zeros(0, dtype=np.int64) for _ in rules]
-    texts = pa.table(
-        {EVENT: pa.array(labels, pa.string()), "_code": pa.array(range(len(labels)), pa.int64())}
-    )
-    lf = arrow_relation(events, texts)
-    fields = _event_fields(lf, "outcomes")
-    got = lf.select(
-        "_code", *[compile_match(r, fields).alias(f"_m{i}") for i, r in enumerate(rules)]
-    ).collect()
-    code = np.asarray(got["_code"].to_list(), dtype=np.int64)
-    return [code[np.asarray(got[f"_m{i}"].to_list(), dtype=bool)] for i in range(len(rules))]
+
+#: The epoch of naive times (read as UTC, as the arrays' ``t_us`` of a time without zone).
+_EPOCH = datetime(1970, 1, 1)
 
 
-def _latest_time(events: nw.LazyFrame[Any], t_us: int, time_type: Any) -> datetime:
-    """The time ``t_us`` (epoch µs) as the engine hands the latest ``occurred_at`` of the
-    events back (the default ``as_of`` of the group-by path): the same Python value, zone
-    included (a zoned time comes back in the connection's session zone)."""
-    from journeylens.engine.sorted import arrow_relation
+def _epoch_us(moment: datetime) -> int:
+    """``moment`` as integer epoch microseconds (a naive time read as UTC; an aware one as
+    its instant), exactly."""
+    since = moment - (_EPOCH if moment.tzinfo is None else _EPOCH.replace(tzinfo=UTC))
+    return since // timedelta(microseconds=1)
 
-    one = pa.table({TIME: pa.array([t_us], pa.timestamp("us", tz=time_type.time_zone))})
-    got = collect_rows(arrow_relation(events, one).select(nw.col(TIME).max().alias("t")))
-    moment = got[0]["t"]
-    assert isinstance(moment, datetime)
-    return moment
+
+def _zone(name: str) -> tzinfo | None:
+    """The time zone the engine gives a zoned time of the column in (its session zone,
+    which the schema names), or None when Python does not know that name."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(name)
+    except (ValueError, LookupError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+
+
+def _matched_codes(labels: Sequence[str], names: str | Sequence[str]) -> list[int]:
+    """The positions of the label texts that ``names`` match, as :func:`_names_expr` tests
+    an event name: exactly, or as a glob matching the whole text (``prefix*`` a prefix) —
+    in Python, as :func:`_event_name_rules` matches names for :func:`bind`."""
+    import re
+
+    values = [names] if isinstance(names, str) else list(names)
+    exact = {v for v in values if not _has_glob(v)}
+    globs = [v for v in values if _has_glob(v)]
+    prefixes = tuple(g[:-1] for g in globs if g.endswith("*") and not _has_glob(g[:-1]))
+    patterns = [
+        re.compile(glob_to_regex(g))
+        for g in globs
+        if not (g.endswith("*") and not _has_glob(g[:-1]))
+    ]
+    return [
+        i
+        for i, text in enumerate(labels)
+        if text in exact
+        or (prefixes and text.startswith(prefixes))
+        or any(p.fullmatch(text) for p in patterns)
+    ]
 
 
 # -- populations --------------------------------------------------------------------------------
