@@ -191,7 +191,7 @@ def full_analysis(events: nw.LazyFrame[Any], add: Callable[[str, Callable[[], An
     out["conformance"] = add("planned vs actual", lambda: conformance(p, MAP)).to_dict()
 
     def compare() -> Any:
-        outcomes = evaluate_outcomes(bound, MAP)
+        outcomes = evaluate_outcomes(p, MAP)
         return compare_outcome(p, outcomes, "converted")
 
     out["compare"] = add("outcome comparison", compare).to_dict()
