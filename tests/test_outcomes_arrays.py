@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from journeylens.analytics import sort_paths
-from journeylens.analytics._common import Paths
+from journeylens.analytics._common import AnalyticsError, Paths
 from journeylens.analytics.binding import _outcomes_from_arrays, evaluate_outcomes
 from journeylens.model import Outcome
 
@@ -130,6 +130,10 @@ def test_hand_computed_on_every_path() -> None:
         HAND_EXPECTED
     )
     assert _rows(evaluate_outcomes(_polars(HAND), OUTCOMES)) == HAND_EXPECTED
+    polars_paths = sort_paths(_polars(HAND))  # no arrays, no events: its frame is read
+    assert _rows(evaluate_outcomes(polars_paths, OUTCOMES)) == HAND_EXPECTED
+    with pytest.raises(AnalyticsError, match="session_id"):  # as the events would
+        evaluate_outcomes(polars_paths, OUTCOMES, unit="session")
 
 
 def test_inactive_days_exactly_at_the_cutoff() -> None:
