@@ -684,7 +684,8 @@ def _events_of_paths(p: Any, unit: Unit) -> nw.LazyFrame[Any]:
     the events its arrays were sorted from when it has them and the same unit (the path
     frame's rows, without building the frame from the arrays), else its path frame."""
     if p.events is not None and p.unit == unit:
-        # unit_id is set and never null there; the customer id may be left to the frame.
+        # unit_id is set and never null there (the customer id column may not be: the
+        # sort restores it from unit_id, so a rule reading it needs the frame's Paths).
         events: nw.LazyFrame[Any] = p.events
         return events
     return with_unit(p.frame, unit)
