@@ -1,14 +1,17 @@
 """Shared vocabulary of the analytics: units, the sorted path frame, result helpers.
 
 **Sort once, reuse the order.** :func:`sort_paths` sorts the events of each unit by
-``(occurred_at, seq)`` a single time and stores, per event, its 1-based position ``pos``,
-the next event's label ``next_label``, the gap to it ``gap_s`` and the gap since the
-previous event ``prev_gap_s`` — all window functions over ONE partition and order, which
-the engine evaluates with a single sort (the last event of a path is the one whose
-``next_label`` is null, so no path-length window is needed). The frame is cached in the engine (:func:`journeylens.engine.frames.cache`), so
-transitions, the step matrix, the funnel, top paths and flows are plain filters, joins and
-group-bys over it: no analytic sorts again. Pass a :class:`Paths` to several analytics to
-share the work; passing raw events builds one on the fly.
+``(occurred_at, seq)`` a single time. On DuckDB (up to :data:`ARRAYS_MAX_ROWS` events) the
+sorted rows come back as numpy arrays in path order (:class:`Paths` ``.arrays``, see
+:mod:`journeylens.analytics._arrays`), which the order-dependent analytics read with linear
+passes. Otherwise — and as ``Paths.frame`` everywhere — it is the path frame: per event its
+1-based position ``pos``, the next event's label ``next_label``, the gap to it ``gap_s``
+and the gap since the previous event ``prev_gap_s``, all window functions over ONE
+partition and order, which the engine evaluates with a single sort (the last event of a
+path is the one whose ``next_label`` is null, so no path-length window is needed), cached
+in the engine (:func:`journeylens.engine.frames.cache`), so the analytics are plain
+filters, joins and group-bys over it: no analytic sorts again. Pass a :class:`Paths` to
+several analytics to share the work; passing raw events builds one on the fly.
 """
 
 from __future__ import annotations
@@ -157,6 +160,10 @@ def sort_paths(
     with a null label are left out unless ``keep_unlabelled``. Ties in ``occurred_at`` keep
     ``seq`` order, so the order is deterministic on every engine.
 
+    On DuckDB, up to :data:`ARRAYS_MAX_ROWS` events with a text label and timestamp times,
+    the sort hands its rows over as numpy arrays (``Paths.arrays``; the frame is built from
+    them when first read); elsewhere the engine numbers the rows with one window.
+
     ``previous`` names columns whose last non-null value *before* each event (in the same
     path) is added as ``prev_<column>`` by the same sort — planned vs actual passes
     ``("stage_id", "step_id")`` to read the collapsed stage and step sequences off the path
@@ -177,7 +184,8 @@ def sort_paths(
     ``occurred_at``, ``seq``, the ``previous`` columns and, with ``journey_map``, the
     bound columns. Every kept column is moved by the sort, so naming only the columns the
     analytics will read makes the one sort cheaper (wide text columns such as
-    ``properties`` cost the most).
+    ``properties`` cost the most); with the arrays, the named text columns travel as codes
+    (dictionary arrays in ``Paths.arrays.payload``).
 
     >>> import polars as pl
     >>> from datetime import datetime
