@@ -16,10 +16,23 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
 
+from journeylens.analytics._arrays import (
+    NONE,
+    WORD_CODES,
+    PathArrays,
+    as_int32,
+    counts_of,
+    group_order,
+    path_code_counts,
+    unit_sets,
+)
 from journeylens.analytics._common import (
     LABEL,
+    PATH_END,
+    PATH_START,
     UNIT_COLUMNS,
     UNIT_ID,
     AnalyticsError,
@@ -30,7 +43,13 @@ from journeylens.analytics._common import (
     sort_paths,
     table,
 )
-from journeylens.analytics.binding import STAGE_ID, STAGE_INDEX, STEP_ID, STEP_INDEX
+from journeylens.analytics.binding import (
+    STAGE_ID,
+    STAGE_INDEX,
+    STEP_ID,
+    STEP_INDEX,
+    bound_values,
+)
 from journeylens.analytics.paths import collapse_repeats
 from journeylens.analytics.transitions import edge_frame
 from journeylens.engine.frames import SEQ, TIME
@@ -107,6 +126,12 @@ def flows(
     if level not in ("stage", "step"):
         raise AnalyticsError(f"level must be 'stage' or 'step', got {level!r}")
     presorted = False
+    if isinstance(bound, Paths) and bound.arrays is not None:
+        # The sorted arrays answer it when they carry the level: from the touchpoint index
+        # (a frame sorted with the map) or as the label itself.
+        coded = _level_codes(bound, column, index_column)
+        if coded is not None:
+            return _flows_of_codes(bound.arrays.starts, *coded, bound.unit, level, markers)
     if isinstance(bound, Paths):  # reuse the stored (already bound) frame, and its order
         # when it is stored in order (Paths.ordered: Polars)
         bound, unit, presorted = bound.frame, bound.unit, bound.ordered
@@ -117,7 +142,12 @@ def flows(
     keep = [c for c in (UNIT_COLUMNS.get(unit, ""), TIME, SEQ, column, index_column) if c in names]
     if column in names and UNIT_COLUMNS.get(unit) in names:
         lf = lf.select(*dict.fromkeys(keep))
-    p = collapse_repeats(sort_paths(lf, unit=unit, label=column, presorted=presorted))
+    p = sort_paths(lf, unit=unit, label=column, presorted=presorted)
+    if p.arrays is not None:  # sorted into arrays (DuckDB): the level is the label
+        coded = _level_codes(p, column, index_column)
+        if coded is not None:
+            return _flows_of_codes(p.arrays.starts, *coded, p.unit, level, markers)
+    p = collapse_repeats(p)
     names = p.frame.collect_schema().names()
     index = (
         nw.col(index_column).min() if index_column in names else nw.lit(None, dtype=nw.Int64).min()
@@ -134,8 +164,10 @@ def flows(
         .group_by("from", "to")
         .agg(nw.len().alias("value"), nw.col(UNIT_ID).n_unique().alias("units"))
     )
-    nodes = sorted(
-        (
+    return _result(
+        p.unit,
+        level,
+        [
             FlowNode(
                 id=r[LABEL],
                 index=None if r["index"] is None else int(r["index"]),
@@ -143,11 +175,158 @@ def flows(
                 units=int(r["units"]),
             )
             for r in node_rows
-        ),
-        key=lambda n: (n.index if n.index is not None else 1 << 30, n.id),
+        ],
+        [FlowLink(r["from"], r["to"], int(r["value"]), int(r["units"])) for r in link_rows],
     )
-    links = sorted(
-        (FlowLink(r["from"], r["to"], int(r["value"]), int(r["units"])) for r in link_rows),
-        key=lambda x: (-x.value, x.source, x.target),
-    )
-    return FlowsResult(unit=p.unit, level=level, nodes=tuple(nodes), links=tuple(links))
+
+
+def _result(unit: Unit, level: Level, nodes: list[FlowNode], links: list[FlowLink]) -> FlowsResult:
+    """The result with nodes in map order (then by id) and links by value (most first)."""
+    nodes.sort(key=lambda n: (n.index if n.index is not None else 1 << 30, n.id))
+    links.sort(key=lambda x: (-x.value, x.source, x.target))
+    return FlowsResult(unit=unit, level=level, nodes=tuple(nodes), links=tuple(links))
+
+
+def _level_codes(
+    p: Paths, column: str, index_column: str
+) -> tuple[np.ndarray, tuple[str, ...], list[int | None]] | None:
+    """Each event's stage (or step) of a path frame sorted into arrays, as a code (int32,
+    :data:`~journeylens.analytics._arrays.NONE` when unbound) into the returned id texts,
+    and each id's ``index``; None when the arrays do not carry the level (the frame's
+    group-bys answer) or an id is a marker's name (the frame would merge the two).
+
+    With the map the frame was sorted with (``Paths.journey_map``) and ``touchpoint_index``
+    the level is a lookup of the touchpoint, as the frame's bound columns are (it then
+    has them all: bind adds them together, ``sort_paths`` keeps them); a frame labelled by
+    the level's id has it as the label codes, the index from its column (the lowest over
+    the visits, as the frame's ``min``; None without the column).
+    """
+    a = p.arrays
+    if a is None:
+        return None
+    index: list[int | None]
+    if p.journey_map is not None and a.touchpoint_index is not None:
+        values = bound_values(p.journey_map)
+        ids = [str(v) for v in values[column][0]]
+        texts = tuple(sorted(set(ids)))
+        position = {t: i for i, t in enumerate(texts)}
+        # Ids are unique per kind in a valid map: one index per id.
+        index_of = dict(zip(ids, values[index_column][0], strict=True))
+        index = [int(index_of[t]) for t in texts]
+        # Indexed by touchpoint_index; the extra last entry answers NONE (-1).
+        table = np.asarray([*(position[t] for t in ids), NONE], dtype=np.int32)
+        code = np.take(table, a.touchpoint_index)
+    elif p.label == column:
+        texts, code = a.labels, a.label
+        index = _index_of_labels(a, index_column)
+    else:
+        return None
+    if PATH_START in texts or PATH_END in texts:
+        return None
+    return code, texts, index
+
+
+def _index_of_labels(a: PathArrays, index_column: str) -> list[int | None]:
+    """Per label code, the lowest value of the ``index_column`` payload over its events
+    (None when the column is missing or null on every event of the label)."""
+    codes = len(a.labels)
+    if index_column not in a.payload or a.rows == 0:
+        return [None] * codes
+    missing = np.iinfo(np.int32).max
+    values = as_int32(a.payload[index_column], missing)
+    known = np.flatnonzero(a.label != NONE)
+    order, bounds = group_order(a.label[known], codes)
+    ordered = values[known[order]]
+    present = np.flatnonzero(np.diff(bounds))
+    lowest = np.minimum.reduceat(ordered, bounds[present]) if len(present) else ordered[:0]
+    out: list[int | None] = [None] * codes
+    for c, v in zip(present.tolist(), lowest.tolist(), strict=True):
+        out[c] = None if v == missing else int(v)
+    return out
+
+
+def _flows_of_codes(
+    starts: np.ndarray,
+    code: np.ndarray,
+    texts: tuple[str, ...],
+    index: list[int | None],
+    unit: Unit,
+    level: Level,
+    markers: bool,
+) -> FlowsResult:
+    """Flows (module docstring) of paths ``starts[u]:starts[u + 1]`` whose events have the
+    level codes ``code`` (into ``texts``; :data:`~journeylens.analytics._arrays.NONE`:
+    unbound): the bound events kept, each run of one code collapsed to one visit, the
+    visits and moves counted per code and per pair (``bincount``), their units per path
+    bit sets (:func:`~journeylens.analytics._arrays.path_code_counts`)."""
+    codes = len(texts)
+    visit, vstarts = _visits(code, starts)
+    visits = counts_of(visit, codes)
+    node_units = _paths_per_code(vstarts, visit, codes)
+    nodes = [
+        FlowNode(id=texts[c], index=index[c], visits=int(visits[c]), units=int(node_units[c]))
+        for c in np.flatnonzero(visits).tolist()
+    ]
+    links: list[FlowLink] = []
+    m = len(visit)
+    if m:
+        # Moves between consecutive visits of a path as one code per pair (source · codes +
+        # target), a path's last visit as `pairs` (no move): counted with the rest, dropped.
+        pairs = codes * codes
+        pair = np.empty(m, dtype=np.int64)
+        np.multiply(visit[:-1], codes, out=pair[:-1])
+        pair[:-1] += visit[1:]
+        pair[vstarts[1:] - 1] = pairs
+        value = np.bincount(pair, minlength=pairs + 1)[:pairs]
+        link_units = _paths_per_code(vstarts, pair, pairs)
+        for k in np.flatnonzero(value).tolist():
+            source, target = divmod(k, codes)
+            links.append(FlowLink(texts[source], texts[target], int(value[k]), int(link_units[k])))
+        if markers:
+            # Every path enters its first visit and leaves its last once: value = units.
+            for name, rows, into in (
+                (PATH_START, vstarts[:-1], True),
+                (PATH_END, vstarts[1:] - 1, False),
+            ):
+                per_code = np.bincount(visit[rows], minlength=codes)
+                for c in np.flatnonzero(per_code).tolist():
+                    n = int(per_code[c])
+                    pair_texts = (name, texts[c]) if into else (texts[c], name)
+                    links.append(FlowLink(*pair_texts, n, n))
+    return _result(unit, level, nodes, links)
+
+
+def _visits(code: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The visits of each path: its bound events' codes (``code`` not
+    :data:`~journeylens.analytics._arrays.NONE`) with consecutive repeats kept once, and
+    the visits' path starts (int64; paths without a bound event left out)."""
+    n = len(code)
+    if n == 0:
+        return code[:0], np.zeros(1, dtype=np.int64)
+    bound = code != NONE
+    kept = code[bound] if not bool(bound.all()) else code
+    # Each path's end among the bound events: bound events up to its last row.
+    before = np.cumsum(bound, dtype=np.int64)
+    ends = before[starts[1:] - 1]
+    del before
+    m = len(kept)
+    if m == 0:
+        return kept, np.zeros(1, dtype=np.int64)
+    ends = np.unique(ends[ends > 0])  # paths with a bound event (ends increase strictly)
+    last = np.empty(m, dtype=bool)
+    np.not_equal(kept[1:], kept[:-1], out=last[:-1])
+    last[ends - 1] = True
+    visit = kept[last]
+    count = np.cumsum(last, dtype=np.int64)
+    vstarts = np.concatenate([[0], count[ends - 1]])
+    return visit, vstarts
+
+
+def _paths_per_code(starts: np.ndarray, code: np.ndarray, codes: int) -> np.ndarray:
+    """How many paths (rows ``starts[p]:starts[p + 1]``, none empty) have each code
+    ``0 … codes-1`` (int64 per code); rows of code ``codes`` are left out."""
+    if codes <= WORD_CODES:
+        return path_code_counts(starts, code, codes)
+    keep = code < codes
+    unit = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(starts))
+    return unit_sets(unit[keep], code[keep], codes, len(starts) - 1)

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import narwhals as nw
+import numpy as np
 import pyarrow as pa
 
+from journeylens.analytics._arrays import NONE, PathArrays
 from journeylens.analytics._common import (
     LABEL,
     NEXT_LABEL,
@@ -124,8 +126,27 @@ def top_paths(
     if max_length < 1:
         raise AnalyticsError(f"max_length must be at least 1, got {max_length}")
     p = sort_paths(events, unit=unit, label=label)
-    if collapse:
-        p = collapse_repeats(p)
+    if p.arrays is not None:
+        # The same groups from the sorted arrays: one integer key per path.
+        counted = _variants_of_arrays(p.arrays, max_length, collapse, top)
+        total, distinct, variants = counted
+    else:
+        if collapse:
+            p = collapse_repeats(p)
+        total, distinct, variants = _variants_of_frame(p, max_length)
+    variants.sort(key=lambda v: (-v.units, v.events, v.truncated))
+    return PathsResult(
+        unit=p.unit,
+        total_paths=total,
+        distinct_variants=distinct,
+        max_length=max_length,
+        variants=tuple(variants[:top]),
+    )
+
+
+def _variants_of_frame(p: Paths, max_length: int) -> tuple[int, int, list[Variant]]:
+    """Paths, distinct variants and every variant, from group-bys of the path frame: one
+    wide row per unit (its first ``max_length`` labels and whether it goes on), grouped."""
     cols = [f"_e{i}" for i in range(1, max_length + 1)]
     wide = (
         p.frame.filter(nw.col(POS) <= max_length)
@@ -154,11 +175,93 @@ def top_paths(
         )
         for r in rows
     ]
-    variants.sort(key=lambda v: (-v.units, v.events, v.truncated))
-    return PathsResult(
-        unit=p.unit,
-        total_paths=total,
-        distinct_variants=len(variants),
-        max_length=max_length,
-        variants=tuple(variants[:top]),
-    )
+    return total, len(variants), variants
+
+
+#: Digit of "no event here" (the path ended) in :func:`_variants_of_arrays`'s matrix: below
+#: every label code and :data:`~journeylens.analytics._arrays.NONE` (a null label).
+_PAST_END = -2
+
+
+def _variants_of_arrays(
+    a: PathArrays, max_length: int, collapse: bool, top: int
+) -> tuple[int, int, list[Variant]]:
+    """:func:`_variants_of_frame` read off the sorted arrays: the number of paths and of
+    distinct variants, and the variants that can be among the ``top`` (every variant
+    with at least the ``top``-th largest number of units: the caller's sort picks the same
+    ones).
+
+    Per path, its first ``max_length`` label codes (one gather per position from the path
+    starts) and whether it is truncated; the rows are packed into one int64 key per path
+    (``code + 2`` per position, so a path's end sorts before every label, then the
+    truncation bit) and counted by ``np.unique`` — one key per path, not per event.
+    Beyond 63 bits the matrix rows themselves are counted (``np.unique(axis=0)``).
+    """
+    label, starts = (_collapsed(a.label, a.starts)) if collapse else (a.label, a.starts)
+    lengths = np.diff(starts)
+    paths = len(lengths)
+    if paths == 0:
+        return 0, 0, []
+    first = starts[:-1]
+    width = min(max_length, int(lengths.max()))  # positions past every path's end add nothing
+    digits = np.full((paths, width + 1), _PAST_END, dtype=np.int64)
+    for j in range(width):
+        has = np.flatnonzero(lengths > j)
+        digits[has, j] = label[first[has] + j]
+    # As the frame's `_more`: the event at max_length has a next one (a non-null label).
+    longer = np.flatnonzero(lengths > max_length)
+    digits[:, width] = 0
+    digits[longer, width] = label[first[longer] + max_length] != NONE
+    digits[:, :width] -= _PAST_END  # 0: past the end, 1: null label, 2 …: label codes
+    bits = (len(a.labels) + 1).bit_length()
+    if bits * width + 1 <= 63:
+        key = np.zeros(paths, dtype=np.int64)
+        for j in range(width):
+            key <<= bits
+            key |= digits[:, j]
+        key <<= 1
+        key |= digits[:, width]
+        _, at, counts = np.unique(key, return_index=True, return_counts=True)
+        rows = digits[at]
+    else:
+        rows, counts = np.unique(digits, axis=0, return_counts=True)
+    distinct = len(counts)
+    pick = np.arange(distinct)
+    if 0 < top < distinct:
+        # Only variants with at least the top-th largest count can be among the top.
+        least = np.partition(counts, distinct - top)[distinct - top]
+        pick = np.flatnonzero(counts >= least)
+    texts = (None, *a.labels)  # digit 1 (null label) -> None, 2 … -> the labels
+    variants = []
+    for i in pick.tolist():
+        row = rows[i].tolist()
+        n = int(counts[i])
+        events = tuple(texts[d - 1] for d in row[:width] if d > 0)
+        variants.append(
+            Variant(
+                events=tuple(e for e in events if e is not None),
+                truncated=bool(row[width]),
+                units=n,
+                share=n / paths,
+            )
+        )
+    return paths, distinct, variants
+
+
+def _collapsed(label: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`collapse_repeats` of label codes: the last event of each run of one label in
+    a path kept (a null label only as a path's last event, as the frame's filter keeps it,
+    then dropped by the renumbering, which leaves out null labels), paths left with no
+    event dropped. Returns the kept codes and their path starts."""
+    n = len(label)
+    if n == 0:
+        return label, starts[:1]
+    keep = np.empty(n, dtype=bool)
+    np.not_equal(label[1:], label[:-1], out=keep[:-1])
+    keep[starts[1:] - 1] = True
+    if bool((label == NONE).any()):
+        keep &= label != NONE
+    kept = np.cumsum(keep, dtype=np.int64)
+    new_starts = np.concatenate([[0], kept[starts[1:] - 1]])
+    # A path whose every event was dropped (null labels only) has an empty range.
+    return label[keep], np.unique(new_starts)
