@@ -50,7 +50,7 @@ from journeylens.analytics.binding import (
     STEP_INDEX,
     bound_values,
 )
-from journeylens.analytics.paths import collapse_repeats
+from journeylens.analytics.paths import collapse_repeats, flags_through
 from journeylens.analytics.transitions import edge_frame
 from journeylens.engine.frames import SEQ, TIME
 
@@ -189,10 +189,10 @@ def _result(unit: Unit, level: Level, nodes: list[FlowNode], links: list[FlowLin
 
 def _level_codes(
     p: Paths, column: str, index_column: str
-) -> tuple[np.ndarray, tuple[str, ...], list[int | None]] | None:
+) -> tuple[np.ndarray, np.ndarray | None, tuple[str, ...], list[int | None]] | None:
     """Each event's stage (or step) of a path frame sorted into arrays, as a code (int32,
-    :data:`~journeylens.analytics._arrays.NONE` when unbound) into the returned id texts,
-    and each id's ``index``; None when the arrays do not carry the level (the frame's
+    :data:`~journeylens.analytics._arrays.NONE` when unbound; looked up in the returned
+    table when there is one) into the returned id texts, and each id's ``index``; None when the arrays do not carry the level (the frame's
     group-bys answer) or an id is a marker's name (the frame would merge the two).
 
     With the map the frame was sorted with (``Paths.journey_map``) and ``touchpoint_index``
@@ -213,17 +213,17 @@ def _level_codes(
         # Ids are unique per kind in a valid map: one index per id.
         index_of = dict(zip(ids, values[index_column][0], strict=True))
         index = [int(index_of[t]) for t in texts]
-        # Indexed by touchpoint_index; the extra last entry answers NONE (-1).
-        table = np.asarray([*(position[t] for t in ids), NONE], dtype=np.int32)
-        code = np.take(table, a.touchpoint_index)
+        # The level's code per touchpoint_index, looked up on the bound events only.
+        table: np.ndarray | None = np.asarray([position[t] for t in ids], dtype=np.int32)
+        code = a.touchpoint_index
     elif p.label == column:
-        texts, code = a.labels, a.label
+        texts, code, table = a.labels, a.label, None
         index = _index_of_labels(a, index_column)
     else:
         return None
     if PATH_START in texts or PATH_END in texts:
         return None
-    return code, texts, index
+    return code, table, texts, index
 
 
 def _index_of_labels(a: PathArrays, index_column: str) -> list[int | None]:
@@ -248,6 +248,7 @@ def _index_of_labels(a: PathArrays, index_column: str) -> list[int | None]:
 def _flows_of_codes(
     starts: np.ndarray,
     code: np.ndarray,
+    table: np.ndarray | None,
     texts: tuple[str, ...],
     index: list[int | None],
     unit: Unit,
@@ -255,12 +256,12 @@ def _flows_of_codes(
     markers: bool,
 ) -> FlowsResult:
     """Flows (module docstring) of paths ``starts[u]:starts[u + 1]`` whose events have the
-    level codes ``code`` (into ``texts``; :data:`~journeylens.analytics._arrays.NONE`:
-    unbound): the bound events kept, each run of one code collapsed to one visit, the
+    level codes ``code`` (into ``texts``, or ``table[code]`` with a table;
+    :data:`~journeylens.analytics._arrays.NONE`: unbound): the bound events kept, each run of one code collapsed to one visit, the
     visits and moves counted per code and per pair (``bincount``), their units per path
     bit sets (:func:`~journeylens.analytics._arrays.path_code_counts`)."""
     codes = len(texts)
-    visit, vstarts = _visits(code, starts)
+    visit, vstarts = _visits(code, starts, table)
     visits = counts_of(visit, codes)
     node_units = _paths_per_code(vstarts, visit, codes)
     nodes = [
@@ -296,19 +297,22 @@ def _flows_of_codes(
     return _result(unit, level, nodes, links)
 
 
-def _visits(code: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _visits(
+    code: np.ndarray, starts: np.ndarray, table: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The visits of each path: its bound events' codes (``code`` not
-    :data:`~journeylens.analytics._arrays.NONE`) with consecutive repeats kept once, and
-    the visits' path starts (int64; paths without a bound event left out)."""
+    :data:`~journeylens.analytics._arrays.NONE`, as ``table[code]`` with a table) with
+    consecutive repeats kept once, and the visits' path starts (int64; paths without a
+    bound event left out)."""
     n = len(code)
     if n == 0:
         return code[:0], np.zeros(1, dtype=np.int64)
     bound = code != NONE
     kept = code[bound] if not bool(bound.all()) else code
+    if table is not None:  # a copy already, or made one here
+        kept = np.take(table, kept, out=kept if kept is not code else None)
     # Each path's end among the bound events: bound events up to its last row.
-    before = np.cumsum(bound, dtype=np.int64)
-    ends = before[starts[1:] - 1]
-    del before
+    ends = flags_through(bound, starts[1:] - 1)
     m = len(kept)
     if m == 0:
         return kept, np.zeros(1, dtype=np.int64)
@@ -317,8 +321,7 @@ def _visits(code: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarra
     np.not_equal(kept[1:], kept[:-1], out=last[:-1])
     last[ends - 1] = True
     visit = kept[last]
-    count = np.cumsum(last, dtype=np.int64)
-    vstarts = np.concatenate([[0], count[ends - 1]])
+    vstarts = np.concatenate([[0], flags_through(last, ends - 1)])
     return visit, vstarts
 
 

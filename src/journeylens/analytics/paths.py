@@ -17,7 +17,7 @@ import narwhals as nw
 import numpy as np
 import pyarrow as pa
 
-from journeylens.analytics._arrays import NONE, PathArrays
+from journeylens.analytics._arrays import BLOCK, NONE, PathArrays
 from journeylens.analytics._common import (
     LABEL,
     NEXT_LABEL,
@@ -187,15 +187,19 @@ def _variants_of_arrays(
     a: PathArrays, max_length: int, collapse: bool, top: int
 ) -> tuple[int, int, list[Variant]]:
     """:func:`_variants_of_frame` read off the sorted arrays: the number of paths and of
-    distinct variants, and the variants that can be among the ``top`` (every variant
-    with at least the ``top``-th largest number of units: the caller's sort picks the same
-    ones).
+    distinct variants, and the variants that can be among the ``top`` (the caller's sort
+    picks the same ones).
 
-    Per path, its first ``max_length`` label codes (one gather per position from the path
-    starts) and whether it is truncated; the rows are packed into one int64 key per path
-    (``code + 2`` per position, so a path's end sorts before every label, then the
-    truncation bit) and counted by ``np.unique`` — one key per path, not per event.
-    Beyond 63 bits the matrix rows themselves are counted (``np.unique(axis=0)``).
+    Per path, its first ``max_length`` labels (one gather per position from the path
+    starts) as digits — ``rank + 2`` of the label text in sorted order, 1 for a null label,
+    0 past the path's end, so that digit order is the order of the event tuples — and
+    whether it is truncated; the rows are packed into one int64 key per path (the digits,
+    then the truncation bit) and counted by ``np.unique`` — one key per path, not per
+    event. The unique keys then come in the caller's order of (events, truncated), and a
+    stable sort by units gives the top directly. Beyond 63 bits the matrix rows themselves
+    are counted (``np.unique(axis=0)``), and every variant with at least the ``top``-th
+    largest number of units is handed over (likewise with null labels, which the events
+    leave out).
     """
     label, starts = (_collapsed(a.label, a.starts)) if collapse else (a.label, a.starts)
     lengths = np.diff(starts)
@@ -204,17 +208,23 @@ def _variants_of_arrays(
         return 0, 0, []
     first = starts[:-1]
     width = min(max_length, int(lengths.max()))  # positions past every path's end add nothing
+    texts = sorted(a.labels)
+    # Per label code, its text's rank (codes need not follow Python's string order); the
+    # extra last entry answers NONE (-1).
+    rank_of = {t: i for i, t in enumerate(texts)}
+    rank = np.asarray([*(rank_of[t] for t in a.labels), NONE], dtype=np.int64)
     digits = np.full((paths, width + 1), _PAST_END, dtype=np.int64)
     for j in range(width):
         has = np.flatnonzero(lengths > j)
-        digits[has, j] = label[first[has] + j]
+        digits[has, j] = rank[label[first[has] + j]]
     # As the frame's `_more`: the event at max_length has a next one (a non-null label).
     longer = np.flatnonzero(lengths > max_length)
     digits[:, width] = 0
     digits[longer, width] = label[first[longer] + max_length] != NONE
-    digits[:, :width] -= _PAST_END  # 0: past the end, 1: null label, 2 …: label codes
+    digits[:, :width] -= _PAST_END  # 0: past the end, 1: null label, 2 …: label ranks
     bits = (len(a.labels) + 1).bit_length()
-    if bits * width + 1 <= 63:
+    packed = bits * width + 1 <= 63
+    if packed:
         key = np.zeros(paths, dtype=np.int64)
         for j in range(width):
             key <<= bits
@@ -227,16 +237,20 @@ def _variants_of_arrays(
         rows, counts = np.unique(digits, axis=0, return_counts=True)
     distinct = len(counts)
     pick = np.arange(distinct)
-    if 0 < top < distinct:
+    if packed and not bool((rows[:, :width] == 1).any()):
+        # Keys ascending = (events, truncated) ascending: by units (stable), the top.
+        pick = np.argsort(-counts, kind="stable")
+        pick = pick[:top] if top > 0 else pick
+    elif 0 < top < distinct:
         # Only variants with at least the top-th largest count can be among the top.
         least = np.partition(counts, distinct - top)[distinct - top]
         pick = np.flatnonzero(counts >= least)
-    texts = (None, *a.labels)  # digit 1 (null label) -> None, 2 … -> the labels
+    by_digit = (None, None, *texts)  # digit 0: past the end (skipped), 1: null label
     variants = []
     for i in pick.tolist():
         row = rows[i].tolist()
         n = int(counts[i])
-        events = tuple(texts[d - 1] for d in row[:width] if d > 0)
+        events = tuple(by_digit[d] for d in row[:width])
         variants.append(
             Variant(
                 events=tuple(e for e in events if e is not None),
@@ -261,7 +275,28 @@ def _collapsed(label: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.nd
     keep[starts[1:] - 1] = True
     if bool((label == NONE).any()):
         keep &= label != NONE
-    kept = np.cumsum(keep, dtype=np.int64)
-    new_starts = np.concatenate([[0], kept[starts[1:] - 1]])
+    new_starts = np.concatenate([[0], flags_through(keep, starts[1:] - 1)])
     # A path whose every event was dropped (null labels only) has an empty range.
     return label[keep], np.unique(new_starts)
+
+
+def flags_through(flags: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each of the increasing row numbers ``rows``, how many of ``flags`` are True up to
+    and including it (int64: ``np.cumsum(flags)[rows]``), a block at a time — the running
+    count of a block is a reused buffer, not a whole-length array of fresh memory.
+
+    >>> flags_through(np.array([True, False, True, True]), np.array([0, 1, 3])).tolist()
+    [1, 1, 3]
+    """
+    out = np.empty(len(rows), dtype=np.int64)
+    running = np.empty(BLOCK, dtype=np.int64)
+    total, n = 0, len(flags)
+    for lo in range(0, n, BLOCK):
+        hi = min(lo + BLOCK, n)
+        i0, i1 = np.searchsorted(rows, [lo, hi]).tolist()
+        block = running[: hi - lo]
+        np.cumsum(flags[lo:hi], out=block)
+        out[i0:i1] = block[rows[i0:i1] - lo]
+        out[i0:i1] += total
+        total += int(block[-1])
+    return out
