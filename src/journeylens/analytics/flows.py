@@ -8,6 +8,10 @@ number of visits and of units that visited it. With ``markers`` every path also 
 ``path_start`` into its first visit and from its last visit into ``path_end``.
 
 Nodes come in map order (``stage_index`` / ``step_index``); links by value (most first).
+
+A path frame sorted into arrays (``Paths.arrays``, DuckDB) is read with linear passes over
+its stage / step codes (looked up from ``touchpoint_index`` through the map, or the label
+codes of a frame labelled by the level); other frames with group-bys. Same numbers.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ Paths longer than ``max_length`` are cut after ``max_length`` events and marked
 variant). With ``collapse_repeats`` consecutive repeats of the same event count once
 (``a a b`` → ``a b``). Each variant reports its number of units and its share of all paths.
 Variants are ordered by units (most first), then by the sequence.
+
+A path frame sorted into arrays (``Paths.arrays``, DuckDB) is read with one integer key
+per path (its first ``max_length`` labels packed); other frames with group-bys. Same
+numbers.
 """
 
 from __future__ import annotations
