@@ -288,3 +288,21 @@ def test_asked_text_columns_travel_as_codes(monkeypatch: pytest.MonkeyPatch) -> 
     windowed = sort_paths(events, columns=["channel"])
     assert dict(p.frame.collect_schema()) == dict(windowed.frame.collect_schema())
     assert _frame_rows(p) == _frame_rows(windowed)
+
+
+def test_top_paths_of_unlabelled_events_equal_the_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A null label kept in a path (keep_unlabelled) is no event at its position: u0's
+    [""] and u3's ["", null] are one variant ("",) of 2 units, as the window frame has it."""
+    from journeylens.analytics import top_paths
+
+    events = _duck([("u3", 1, 1, ""), ("u0", 0, 2, ""), ("u3", 1, 3, None)])
+    p = sort_paths(events, keep_unlabelled=True)
+    assert p.arrays is not None
+    got = top_paths(p, max_length=3)
+    assert got.distinct_variants == 1
+    assert [(v.events, v.units) for v in got.variants] == [(("",), 2)]
+    monkeypatch.setattr(_common, "ARRAYS_MAX_ROWS", -1)
+    windowed = top_paths(sort_paths(events, keep_unlabelled=True), max_length=3)
+    assert windowed.to_dict() == got.to_dict()

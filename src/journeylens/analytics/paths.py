@@ -214,9 +214,10 @@ def _variants_of_arrays(
     width = min(max_length, int(lengths.max()))  # positions past every path's end add nothing
     texts = sorted(a.labels)
     # Per label code, its text's rank (codes need not follow Python's string order); the
-    # extra last entry answers NONE (-1).
+    # extra last entry answers NONE (-1): a null label is no event at its position, as
+    # in the frame's variant columns (the same digit as past the path's end).
     rank_of = {t: i for i, t in enumerate(texts)}
-    rank = np.asarray([*(rank_of[t] for t in a.labels), NONE], dtype=np.int64)
+    rank = np.asarray([*(rank_of[t] for t in a.labels), _PAST_END], dtype=np.int64)
     digits = np.full((paths, width + 1), _PAST_END, dtype=np.int64)
     for j in range(width):
         has = np.flatnonzero(lengths > j)
@@ -241,7 +242,7 @@ def _variants_of_arrays(
         rows, counts = np.unique(digits, axis=0, return_counts=True)
     distinct = len(counts)
     pick = np.arange(distinct)
-    if packed and not bool((rows[:, :width] == 1).any()):
+    if packed and not bool((label == NONE).any()):
         # Keys ascending = (events, truncated) ascending: by units (stable), the top.
         pick = np.argsort(-counts, kind="stable")
         pick = pick[:top] if top > 0 else pick
@@ -249,7 +250,7 @@ def _variants_of_arrays(
         # Only variants with at least the top-th largest count can be among the top.
         least = np.partition(counts, distinct - top)[distinct - top]
         pick = np.flatnonzero(counts >= least)
-    by_digit = (None, None, *texts)  # digit 0: past the end (skipped), 1: null label
+    by_digit = (None, None, *texts)  # digit 0: past the end or a null label (skipped)
     variants = []
     for i in pick.tolist():
         row = rows[i].tolist()
