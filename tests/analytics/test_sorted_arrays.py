@@ -306,3 +306,26 @@ def test_top_paths_of_unlabelled_events_equal_the_window(
     monkeypatch.setattr(_common, "ARRAYS_MAX_ROWS", -1)
     windowed = top_paths(sort_paths(events, keep_unlabelled=True), max_length=3)
     assert windowed.to_dict() == got.to_dict()
+
+
+def test_transitions_of_many_labels_take_the_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond MAX_EDGE_CODES possible edges (and 4 per event) the arrays would hold a few
+    integers per possible edge: the path frame's group-by counts them, with the same
+    result."""
+    import importlib
+
+    from journeylens.analytics import transitions
+
+    # the module (the package's name `transitions` is the function)
+    transitions_module = importlib.import_module("journeylens.analytics.transitions")
+
+    rows = [("a", 0, 1, "x"), ("a", 1, 2, "y"), ("a", 2, 3, "z"), ("b", 0, 4, "w")]
+    rows += [("b", 1, 5, "v"), ("b", 2, 6, "x")]
+    p = sort_paths(_duck(rows))
+    by_arrays = transitions(p, markers=True).to_dict()
+    assert "frame" not in p.__dict__
+    # 5 labels: 30 possible edge codes, more than 10 and than 4 per event (24)
+    monkeypatch.setattr(transitions_module, "MAX_EDGE_CODES", 10)
+    q = sort_paths(_duck(rows))
+    assert transitions(q, markers=True).to_dict() == by_arrays
+    assert "frame" in q.__dict__  # read off the frame

@@ -170,7 +170,7 @@ def transitions(
     p = sort_paths(events, unit=unit, label=label)
     # The same edge rows from the sorted arrays when the engine handed them over (linear
     # passes over the rows), else from group-bys of the path frame.
-    if p.arrays is not None:
+    if p.arrays is not None and _edge_codes_fit(p.arrays):
         rows, starts, ends = _edges_of_arrays(p.arrays)
     else:
         rows, starts, ends = _edges_of_frame(p)
@@ -217,6 +217,18 @@ def transitions(
             for r in rows
         ),
     )
+
+
+#: The arrays' edge counting holds a few int64 per possible edge code ((labels + 1) ×
+#: labels): beyond this many codes, and beyond 4 per event, the frame's group-by, whose
+#: memory follows the edges that occur (8,000 labels: 64M codes, ~2 GB; 70,000: 35 GB).
+MAX_EDGE_CODES = 1 << 22
+
+
+def _edge_codes_fit(a: PathArrays) -> bool:
+    """Whether the edge codes of ``a`` are few enough for :func:`_edges_of_arrays`."""
+    codes = (len(a.labels) + 1) * len(a.labels)
+    return codes <= max(MAX_EDGE_CODES, 4 * a.rows)
 
 
 def _edges_of_arrays(
