@@ -329,3 +329,38 @@ def test_transitions_of_many_labels_take_the_frame(monkeypatch: pytest.MonkeyPat
     q = sort_paths(_duck(rows))
     assert transitions(q, markers=True).to_dict() == by_arrays
     assert "frame" in q.__dict__  # read off the frame
+
+
+def test_wide_text_columns_and_switched_off_scans_keep_the_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kept text columns that do not travel as codes count against ARRAYS_MAX_BYTES (here:
+    5 rows × 80 bytes + 38 bytes of ``note`` text: 8 + 7 + 8 + 7 + 8); a connection without Python
+    replacement scans cannot hand the rows over; dates are not timestamps. Each keeps the
+    window, with the same frame."""
+    con = duckdb.connect()
+    rel = con.sql(
+        "SELECT customer_id, occurred_at, seq, event_name, repeat('n', 7 + seq % 2) AS note "
+        "FROM (VALUES ('a', TIMESTAMP '2024-01-01 00:00:01', 1, 'x'), "
+        "('a', TIMESTAMP '2024-01-01 00:00:02', 2, 'y'), "
+        "('b', TIMESTAMP '2024-01-01 00:00:00', 3, 'x'), "
+        "('b', TIMESTAMP '2024-01-01 00:00:05', 4, 'z'), "
+        "('c', TIMESTAMP '2024-01-01 00:00:03', 5, 'y')) AS t(customer_id, occurred_at, seq, "
+        "event_name)"
+    )
+    events = nw.from_native(rel)
+    monkeypatch.setattr(_common, "ARRAYS_MAX_BYTES", 5 * 80 + 38)
+    assert sort_paths(events).arrays is not None  # 438 bytes: within
+    monkeypatch.setattr(_common, "ARRAYS_MAX_BYTES", 5 * 80 + 37)
+    wide = sort_paths(events)
+    assert wide.arrays is None
+    assert sort_paths(events, columns=["note"]).arrays is not None  # coded: no text held
+    monkeypatch.undo()
+    con.execute("SET python_enable_replacements = false")
+    switched_off = sort_paths(events)
+    assert switched_off.arrays is None
+    assert _frame_rows(switched_off) == _frame_rows(wide)
+    dates = con.sql(
+        "SELECT 'a' AS customer_id, DATE '2024-01-01' AS occurred_at, 1 AS seq, 'x' AS event_name"
+    )
+    assert sort_paths(nw.from_native(dates)).arrays is None

@@ -283,7 +283,14 @@ def sort_paths(
 #: Up to this many events a DuckDB path frame is sorted once into numpy arrays
 #: (:mod:`journeylens.analytics._arrays`; about 80 bytes per event in memory); beyond, the
 #: partitioned window keeps the frame in the engine, which spills to disk (100M events).
+#: Also the bound that keeps the arrays' int32 row and unit numbers exact (< 2^31).
 ARRAYS_MAX_ROWS = 30_000_000
+#: And up to about this many bytes held in memory: the ~80 bytes per event plus the text
+#: of the kept text columns that do not travel as codes (``sort_paths(columns=None)``
+#: keeps every column, e.g. the JSON ``properties``): a wider frame stays in the engine.
+ARRAYS_MAX_BYTES = 3_000_000_000
+#: The bytes held per event besides the kept texts (arrays, derived arrays, Arrow).
+_BYTES_PER_EVENT = 80
 
 
 def _sorted_arrays(
@@ -292,37 +299,51 @@ def _sorted_arrays(
     """The rows of ``lf`` sorted once by (unit, ``occurred_at``, ``seq``) as
     :class:`PathArrays` (:func:`~journeylens.engine.sorted.sort_to_arrays`: a sort by integer
     keys). The text columns among ``coded`` (the columns a caller asked the frame to keep,
-    read as features) travel as codes and are kept as dictionary arrays. None when this does not apply — not DuckDB, a label that is not text, more than
-    :data:`ARRAYS_MAX_ROWS` rows, null or non-timestamp times — and the caller numbers the
-    rows with the engine's window instead."""
+    read as features) travel as codes and are kept as dictionary arrays. None when this
+    does not apply — not DuckDB, a label that is not text, times that are not timestamps
+    (or null), more than :data:`ARRAYS_MAX_ROWS` rows or about :data:`ARRAYS_MAX_BYTES` in
+    memory, an engine error (e.g. Python replacement scans switched off) — and the caller
+    numbers the rows with the engine's window instead."""
+    import duckdb
+
     from journeylens.analytics._arrays import PathArrays
     from journeylens.analytics.binding import TOUCHPOINT_INDEX
-    from journeylens.engine.sorted import epoch_us, rows_of, sort_to_arrays
+    from journeylens.engine.sorted import epoch_us, rows_and_text_bytes, sort_to_arrays
 
     if engine_of(lf) != "duckdb":
         return None
     schema = lf.collect_schema()
-    if schema[label_col] != nw.String or rows_of(lf) > ARRAYS_MAX_ROWS:
+    time_type = schema[TIME]
+    if schema[label_col] != nw.String or not isinstance(time_type, nw.Datetime):
         return None
     names = schema.names()
     ints = [TOUCHPOINT_INDEX] if schema.get(TOUCHPOINT_INDEX) == nw.Int64 else []
-    time_type = schema[TIME]
+    codes = [c for c in coded if c in names and schema[c] == nw.String]
+    texts = [
+        c for c in names if schema[c] == nw.String and c not in (UNIT_ID, label_col, *ints, *codes)
+    ]
+    rows, text_bytes = rows_and_text_bytes(lf, texts)
+    if rows > ARRAYS_MAX_ROWS or rows * _BYTES_PER_EVENT + text_bytes > ARRAYS_MAX_BYTES:
+        return None
     # A microsecond timestamp travels through the sort as its epoch µs (the frame's
     # timestamp column is then a view of those integers); another time type as it is.
     as_epoch = isinstance(time_type, nw.Datetime) and time_type.time_unit == "us"
     payload = [c for c in names if c not in (UNIT_ID, label_col, *ints)]
     if as_epoch:
         payload.remove(TIME)
-    s = sort_to_arrays(
-        lf,
-        UNIT_ID,
-        [TIME, SEQ],
-        label=label_col,
-        ints=ints,
-        payload=payload,
-        codes=[c for c in coded if c in payload and schema[c] == nw.String],
-        epoch=TIME if as_epoch else None,
-    )
+    try:
+        s = sort_to_arrays(
+            lf,
+            UNIT_ID,
+            [TIME, SEQ],
+            label=label_col,
+            ints=ints,
+            payload=payload,
+            codes=codes,
+            epoch=TIME if as_epoch else None,
+        )
+    except duckdb.Error:  # the engine's window needs nothing this does not
+        return None
     t_us = s.t_us if as_epoch else epoch_us(s.payload[TIME])
     if t_us is None:
         return None

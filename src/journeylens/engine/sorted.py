@@ -52,9 +52,12 @@ class SortedColumns:
     t_us: np.ndarray | None = None
 
 
-def rows_of(lf: nw.LazyFrame[Any]) -> int:
-    """Number of rows of a DuckDB-backed lazy frame (one count; no column is read)."""
-    return int(nw.to_native(lf).aggregate("count(*)").fetchall()[0][0])
+def rows_and_text_bytes(lf: nw.LazyFrame[Any], texts: Sequence[str] = ()) -> tuple[int, int]:
+    """Number of rows of a DuckDB-backed lazy frame and the bytes of its ``texts`` columns'
+    values (UTF-8; one aggregate, reading only those columns)."""
+    sums = [f"coalesce(sum(strlen(CAST({_quote(c)} AS VARCHAR))), 0)" for c in texts]
+    row = nw.to_native(lf).aggregate(", ".join(["count(*)", *sums])).fetchall()[0]
+    return int(row[0]), sum(int(v) for v in row[1:])
 
 
 def sort_to_arrays(
