@@ -160,9 +160,11 @@ def sort_paths(
     with a null label are left out unless ``keep_unlabelled``. Ties in ``occurred_at`` keep
     ``seq`` order, so the order is deterministic on every engine.
 
-    On DuckDB, up to :data:`ARRAYS_MAX_ROWS` events with a text label and timestamp times,
-    the sort hands its rows over as numpy arrays (``Paths.arrays``; the frame is built from
-    them when first read); elsewhere the engine numbers the rows with one window.
+    On DuckDB — a stored (``materialise``) frame, not ``presorted``, a text label,
+    timestamp times, ``previous`` only bound columns of ``journey_map``, up to
+    :data:`ARRAYS_MAX_ROWS` events and about :data:`ARRAYS_MAX_BYTES` in memory — the sort
+    hands its rows over as numpy arrays (``Paths.arrays``; the frame is built from them
+    when first read); otherwise the engine numbers the rows with one window.
 
     ``previous`` names columns whose last non-null value *before* each event (in the same
     path) is added as ``prev_<column>`` by the same sort — planned vs actual passes
