@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-#: Code of a missing value in the integer code arrays (a null label, an unbound event).
-NONE = -1
+# The code of a missing value in the integer code arrays (a null label, an unbound
+# event): the one the sort hands over.
+from journeylens.engine.sorted import NONE as NONE  # re-exported: the analytics use it
 
 
 @dataclass(frozen=True, eq=False)
@@ -242,24 +243,6 @@ def quantiles_sorted(values: np.ndarray, tenths: Sequence[int]) -> list[float | 
         low = float(part[lo])
         out.append(low if frac == 0 else low + (float(part[min(lo + 1, n - 1)]) - low) * frac)
     return out
-
-
-def grouped_quantiles_arrays(
-    group: np.ndarray, values: np.ndarray, groups: int, tenths: Sequence[int]
-) -> dict[int, list[float | None]]:
-    """Per group number ``0 … groups-1`` present in ``group``, the quantiles ``t / 10`` of
-    its ``values`` (linear interpolation, as :func:`quantiles_sorted`): the rows ordered by
-    group with a radix sort (:func:`group_order`), then a selection within each group's
-    slice of one gathered copy of the values.
-
-    >>> g = np.array([1, 0, 1, 1, 1]); v = np.array([4.0, 7.0, 1.0, 10.0, 2.0])
-    >>> grouped_quantiles_arrays(g, v, 2, [5, 9])
-    {0: [7.0, 7.0], 1: [3.0, 8.2]}
-    """
-    if len(group) == 0:
-        return {}
-    order, bounds = group_order(group, groups)
-    return quantiles_in_groups(values[order], bounds, tenths)
 
 
 def unit_sets(unit: np.ndarray, code: np.ndarray, codes: int, units: int) -> np.ndarray:

@@ -306,8 +306,6 @@ def _sorted_arrays(
     (or null), more than :data:`ARRAYS_MAX_ROWS` rows or about :data:`ARRAYS_MAX_BYTES` in
     memory, an engine error (e.g. Python replacement scans switched off) — and the caller
     numbers the rows with the engine's window instead."""
-    import duckdb
-
     from journeylens.analytics._arrays import PathArrays
     from journeylens.analytics.binding import TOUCHPOINT_INDEX
     from journeylens.engine.sorted import epoch_us, rows_and_text_bytes, sort_to_arrays
@@ -333,18 +331,17 @@ def _sorted_arrays(
     payload = [c for c in names if c not in (UNIT_ID, label_col, *ints)]
     if as_epoch:
         payload.remove(TIME)
-    try:
-        s = sort_to_arrays(
-            lf,
-            UNIT_ID,
-            [TIME, SEQ],
-            label=label_col,
-            ints=ints,
-            payload=payload,
-            codes=codes,
-            epoch=TIME if as_epoch else None,
-        )
-    except duckdb.Error:  # the engine's window needs nothing this does not
+    s = sort_to_arrays(
+        lf,
+        UNIT_ID,
+        [TIME, SEQ],
+        label=label_col,
+        ints=ints,
+        payload=payload,
+        codes=codes,
+        epoch=TIME if as_epoch else None,
+    )
+    if s is None:  # the engine could not hand its rows over: its window needs less
         return None
     t_us = s.t_us if as_epoch else epoch_us(s.payload[TIME])
     if t_us is None:

@@ -70,7 +70,7 @@ def sort_to_arrays(
     payload: Sequence[str] = (),
     codes: Sequence[str] = (),
     epoch: str | None = None,
-) -> SortedColumns:
+) -> SortedColumns | None:
     """Sort ``lf`` (a DuckDB-backed frame) by ``unit`` then ``order`` (ascending, nulls first)
     once and return its columns in that order (:class:`SortedColumns`).
 
@@ -81,7 +81,8 @@ def sort_to_arrays(
     ``epoch``: a timestamp column of
     microsecond precision, sorted by and returned as ``t_us`` (epoch microseconds) only —
     one integer moved by the sort instead of the timestamp and a copy of it. Only DuckDB:
-    the other engines keep their path frame in the engine.
+    the other engines keep their path frame in the engine. None when DuckDB cannot hand
+    the rows over (e.g. Python replacement scans switched off on the connection).
     """
     if engine_of(lf) != "duckdb":
         raise ValueError("sort_to_arrays needs a DuckDB-backed frame")
@@ -128,7 +129,12 @@ def sort_to_arrays(
         f"JOIN _jl_units AS u ON CAST(e.{q(unit)} AS VARCHAR) = u.v {joins} "
         f"ORDER BY {by}"
     )
-    got = native.query("_jl_src", sql).to_arrow_table()
+    import duckdb
+
+    try:
+        got = native.query("_jl_src", sql).to_arrow_table()
+    except duckdb.CatalogException:  # the small tables cannot be read by name here
+        return None
     key = _numpy(got.column("_jl_k"), np.int32)
     counts = np.bincount(key, minlength=len(units)) if len(key) else np.zeros(0, np.int64)
     starts = np.zeros(len(units) + 1, dtype=np.int64)
