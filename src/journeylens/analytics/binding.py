@@ -27,7 +27,7 @@ rule compiler on events and on customer attributes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -433,29 +433,45 @@ def _event_name_rules(
     >>> _event_name_rules(m)
     ({'page_view': 0, 'buy': 1}, [(0, ['page_*'])])
     """
-    import re
-
-    exact_of: list[list[str]] = []
-    globs_of: list[list[str]] = []
+    names_of: list[list[str]] = []
     for rules in matches:
-        exact: list[str] = []
-        globs: list[str] = []
+        names: list[str] = []
         for m in rules:
             if m.source is not None or m.channel is not None or m.where or m.event is None:
                 return None
-            for name in [m.event] if isinstance(m.event, str) else m.event:
-                (globs if _has_glob(name) else exact).append(name)
-        exact_of.append(exact)
-        globs_of.append(globs)
-    patterns = [[re.compile(glob_to_regex(g)) for g in globs] for globs in globs_of]
+            names += [m.event] if isinstance(m.event, str) else m.event
+        names_of.append(names)
+    matchers = [_names_matcher(names) for names in names_of]
     first: dict[str, int] = {}
-    for name in dict.fromkeys(n for exact in exact_of for n in exact):
-        first[name] = next(
-            i
-            for i, (exact, pats) in enumerate(zip(exact_of, patterns, strict=True))
-            if name in exact or any(p.fullmatch(name) for p in pats)
-        )
+    for name in dict.fromkeys(n for names in names_of for n in names if not _has_glob(n)):
+        first[name] = next(i for i, matches_name in enumerate(matchers) if matches_name(name))
+    globs_of = [[n for n in names if _has_glob(n)] for names in names_of]
     return first, [(i, globs) for i, globs in enumerate(globs_of) if globs]
+
+
+def _names_matcher(names: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a text matches ``names`` as :func:`_names_expr` tests an event name in the
+    engine: exactly, or as a glob matching the whole text (``prefix*`` a prefix) — for
+    the distinct names matched in Python (:func:`bind`'s lookup, outcomes on label codes)."""
+    import re
+
+    exact = {v for v in names if not _has_glob(v)}
+    globs = [v for v in names if _has_glob(v)]
+    prefixes = tuple(g[:-1] for g in globs if g.endswith("*") and not _has_glob(g[:-1]))
+    patterns = [
+        re.compile(glob_to_regex(g))
+        for g in globs
+        if not (g.endswith("*") and not _has_glob(g[:-1]))
+    ]
+
+    def matches(text: str) -> bool:
+        return (
+            text in exact
+            or bool(prefixes and text.startswith(prefixes))
+            or any(p.fullmatch(text) for p in patterns)
+        )
+
+    return matches
 
 
 def bound_values(journey_map: JourneyMap) -> dict[str, tuple[Sequence[Any], Any]]:
@@ -823,27 +839,9 @@ def _zone(name: str) -> tzinfo | None:
 
 
 def _matched_codes(labels: Sequence[str], names: str | Sequence[str]) -> list[int]:
-    """The positions of the label texts that ``names`` match, as :func:`_names_expr` tests
-    an event name: exactly, or as a glob matching the whole text (``prefix*`` a prefix) —
-    in Python, as :func:`_event_name_rules` matches names for :func:`bind`."""
-    import re
-
-    values = [names] if isinstance(names, str) else list(names)
-    exact = {v for v in values if not _has_glob(v)}
-    globs = [v for v in values if _has_glob(v)]
-    prefixes = tuple(g[:-1] for g in globs if g.endswith("*") and not _has_glob(g[:-1]))
-    patterns = [
-        re.compile(glob_to_regex(g))
-        for g in globs
-        if not (g.endswith("*") and not _has_glob(g[:-1]))
-    ]
-    return [
-        i
-        for i, text in enumerate(labels)
-        if text in exact
-        or (prefixes and text.startswith(prefixes))
-        or any(p.fullmatch(text) for p in patterns)
-    ]
+    """The positions of the label texts that ``names`` match (:func:`_names_matcher`)."""
+    matches = _names_matcher([names] if isinstance(names, str) else list(names))
+    return [i for i, text in enumerate(labels) if matches(text)]
 
 
 # -- populations --------------------------------------------------------------------------------
