@@ -31,7 +31,7 @@ import narwhals as nw
 import numpy as np
 import pyarrow as pa
 
-from journeylens.analytics._arrays import NONE, unit_sets
+from journeylens.analytics._arrays import NONE, WORD_CODES, path_code_counts, unit_sets
 from journeylens.analytics._common import (
     PREV_PREFIX,
     PREV_TOUCHPOINT_INDEX,
@@ -457,16 +457,20 @@ def _edge_rows(
     transitions[0] = 0
     seen = np.flatnonzero(transitions)
     # Paths per edge: the distinct paths among the rows of each seen edge (numbered 0 …
-    # in ``seen`` order; the rows that are no move left out).
+    # in ``seen`` order; the rows that are no move take the number past the last).
     dense = np.full(width * width, len(seen), dtype=np.int32)
     dense[seen] = np.arange(len(seen), dtype=np.int32)
     edge = np.take(dense, code)
-    path = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(np.append(starts, len(code))))
-    moved = edge < len(seen)
+    bounds = np.append(starts, len(code))
     paths = np.zeros(width * width, dtype=np.int64)
-    paths[seen] = unit_sets(
-        np.compress(moved, path), np.compress(moved, edge), len(seen), len(starts)
-    )
+    if len(seen) <= WORD_CODES:  # per path a few 64-bit words of its edges
+        paths[seen] = path_code_counts(bounds, edge, len(seen))
+    else:
+        path = np.repeat(np.arange(len(starts), dtype=np.int32), np.diff(bounds))
+        moved = edge < len(seen)
+        paths[seen] = unit_sets(
+            np.compress(moved, path), np.compress(moved, edge), len(seen), len(starts)
+        )
     return [
         {
             "level": level,
